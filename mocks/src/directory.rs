@@ -1,0 +1,392 @@
+//! The simulated directory: the tenant, its users and mailboxes, app registrations, consent and
+//! the Exchange settings that decide whether a protocol may be used.
+//!
+//! Plain data, configured by the caller; [`Directory::contoso`] is the default of DESIGN.md. Ids
+//! are fixed so that snapshots are stable.
+
+use crate::token::ResourceApi;
+
+/// Everything the simulated cloud knows about one tenant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Directory {
+    /// The tenant and its organisation-wide settings.
+    pub tenant: Tenant,
+    /// The users, each with a mailbox.
+    pub users: Vec<User>,
+    /// The app registrations.
+    pub apps: Vec<App>,
+}
+
+/// The tenant and its organisation-wide settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tenant {
+    /// Short name (`contoso`).
+    pub name: String,
+    /// Initial domain (`contoso.onmicrosoft.com`).
+    pub domain: String,
+    /// Tenant id, the `tid` claim.
+    pub id: String,
+    /// Organisation-wide SMTP AUTH (`Set-TransportConfig -SmtpClientAuthenticationDisabled`, inverted).
+    pub smtp_client_authentication: bool,
+    /// Entra security defaults; they switch SMTP AUTH off (fidelity: smtp-auth-disabled-tenant).
+    pub security_defaults: bool,
+    /// How a request naming two resources is answered (FIDELITY.md rule 3).
+    pub multi_resource_scopes: MultiResourceScopes,
+    /// The `aud` form of Graph tokens (FIDELITY.md rule 4).
+    pub graph_audience: GraphAudience,
+    /// Audiences Exchange accepts besides the two Outlook ones (FIDELITY.md rule 12).
+    pub exchange_extra_audiences: Vec<String>,
+    /// Which server behaviour the mail front doors imitate.
+    pub server_profile: ServerProfile,
+}
+
+impl Tenant {
+    /// Returns true when SMTP AUTH is on for the organisation, security defaults included.
+    pub fn allows_smtp_auth(&self) -> bool {
+        self.smtp_client_authentication && !self.security_defaults
+    }
+}
+
+/// How the identity platform answers a request whose scopes name two resources.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MultiResourceScopes {
+    /// The first resource-bearing scope decides (decomplexity; Microsoft's auth-code page).
+    #[default]
+    FirstWins,
+    /// Any second resource is refused with AADSTS28000 (a Microsoft forum answer).
+    Reject,
+}
+
+/// The `aud` claim of Microsoft Graph tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum GraphAudience {
+    /// `00000003-0000-0000-c000-000000000000`, as the seed write-up observed.
+    #[default]
+    Guid,
+    /// `https://graph.microsoft.com`, as decoded v1 Graph tokens in other threads show.
+    Uri,
+}
+
+/// Which server the mail front doors imitate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ServerProfile {
+    /// Exchange Online, reply for reply.
+    #[default]
+    ExchangeOnline,
+    /// An RFC-minded server: OAUTHBEARER too, and JSON error challenges.
+    Generic,
+}
+
+/// A user and their mailbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// User principal name, also the mailbox address.
+    pub upn: String,
+    /// Object id, the `oid` claim.
+    pub object_id: String,
+    /// Given name.
+    pub given_name: String,
+    /// Surname.
+    pub surname: String,
+    /// Per-mailbox SMTP AUTH (`Set-CASMailbox -SmtpClientAuthenticationDisabled`).
+    pub smtp_client_authentication: MailboxSetting,
+    /// `Set-CASMailbox -ImapEnabled`.
+    pub imap_enabled: bool,
+    /// `Set-CASMailbox -PopEnabled`.
+    pub pop_enabled: bool,
+    /// Work account (Entra ID) or personal account (outlook.com).
+    pub account: AccountKind,
+    /// The user must pass MFA.
+    pub mfa: bool,
+}
+
+impl User {
+    /// Returns the display name (`name` claim).
+    pub fn display_name(&self) -> String {
+        format!("{} {}", self.given_name, self.surname)
+    }
+}
+
+/// A per-mailbox setting that may defer to the tenant's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MailboxSetting {
+    /// `$null`: the tenant's setting applies.
+    #[default]
+    Tenant,
+    /// Explicitly on, overriding the tenant.
+    Enabled,
+    /// Explicitly off, overriding the tenant.
+    Disabled,
+}
+
+/// The kind of account a user signs in with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AccountKind {
+    /// An Entra ID (work or school) account.
+    #[default]
+    Work,
+    /// A Microsoft account (outlook.com, hotmail.com).
+    Personal,
+}
+
+/// An app registration, with its service principal's consent and Exchange setup.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct App {
+    /// The name scenarios pick it by (`mail-client`).
+    pub name: String,
+    /// Display name (`app_displayname` claim).
+    pub display_name: String,
+    /// Application (client) id.
+    pub client_id: String,
+    /// Object id of the app's service principal (`oid` of app-only tokens).
+    pub service_principal_id: String,
+    /// Public or confidential client.
+    pub client_type: ClientType,
+    /// Registered redirect URIs.
+    pub redirect_uris: Vec<String>,
+    /// Delegated permissions as the portal lists them.
+    pub delegated: Vec<Permission>,
+    /// Application permissions (app roles).
+    pub application: Vec<Permission>,
+    /// Who may consent.
+    pub consent: Consent,
+    /// Which accounts may sign in.
+    pub sign_in_audience: SignInAudience,
+    /// The service principal is registered in Exchange Online (`New-ServicePrincipal`).
+    pub exchange_service_principal: bool,
+    /// Permissions granted to the app on each user's mailbox (`Add-MailboxPermission`).
+    pub mailbox_permissions: Vec<MailboxPermission>,
+}
+
+/// A permission as registered: the API it is listed under, and its name.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Permission {
+    /// The API the portal lists it under.
+    pub api: ResourceApi,
+    /// The permission's name (`SMTP.Send`).
+    pub name: String,
+}
+
+impl Permission {
+    /// Returns a permission listed under `api`.
+    pub fn new(api: ResourceApi, name: &str) -> Self {
+        Self {
+            api,
+            name: name.to_owned(),
+        }
+    }
+}
+
+/// How an app authenticates to the token endpoint.
+#[derive(Clone, PartialEq, Eq)]
+pub enum ClientType {
+    /// No secret ("Allow public client flows").
+    Public,
+    /// A client secret.
+    Confidential {
+        /// The secret; never logged.
+        secret: String,
+    },
+}
+
+impl std::fmt::Debug for ClientType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Public => f.write_str("Public"),
+            Self::Confidential { .. } => f.write_str("Confidential { secret: <redacted> }"),
+        }
+    }
+}
+
+/// Who may consent to an app's delegated permissions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Consent {
+    /// Nobody has consented and users may not (AADSTS65001 follows).
+    None,
+    /// Each user consents at sign-in (dynamic consent).
+    #[default]
+    User,
+    /// An administrator granted the registered permissions tenant-wide.
+    Admin,
+}
+
+/// Which accounts may sign in to an app.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SignInAudience {
+    /// Work accounts of any organisation.
+    #[default]
+    Organizations,
+    /// Work accounts of this tenant only.
+    SingleTenant,
+    /// Work and personal accounts.
+    OrganizationsAndPersonal,
+}
+
+/// A permission granted to an app on a mailbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum MailboxPermission {
+    /// `Add-MailboxPermission -AccessRights FullAccess`.
+    FullAccess,
+    /// `Add-RecipientPermission -AccessRights SendAs`.
+    SendAs,
+}
+
+/// The default tenant id.
+pub const CONTOSO_TENANT_ID: &str = "8f3c1a52-6d4e-4b7a-9c21-5e0f7d3b2a64";
+/// Client id of the default public client `mail-client`.
+pub const MAIL_CLIENT_ID: &str = "4a7c2e19-3b5d-4f60-8e12-9d0b6c4f1a37";
+/// Client id of the default confidential client `mail-daemon`.
+pub const MAIL_DAEMON_ID: &str = "c2d94b61-7e08-4a3f-b5c9-1f6e2a8d0b45";
+/// Name of the default public client.
+pub const MAIL_CLIENT: &str = "mail-client";
+/// Name of the default confidential client.
+pub const MAIL_DAEMON: &str = "mail-daemon";
+/// The default user.
+pub const ADELE: &str = "adele@contoso.onmicrosoft.com";
+/// The default user's password, for ROPC; a test value, never printed.
+pub const ADELE_PASSWORD: &str = "correct horse battery staple";
+/// The secret of `mail-daemon`; a test value, never printed.
+pub const MAIL_DAEMON_SECRET: &str = "mailscope~daemon~secret~not~real";
+
+impl Directory {
+    /// Returns the default directory of DESIGN.md: tenant `contoso`, user `adele`, the public
+    /// client `mail-client` and the confidential client `mail-daemon`.
+    pub fn contoso() -> Self {
+        let graph = |name: &str| Permission::new(ResourceApi::Graph, name);
+        let exchange = |name: &str| Permission::new(ResourceApi::Exchange, name);
+        Self {
+            tenant: Tenant {
+                name: "contoso".into(),
+                domain: "contoso.onmicrosoft.com".into(),
+                id: CONTOSO_TENANT_ID.into(),
+                smtp_client_authentication: true,
+                security_defaults: false,
+                multi_resource_scopes: MultiResourceScopes::FirstWins,
+                graph_audience: GraphAudience::Guid,
+                exchange_extra_audiences: Vec::new(),
+                server_profile: ServerProfile::ExchangeOnline,
+            },
+            users: vec![User {
+                upn: ADELE.into(),
+                object_id: "3b6f0d2e-8a41-4c95-b7e3-2d9a1f5c8e06".into(),
+                given_name: "Adele".into(),
+                surname: "Vance".into(),
+                smtp_client_authentication: MailboxSetting::Tenant,
+                imap_enabled: true,
+                pop_enabled: true,
+                account: AccountKind::Work,
+                mfa: false,
+            }],
+            apps: vec![
+                App {
+                    name: MAIL_CLIENT.into(),
+                    display_name: "Mail Client".into(),
+                    client_id: MAIL_CLIENT_ID.into(),
+                    service_principal_id: "6e1d8c40-2f7a-4b93-a5d8-0c3e9b7f2a15".into(),
+                    client_type: ClientType::Public,
+                    redirect_uris: vec!["http://localhost".into()],
+                    delegated: [
+                        "SMTP.Send",
+                        "IMAP.AccessAsUser.All",
+                        "POP.AccessAsUser.All",
+                        "Mail.Send",
+                        "User.Read",
+                        "offline_access",
+                    ]
+                    .into_iter()
+                    .map(graph)
+                    .collect(),
+                    application: Vec::new(),
+                    consent: Consent::User,
+                    sign_in_audience: SignInAudience::Organizations,
+                    exchange_service_principal: false,
+                    mailbox_permissions: Vec::new(),
+                },
+                App {
+                    name: MAIL_DAEMON.into(),
+                    display_name: "Mail Daemon".into(),
+                    client_id: MAIL_DAEMON_ID.into(),
+                    service_principal_id: "a9f37e25-0b6c-4d18-92e4-7c5b1d0f3e82".into(),
+                    client_type: ClientType::Confidential {
+                        secret: MAIL_DAEMON_SECRET.into(),
+                    },
+                    redirect_uris: vec!["http://localhost".into()],
+                    delegated: Vec::new(),
+                    application: ["SMTP.SendAsApp", "IMAP.AccessAsApp", "POP.AccessAsApp"]
+                        .into_iter()
+                        .map(exchange)
+                        .collect(),
+                    consent: Consent::Admin,
+                    sign_in_audience: SignInAudience::SingleTenant,
+                    exchange_service_principal: true,
+                    mailbox_permissions: vec![
+                        MailboxPermission::FullAccess,
+                        MailboxPermission::SendAs,
+                    ],
+                },
+            ],
+        }
+    }
+
+    /// Finds an app by client id.
+    pub fn app_by_client_id(&self, client_id: &str) -> Option<&App> {
+        self.apps.iter().find(|app| app.client_id == client_id)
+    }
+
+    /// Finds an app by name.
+    pub fn app_by_name(&self, name: &str) -> Option<&App> {
+        self.apps.iter().find(|app| app.name == name)
+    }
+
+    /// Finds an app by name, for changing it.
+    pub fn app_by_name_mut(&mut self, name: &str) -> Option<&mut App> {
+        self.apps.iter_mut().find(|app| app.name == name)
+    }
+
+    /// Finds a user by UPN, case-insensitively.
+    pub fn user(&self, upn: &str) -> Option<&User> {
+        self.users
+            .iter()
+            .find(|user| user.upn.eq_ignore_ascii_case(upn))
+    }
+
+    /// Finds a user by object id.
+    pub fn user_by_object_id(&self, object_id: &str) -> Option<&User> {
+        self.users.iter().find(|user| user.object_id == object_id)
+    }
+
+    /// Returns the user every flow signs in as: the first one.
+    pub fn signed_in_user(&self) -> &User {
+        self.users
+            .first()
+            .expect("a directory always has at least one user")
+    }
+
+    /// Returns the user every flow signs in as, for changing it.
+    pub fn signed_in_user_mut(&mut self) -> &mut User {
+        self.users
+            .first_mut()
+            .expect("a directory always has at least one user")
+    }
+
+    /// Returns the `iss` of v1 tokens: `https://sts.windows.net/{tid}/` (FIDELITY.md rule 5).
+    pub fn v1_issuer(&self) -> String {
+        format!("https://sts.windows.net/{}/", self.tenant.id)
+    }
+
+    /// Returns true when SMTP AUTH applies to `user`'s mailbox: the mailbox setting overrides the
+    /// tenant's (fidelity: smtp-auth-disabled-mailbox).
+    pub fn smtp_auth_enabled_for(&self, user: &User) -> bool {
+        match user.smtp_client_authentication {
+            MailboxSetting::Enabled => true,
+            MailboxSetting::Disabled => false,
+            MailboxSetting::Tenant => self.tenant.allows_smtp_auth(),
+        }
+    }
+}
+
+impl Default for Directory {
+    fn default() -> Self {
+        Self::contoso()
+    }
+}

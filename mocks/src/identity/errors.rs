@@ -1,0 +1,382 @@
+//! The AADSTS errors the simulated identity platform answers with, each with its source.
+//!
+//! Every error has the v2 JSON shape (FIDELITY.md rule 9, fidelity: token-error-json-shape):
+//! `error`, `error_description` (`AADSTSnnnn: text` then `\r\nTrace ID: …\r\nCorrelation ID: …
+//! \r\nTimestamp: …`), `error_codes`, `timestamp`, `trace_id`, `correlation_id`, `error_uri`.
+//! Wording no public source confirms is marked *unverified* here, in one place.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use time::macros::format_description;
+
+use crate::ids::IdSource;
+
+/// A refused token or authorization request: what the error body will say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Denial {
+    /// HTTP status: 400, or 401 for `invalid_client`.
+    pub status: u16,
+    /// The OAuth `error` value.
+    pub error: &'static str,
+    /// The AADSTS number.
+    pub code: u32,
+    /// The text after `AADSTSnnnn: `.
+    pub message: String,
+}
+
+impl Denial {
+    fn new(status: u16, error: &'static str, code: u32, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            error,
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// Returns the description's first line: `AADSTSnnnn: text`.
+    pub fn headline(&self) -> String {
+        format!("AADSTS{}: {}", self.code, self.message)
+    }
+
+    /// Builds the v2 error body, with the next trace and correlation ids of `ids`.
+    pub fn to_body(&self, ids: &IdSource, now: OffsetDateTime) -> ErrorBody {
+        let timestamp = now
+            .format(format_description!(
+                "[year]-[month]-[day] [hour]:[minute]:[second]Z"
+            ))
+            .unwrap_or_default();
+        let trace_id = ids.guid("trace");
+        let correlation_id = ids.guid("correlation");
+        ErrorBody {
+            error: self.error.to_owned(),
+            error_description: format!(
+                "{}\r\nTrace ID: {trace_id}\r\nCorrelation ID: {correlation_id}\r\nTimestamp: {timestamp}",
+                self.headline()
+            ),
+            error_codes: vec![self.code],
+            timestamp,
+            trace_id,
+            correlation_id,
+            error_uri: format!("https://login.microsoftonline.com/error?code={}", self.code),
+        }
+    }
+}
+
+/// The v2 error body, field for field as Entra sends it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// The OAuth `error` value.
+    pub error: String,
+    /// `AADSTSnnnn: text` plus trace, correlation and timestamp lines.
+    pub error_description: String,
+    /// The AADSTS numbers.
+    pub error_codes: Vec<u32>,
+    /// `yyyy-mm-dd hh:mm:ssZ`.
+    pub timestamp: String,
+    /// Trace id, a GUID.
+    pub trace_id: String,
+    /// Correlation id, a GUID.
+    pub correlation_id: String,
+    /// A link to the error's page.
+    pub error_uri: String,
+}
+
+// fidelity: mixed-resources-at-token-endpoint-28000 (the `error` value was not captured in any
+// source; `invalid_scope` is the simulation's choice).
+/// AADSTS28000: the scopes name more than one resource.
+pub fn multiple_resources(scope_parameter: &str) -> Denial {
+    Denial::new(
+        400,
+        "invalid_scope",
+        28000,
+        format!(
+            "Provided value for the input parameter scope is not valid because it contains more than one resource. Scope {scope_parameter} is not valid."
+        ),
+    )
+}
+
+// fidelity: code-redemption-empty-scope
+/// AADSTS28003: a code spanning resources redeemed without `scope`.
+pub fn code_redemption_without_scope() -> Denial {
+    Denial::new(
+        400,
+        "invalid_scope",
+        28003,
+        "Provided value for the input parameter scope can't be empty when requesting an access token using the provided authorization code. Specify a valid scope.",
+    )
+}
+
+// fidelity: token-error-json-shape (Microsoft's own example)
+/// AADSTS70011: a scope that names no known permission or resource.
+pub fn invalid_scope(scope: &str) -> Denial {
+    Denial::new(
+        400,
+        "invalid_scope",
+        70011,
+        format!(
+            "The provided value for the input parameter 'scope' isn't valid. The scope {scope} isn't valid."
+        ),
+    )
+}
+
+// fidelity: dot-default-plus-dynamic-scope. Microsoft documents the rule but no source quotes the
+// reply: the code and the wording are unverified, and the description says so.
+/// `.default` combined with other permissions (wording unverified).
+pub fn default_with_other_scopes(scope_parameter: &str) -> Denial {
+    Denial::new(
+        400,
+        "invalid_scope",
+        70011,
+        format!(
+            "The provided value for the input parameter 'scope' isn't valid. The scope {scope_parameter} isn't valid. [mailscope: .default cannot be combined with other scopes; Microsoft's exact wording for this case is unverified]"
+        ),
+    )
+}
+
+// fidelity: consent-missing-65001
+/// AADSTS65001: no consent for a requested permission.
+pub fn consent_missing(client_id: &str, app_display_name: &str) -> Denial {
+    Denial::new(
+        400,
+        "invalid_grant",
+        65001,
+        format!(
+            "The user or administrator has not consented to use the application with ID '{client_id}' named '{app_display_name}'. Send an interactive authorization request for this user and resource."
+        ),
+    )
+}
+
+// fidelity: refresh-without-scope, device-code-flow (AADSTS900144)
+/// AADSTS900144: a required parameter is missing.
+pub fn missing_parameter(name: &str) -> Denial {
+    Denial::new(
+        400,
+        "invalid_request",
+        900_144,
+        format!("The request body must contain the following parameter: '{name}'."),
+    )
+}
+
+// Source: AADSTS9002313 pasted in MSAL issues (msal-js #3088, MSAL Android #558) for malformed or
+// unknown codes and refresh tokens.
+/// AADSTS9002313: a code or refresh token the platform does not know.
+pub fn malformed_grant() -> Denial {
+    Denial::new(
+        400,
+        "invalid_grant",
+        9_002_313,
+        "Invalid request. Request is malformed or invalid.",
+    )
+}
+
+// Source: the AADSTS54005 wording as third-party pages quote it; unverified against a paste.
+/// AADSTS54005: the code was redeemed already.
+pub fn code_already_redeemed() -> Denial {
+    Denial::new(
+        400,
+        "invalid_grant",
+        54005,
+        "OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.",
+    )
+}
+
+// Source: Microsoft's error-code table lists AADSTS501481 for a PKCE mismatch; the wording here is
+// unverified.
+/// AADSTS501481: the PKCE verifier does not match the challenge.
+pub fn pkce_mismatch() -> Denial {
+    Denial::new(
+        400,
+        "invalid_grant",
+        501_481,
+        "The Code_Verifier does not match the code_challenge supplied in the authorization request.",
+    )
+}
+
+// fidelity: refresh-expired-inactivity
+/// AADSTS700082: the refresh token was unused for 90 days.
+pub fn refresh_token_inactive(issued: &str, inactive_for: &str) -> Denial {
+    Denial::new(
+        400,
+        "invalid_grant",
+        700_082,
+        format!(
+            "The refresh token has expired due to inactivity. The token was issued on {issued} and was inactive for {inactive_for}."
+        ),
+    )
+}
+
+// fidelity: public-client-secret-missing (401 for invalid_client: token-error-json-shape)
+/// AADSTS7000218: a confidential client sent no secret.
+pub fn client_secret_missing() -> Denial {
+    Denial::new(
+        401,
+        "invalid_client",
+        7_000_218,
+        "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+    )
+}
+
+// Source: AADSTS7000215 as widely pasted; wording unverified in the catalog.
+/// AADSTS7000215: the client secret is wrong.
+pub fn client_secret_invalid(client_id: &str) -> Denial {
+    Denial::new(
+        401,
+        "invalid_client",
+        7_000_215,
+        format!(
+            "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{client_id}'."
+        ),
+    )
+}
+
+// Source: AADSTS700016 as widely pasted; wording unverified in the catalog.
+/// AADSTS700016: no app with that client id.
+pub fn unknown_client(client_id: &str, tenant: &str) -> Denial {
+    Denial::new(
+        400,
+        "unauthorized_client",
+        700_016,
+        format!(
+            "Application with identifier '{client_id}' was not found in the directory '{tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant."
+        ),
+    )
+}
+
+// Source: AADSTS50011 as widely pasted; wording unverified in the catalog.
+/// AADSTS50011: the redirect URI is not registered.
+pub fn redirect_uri_mismatch(redirect_uri: &str, client_id: &str) -> Denial {
+    Denial::new(
+        400,
+        "invalid_request",
+        50011,
+        format!(
+            "The redirect URI '{redirect_uri}' specified in the request does not match the redirect URIs configured for the application '{client_id}'. Make sure the redirect URI sent in the request matches one added to your application in the Azure portal. Navigate to https://aka.ms/redirectUriMismatchError to learn more about how to fix this."
+        ),
+    )
+}
+
+// Source: AADSTS90002 as widely pasted; wording unverified in the catalog.
+/// AADSTS90002: the authority names no tenant the platform knows.
+pub fn unknown_tenant(tenant: &str) -> Denial {
+    Denial::new(
+        400,
+        "invalid_request",
+        90002,
+        format!(
+            "Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."
+        ),
+    )
+}
+
+// Source: AADSTS70003 as widely pasted; wording unverified in the catalog.
+/// AADSTS70003: a grant type the platform does not support here.
+pub fn unsupported_grant_type(grant_type: &str) -> Denial {
+    Denial::new(
+        400,
+        "unsupported_grant_type",
+        70003,
+        format!("The app requested an unsupported grant type '{grant_type}'."),
+    )
+}
+
+// fidelity: ropc-exchange
+/// AADSTS9001023: ROPC on `/common` or `/consumers`.
+pub fn grant_type_not_on_this_endpoint() -> Denial {
+    Denial::new(
+        400,
+        "invalid_request",
+        9_001_023,
+        "The grant type isn't supported over the /common or /consumers endpoints. Please use the /organizations or tenant-specific endpoint.",
+    )
+}
+
+// fidelity: ccg-non-default-scope
+/// AADSTS1002012: client credentials without a `/.default` scope.
+pub fn client_credentials_need_default(scope_parameter: &str) -> Denial {
+    Denial::new(
+        400,
+        "invalid_scope",
+        1_002_012,
+        format!(
+            "The provided value for scope {scope_parameter} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI)."
+        ),
+    )
+}
+
+// Source: AADSTS50126 as widely pasted; wording unverified in the catalog.
+/// AADSTS50126: wrong user name or password (ROPC).
+pub fn invalid_credentials() -> Denial {
+    Denial::new(
+        400,
+        "invalid_grant",
+        50126,
+        "Error validating credentials due to invalid username or password.",
+    )
+}
+
+// fidelity: ropc-exchange (MFA users fail ROPC); wording of AADSTS50076 unverified in the catalog.
+/// AADSTS50076: the user must pass MFA, which ROPC cannot do.
+pub fn mfa_required() -> Denial {
+    Denial::new(
+        400,
+        "invalid_grant",
+        50076,
+        "Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access the resource.",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_body_has_the_v2_shape() {
+        // fidelity: token-error-json-shape
+        let ids = IdSource::new("test");
+        let now = OffsetDateTime::from_unix_timestamp(1_452_304_932).unwrap();
+
+        let body = invalid_scope("https://example.contoso.com/activity.read").to_body(&ids, now);
+
+        assert_eq!(body.error, "invalid_scope");
+        assert_eq!(body.error_codes, vec![70011]);
+        assert_eq!(body.timestamp, "2016-01-09 02:02:12Z");
+        assert!(body.error_description.starts_with(
+            "AADSTS70011: The provided value for the input parameter 'scope' isn't valid. The scope https://example.contoso.com/activity.read isn't valid.\r\nTrace ID: "
+        ));
+        assert!(
+            body.error_description
+                .ends_with("\r\nTimestamp: 2016-01-09 02:02:12Z")
+        );
+        assert_eq!(
+            body.error_uri,
+            "https://login.microsoftonline.com/error?code=70011"
+        );
+        let json = serde_json::to_value(&body).unwrap();
+        let keys: Vec<_> = json.as_object().unwrap().keys().cloned().collect();
+        assert_eq!(
+            keys,
+            [
+                "correlation_id",
+                "error",
+                "error_codes",
+                "error_description",
+                "error_uri",
+                "timestamp",
+                "trace_id"
+            ]
+        );
+    }
+
+    #[test]
+    fn aadsts28000_quotes_the_scopes() {
+        // fidelity: mixed-resources-at-token-endpoint-28000
+        let denial = multiple_resources(
+            "https://outlook.office.com/IMAP.AccessAsUser.All https://graph.microsoft.com/User.Read",
+        );
+        assert_eq!(
+            denial.headline(),
+            "AADSTS28000: Provided value for the input parameter scope is not valid because it contains more than one resource. Scope https://outlook.office.com/IMAP.AccessAsUser.All https://graph.microsoft.com/User.Read is not valid."
+        );
+    }
+}

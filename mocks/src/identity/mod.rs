@@ -1,0 +1,16 @@
+//! The simulated Microsoft identity platform (Entra ID, v2.0 endpoints).
+//!
+//! `resolve` turns scopes into one resource and its permissions, `policy` decides a request
+//! (grant or denial) against the directory and what was consented, `errors` holds the AADSTS
+//! catalog, and `server` adapts all of it to HTTP on a wiremock `MockServer`.
+
+pub mod errors;
+pub mod permissions;
+pub mod policy;
+pub mod resolve;
+pub mod server;
+
+pub use errors::Denial;
+pub use policy::{Grant, IdentityState};
+pub use resolve::{Resolution, ResolveError};
+pub use server::IdentityServer;

@@ -1,0 +1,686 @@
+//! Decides authorization and token requests against the directory: a grant, or a denial.
+//!
+//! Pure apart from the state it is handed (consents given, codes and refresh tokens issued); time
+//! comes in as a value. The HTTP adapter is `server.rs`.
+
+use std::collections::{BTreeSet, HashMap};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use ring::digest;
+
+use super::errors::{self, Denial};
+use super::permissions::{self, MAIL_PROTOCOL_PERMISSIONS};
+use super::resolve::{Leg, Resolution, ResolveError, resolve};
+use crate::directory::{App, ClientType, Consent, Directory, User};
+use crate::ids::IdSource;
+use crate::token::{Claims, ResourceApi, Scope, ScopeKind};
+
+/// `expires_in` of every access token (FIDELITY.md rule 10, fidelity: token-lifetime).
+pub const EXPIRES_IN: i64 = 3599;
+/// `exp - iat`: Entra draws 60–90 minutes; the simulation fixes one observed value, 4346 s
+/// (fidelity: token-lifetime, an outlook.office.com token in imapsync #250).
+pub const ACCESS_TOKEN_LIFETIME: i64 = 4346;
+/// Refresh tokens unused this long are refused (fidelity: refresh-expired-inactivity).
+pub const REFRESH_TOKEN_INACTIVITY: i64 = 90 * 24 * 3600;
+
+/// A consented delegated permission: which app, for which user, on which resource.
+type ConsentKey = (String, String, ResourceApi, String);
+
+/// What the identity platform remembers between requests.
+#[derive(Debug)]
+pub struct IdentityState {
+    consents: BTreeSet<ConsentKey>,
+    codes: HashMap<String, CodeGrant>,
+    redeemed_codes: BTreeSet<String>,
+    refresh_tokens: HashMap<String, RefreshGrant>,
+    ids: IdSource,
+}
+
+#[derive(Debug, Clone)]
+struct CodeGrant {
+    client_id: String,
+    redirect_uri: String,
+    code_challenge: Option<String>,
+    user_object_id: String,
+    scopes: String,
+}
+
+#[derive(Debug, Clone)]
+struct RefreshGrant {
+    client_id: String,
+    user_object_id: String,
+    scopes: String,
+    issued_at: i64,
+    last_used: i64,
+}
+
+/// An authorization request (`/authorize`), as the browser sent it.
+#[derive(Debug, Clone, Default)]
+pub struct AuthorizeRequest {
+    /// `client_id`.
+    pub client_id: String,
+    /// `response_type`.
+    pub response_type: String,
+    /// `redirect_uri`.
+    pub redirect_uri: String,
+    /// `scope`, space-separated.
+    pub scope: String,
+    /// `code_challenge`.
+    pub code_challenge: Option<String>,
+    /// `code_challenge_method`.
+    pub code_challenge_method: Option<String>,
+}
+
+/// How an authorization request ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthorizeOutcome {
+    /// Signed in and consented: redirect with this code.
+    Code(String),
+    /// Redirect back with `error` and `error_description`.
+    RedirectError(Denial),
+    /// The platform shows an error page and does not redirect (the redirect cannot be trusted).
+    ErrorPage(Denial),
+}
+
+/// A token request (`/token`), parsed from the form and the `Authorization` header.
+#[derive(Clone, Default)]
+pub struct TokenRequest {
+    /// The authority's path segment (`organizations`, `common`, a tenant id).
+    pub tenant_segment: String,
+    /// `grant_type`.
+    pub grant_type: String,
+    /// `client_id`, from the body or HTTP Basic.
+    pub client_id: Option<String>,
+    /// `client_secret`, from the body or HTTP Basic.
+    pub client_secret: Option<String>,
+    /// `scope`.
+    pub scope: Option<String>,
+    /// `code`.
+    pub code: Option<String>,
+    /// `redirect_uri`.
+    pub redirect_uri: Option<String>,
+    /// `code_verifier`.
+    pub code_verifier: Option<String>,
+    /// `refresh_token`.
+    pub refresh_token: Option<String>,
+    /// `username` (ROPC).
+    pub username: Option<String>,
+    /// `password` (ROPC).
+    pub password: Option<String>,
+}
+
+impl std::fmt::Debug for TokenRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenRequest")
+            .field("tenant_segment", &self.tenant_segment)
+            .field("grant_type", &self.grant_type)
+            .field("client_id", &self.client_id)
+            .field("scope", &self.scope)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A granted token request: the claims to sign and what else the response carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    /// The access token's claims.
+    pub claims: Claims,
+    /// The response's `scope`: the granted permissions with their resource prefix.
+    pub scope: String,
+    /// A refresh token, when `offline_access` was asked for.
+    pub refresh_token: Option<String>,
+}
+
+impl IdentityState {
+    /// Returns the state of a directory nobody has used yet: admin consents granted.
+    pub fn new(directory: &Directory) -> Self {
+        let mut consents = BTreeSet::new();
+        for app in directory
+            .apps
+            .iter()
+            .filter(|app| app.consent == Consent::Admin)
+        {
+            for user in &directory.users {
+                for permission in &app.delegated {
+                    for api in consent_targets(permission.api, &permission.name) {
+                        consents.insert((
+                            app.client_id.clone(),
+                            user.object_id.clone(),
+                            api,
+                            permission.name.clone(),
+                        ));
+                    }
+                }
+            }
+        }
+        Self {
+            consents,
+            codes: HashMap::new(),
+            redeemed_codes: BTreeSet::new(),
+            refresh_tokens: HashMap::new(),
+            ids: IdSource::new("identity"),
+        }
+    }
+
+    /// Returns the ids used for trace and correlation ids of this platform.
+    pub fn ids(&self) -> &IdSource {
+        &self.ids
+    }
+
+    /// Signs the directory's user in for `request` and, where the app allows it, records consent.
+    pub fn authorize(
+        &mut self,
+        directory: &Directory,
+        request: &AuthorizeRequest,
+    ) -> AuthorizeOutcome {
+        let Some(app) = directory.app_by_client_id(&request.client_id) else {
+            return AuthorizeOutcome::ErrorPage(errors::unknown_client(
+                &request.client_id,
+                &directory.tenant.id,
+            ));
+        };
+        if !redirect_uri_registered(app, &request.redirect_uri) {
+            return AuthorizeOutcome::ErrorPage(errors::redirect_uri_mismatch(
+                &request.redirect_uri,
+                &app.client_id,
+            ));
+        }
+        if request.response_type != "code" {
+            return AuthorizeOutcome::RedirectError(errors::unsupported_grant_type(
+                &request.response_type,
+            ));
+        }
+        if request.scope.trim().is_empty() {
+            return AuthorizeOutcome::RedirectError(errors::missing_parameter("scope"));
+        }
+        if let Some(method) = &request.code_challenge_method
+            && method != "S256"
+            && method != "plain"
+        {
+            return AuthorizeOutcome::RedirectError(errors::missing_parameter(
+                "code_challenge_method",
+            ));
+        }
+        let scopes = Scope::parse_list(&request.scope);
+        let resolution = match resolve(
+            &scopes,
+            Leg::Authorize,
+            directory.tenant.multi_resource_scopes,
+        ) {
+            Ok(resolution) => resolution,
+            Err(error) => {
+                return AuthorizeOutcome::RedirectError(resolve_denial(error, &request.scope));
+            }
+        };
+        let user = directory.signed_in_user();
+        if app.consent == Consent::User
+            && let Err(denial) = self.consent_at_sign_in(app, user, &scopes, &resolution)
+        {
+            return AuthorizeOutcome::RedirectError(denial);
+        }
+
+        let code = format!("1.A{}", self.ids.base64url("code", 32));
+        // PKCE with `plain` keeps the verifier itself as the challenge (RFC 7636 §4.2).
+        let code_challenge = match request.code_challenge_method.as_deref() {
+            Some("plain") => request.code_challenge.clone().map(|c| format!("plain:{c}")),
+            _ => request.code_challenge.clone(),
+        };
+        self.codes.insert(
+            code.clone(),
+            CodeGrant {
+                client_id: app.client_id.clone(),
+                redirect_uri: request.redirect_uri.clone(),
+                code_challenge,
+                user_object_id: user.object_id.clone(),
+                scopes: request.scope.clone(),
+            },
+        );
+        AuthorizeOutcome::Code(code)
+    }
+
+    /// Dynamic consent: the user consents to every requested permission as read on the token's
+    /// resource, and as read on its own resource, so that consent covers every resource the
+    /// authorize leg named (FIDELITY.md rule 7, fidelity: authorize-multi-resource-then-split).
+    fn consent_at_sign_in(
+        &mut self,
+        app: &App,
+        user: &User,
+        scopes: &[Scope],
+        resolution: &Resolution,
+    ) -> Result<(), Denial> {
+        let mut wanted = Vec::new();
+        for scope in scopes {
+            let ScopeKind::Permission { resource, name } = scope.kind() else {
+                continue;
+            };
+            let own_api = resource.api().unwrap_or(resolution.api);
+            if name == ".default" {
+                for permission in &app.delegated {
+                    if consent_targets(permission.api, &permission.name).contains(&own_api) {
+                        wanted.push((own_api, permission.name.clone()));
+                    }
+                }
+                continue;
+            }
+            let on_first = permissions::canonical_delegated(resolution.api, name);
+            let on_own = permissions::canonical_delegated(own_api, name);
+            if on_first.is_none() && on_own.is_none() {
+                return Err(errors::invalid_scope(scope.as_str()));
+            }
+            wanted.extend(on_first.map(|canonical| (resolution.api, canonical.to_owned())));
+            wanted.extend(on_own.map(|canonical| (own_api, canonical.to_owned())));
+        }
+        for (api, name) in wanted {
+            self.consents
+                .insert((app.client_id.clone(), user.object_id.clone(), api, name));
+        }
+        Ok(())
+    }
+
+    fn is_consented(&self, app: &App, user: &User, api: ResourceApi, name: &str) -> bool {
+        self.consents.contains(&(
+            app.client_id.clone(),
+            user.object_id.clone(),
+            api,
+            name.to_owned(),
+        ))
+    }
+
+    /// Decides a token request made at `now`.
+    pub fn token(
+        &mut self,
+        directory: &Directory,
+        request: &TokenRequest,
+        now: i64,
+    ) -> Result<Grant, Denial> {
+        if !tenant_segment_known(directory, &request.tenant_segment) {
+            return Err(errors::unknown_tenant(&request.tenant_segment));
+        }
+        let client_id = request
+            .client_id
+            .as_deref()
+            .ok_or_else(|| errors::missing_parameter("client_id"))?;
+        let app = directory
+            .app_by_client_id(client_id)
+            .ok_or_else(|| errors::unknown_client(client_id, &directory.tenant.id))?;
+        authenticate_client(app, request.client_secret.as_deref())?;
+
+        match request.grant_type.as_str() {
+            "authorization_code" => self.redeem_code(directory, app, request, now),
+            "refresh_token" => self.redeem_refresh_token(directory, app, request, now),
+            "" => Err(errors::missing_parameter("grant_type")),
+            other => Err(errors::unsupported_grant_type(other)),
+        }
+    }
+
+    fn redeem_code(
+        &mut self,
+        directory: &Directory,
+        app: &App,
+        request: &TokenRequest,
+        now: i64,
+    ) -> Result<Grant, Denial> {
+        let code = request
+            .code
+            .as_deref()
+            .ok_or_else(|| errors::missing_parameter("code"))?;
+        if self.redeemed_codes.contains(code) {
+            return Err(errors::code_already_redeemed());
+        }
+        let grant = self
+            .codes
+            .get(code)
+            .filter(|grant| grant.client_id == app.client_id)
+            .cloned()
+            .ok_or_else(errors::malformed_grant)?;
+        if request.redirect_uri.as_deref() != Some(grant.redirect_uri.as_str()) {
+            return Err(errors::redirect_uri_mismatch(
+                request.redirect_uri.as_deref().unwrap_or_default(),
+                &app.client_id,
+            ));
+        }
+        if let Some(challenge) = &grant.code_challenge {
+            let verifier = request
+                .code_verifier
+                .as_deref()
+                .ok_or_else(|| errors::missing_parameter("code_verifier"))?;
+            if !pkce_matches(challenge, verifier) {
+                return Err(errors::pkce_mismatch());
+            }
+        }
+        let user = directory
+            .user_by_object_id(&grant.user_object_id)
+            .ok_or_else(errors::malformed_grant)?;
+        let scope_parameter = match request.scope.as_deref().map(str::trim) {
+            Some(scope) if !scope.is_empty() => scope.to_owned(),
+            _ => {
+                // fidelity: code-redemption-empty-scope: works for a code of one resource only.
+                let resolution = resolve(
+                    &Scope::parse_list(&grant.scopes),
+                    Leg::Authorize,
+                    directory.tenant.multi_resource_scopes,
+                )
+                .map_err(|error| resolve_denial(error, &grant.scopes))?;
+                if !resolution.other_resources.is_empty() {
+                    return Err(errors::code_redemption_without_scope());
+                }
+                grant.scopes.clone()
+            }
+        };
+        self.codes.remove(code);
+        self.redeemed_codes.insert(code.to_owned());
+        let resolution = resolve(
+            &Scope::parse_list(&scope_parameter),
+            Leg::Redeem,
+            directory.tenant.multi_resource_scopes,
+        )
+        .map_err(|error| resolve_denial(error, &scope_parameter))?;
+        self.delegated_grant(directory, app, user, &resolution, &scope_parameter, now)
+    }
+
+    fn redeem_refresh_token(
+        &mut self,
+        directory: &Directory,
+        app: &App,
+        request: &TokenRequest,
+        now: i64,
+    ) -> Result<Grant, Denial> {
+        let token = request
+            .refresh_token
+            .as_deref()
+            .ok_or_else(|| errors::missing_parameter("refresh_token"))?;
+        // Bound to user and client, not to a resource (fidelity: refresh-cross-resource).
+        let grant = self
+            .refresh_tokens
+            .get(token)
+            .filter(|grant| grant.client_id == app.client_id)
+            .cloned()
+            .ok_or_else(errors::malformed_grant)?;
+        if now - grant.last_used > REFRESH_TOKEN_INACTIVITY {
+            return Err(errors::refresh_token_inactive(
+                &format_date(grant.issued_at),
+                &format_duration(now - grant.last_used),
+            ));
+        }
+        if let Some(entry) = self.refresh_tokens.get_mut(token) {
+            entry.last_used = now;
+        }
+        let user = directory
+            .user_by_object_id(&grant.user_object_id)
+            .ok_or_else(errors::malformed_grant)?;
+        // Microsoft's current page makes `scope` optional here without saying which resource
+        // follows (fidelity: refresh-without-scope); the simulation reuses the first sign-in's.
+        let scope_parameter = match request.scope.as_deref().map(str::trim) {
+            Some(scope) if !scope.is_empty() => scope.to_owned(),
+            _ => grant.scopes.clone(),
+        };
+        let resolution = resolve(
+            &Scope::parse_list(&scope_parameter),
+            Leg::Refresh,
+            directory.tenant.multi_resource_scopes,
+        )
+        .map_err(|error| resolve_denial(error, &scope_parameter))?;
+        let mut granted =
+            self.delegated_grant(directory, app, user, &resolution, &scope_parameter, now)?;
+        // Each use returns a new refresh token; the old one stays valid (fidelity: refresh-cross-resource).
+        if granted.refresh_token.is_none() {
+            granted.refresh_token = Some(self.issue_refresh_token(app, user, &grant.scopes, now));
+        }
+        Ok(granted)
+    }
+
+    fn delegated_grant(
+        &mut self,
+        directory: &Directory,
+        app: &App,
+        user: &User,
+        resolution: &Resolution,
+        scope_parameter: &str,
+        now: i64,
+    ) -> Result<Grant, Denial> {
+        let granted = self.granted_permissions(app, user, resolution)?;
+        let audience = resolution.audience(directory.tenant.graph_audience);
+        // The response's `scope` names Exchange permissions with their resource; Graph's are bare.
+        let prefix = match resolution.api {
+            ResourceApi::Graph => String::new(),
+            ResourceApi::Exchange => format!("{audience}/"),
+        };
+        let claims = self.delegated_claims(directory, app, user, audience, granted.join(" "), now);
+        let refresh_token = resolution
+            .wants_refresh_token()
+            .then(|| self.issue_refresh_token(app, user, scope_parameter, now));
+        Ok(Grant {
+            claims,
+            scope: granted
+                .iter()
+                .map(|name| format!("{prefix}{name}"))
+                .collect::<Vec<_>>()
+                .join(" "),
+            refresh_token,
+        })
+    }
+
+    /// Returns `scp` (FIDELITY.md rule 6): the requested permissions consented on the resource,
+    /// or every consented one for `.default`.
+    fn granted_permissions(
+        &self,
+        app: &App,
+        user: &User,
+        resolution: &Resolution,
+    ) -> Result<Vec<String>, Denial> {
+        let consent_missing = || errors::consent_missing(&app.client_id, &app.display_name);
+        if resolution.default_scope {
+            let all: Vec<String> = self
+                .consents
+                .iter()
+                .filter(|(client, object_id, api, _)| {
+                    *client == app.client_id
+                        && *object_id == user.object_id
+                        && *api == resolution.api
+                })
+                .map(|(_, _, _, name)| name.clone())
+                .filter(|name| name != "offline_access")
+                .collect();
+            return if all.is_empty() {
+                Err(consent_missing())
+            } else {
+                Ok(all)
+            };
+        }
+        if resolution.permissions.is_empty() {
+            // OpenID Connect scopes alone: a Graph token for the sign-in's own scopes.
+            let oidc: Vec<String> = resolution
+                .oidc
+                .iter()
+                .map(|scope| scope.as_str().to_owned())
+                .filter(|name| name != "offline_access")
+                .collect();
+            return if oidc.is_empty() {
+                Err(errors::invalid_scope("offline_access"))
+            } else {
+                Ok(oidc)
+            };
+        }
+        let mut granted = Vec::new();
+        for name in &resolution.permissions {
+            let canonical = permissions::canonical_delegated(resolution.api, name)
+                .ok_or_else(|| errors::invalid_scope(name))?;
+            if !self.is_consented(app, user, resolution.api, canonical) {
+                return Err(consent_missing());
+            }
+            granted.push(canonical.to_owned());
+        }
+        Ok(granted)
+    }
+
+    fn delegated_claims(
+        &self,
+        directory: &Directory,
+        app: &App,
+        user: &User,
+        audience: String,
+        scp: String,
+        now: i64,
+    ) -> Claims {
+        let mut amr = vec!["pwd".to_owned()];
+        if user.mfa {
+            amr.push("mfa".to_owned());
+        }
+        Claims {
+            aud: audience,
+            iss: directory.v1_issuer(),
+            iat: now,
+            nbf: now,
+            exp: now + ACCESS_TOKEN_LIFETIME,
+            acr: Some("1".into()),
+            aio: Some(self.ids.base64url("aio", 48)),
+            amr: Some(amr),
+            app_displayname: Some(app.display_name.clone()),
+            appid: app.client_id.clone(),
+            appidacr: app_authentication_class(app).into(),
+            family_name: Some(user.surname.clone()),
+            given_name: Some(user.given_name.clone()),
+            idtyp: Some("user".into()),
+            name: Some(user.display_name()),
+            oid: user.object_id.clone(),
+            rh: Some(format!("1.A{}.", self.ids.base64url("rh", 24))),
+            roles: None,
+            scp: Some(scp),
+            sub: pairwise_subject(&user.object_id, &app.client_id),
+            tid: directory.tenant.id.clone(),
+            unique_name: Some(user.upn.clone()),
+            upn: Some(user.upn.clone()),
+            uti: Some(self.ids.base64url("uti", 16)),
+            ver: "1.0".into(),
+        }
+    }
+
+    fn issue_refresh_token(&mut self, app: &App, user: &User, scopes: &str, now: i64) -> String {
+        let token = format!("1.A{}", self.ids.base64url("refresh", 32));
+        self.refresh_tokens.insert(
+            token.clone(),
+            RefreshGrant {
+                client_id: app.client_id.clone(),
+                user_object_id: user.object_id.clone(),
+                scopes: scopes.to_owned(),
+                issued_at: now,
+                last_used: now,
+            },
+        );
+        token
+    }
+}
+
+/// Registered under Graph, the mail protocol permissions also count for Exchange
+/// (FIDELITY.md rule 7, fidelity: portal-permission-listing).
+fn consent_targets(api: ResourceApi, name: &str) -> Vec<ResourceApi> {
+    let is_mail_protocol = MAIL_PROTOCOL_PERMISSIONS
+        .iter()
+        .any(|known| known.eq_ignore_ascii_case(name));
+    if is_mail_protocol {
+        vec![ResourceApi::Graph, ResourceApi::Exchange]
+    } else {
+        vec![api]
+    }
+}
+
+fn resolve_denial(error: ResolveError, scope_parameter: &str) -> Denial {
+    match error {
+        ResolveError::MultipleResources => errors::multiple_resources(scope_parameter),
+        ResolveError::UnknownResource(scope) => errors::invalid_scope(&scope),
+        ResolveError::DefaultWithOthers => errors::default_with_other_scopes(scope_parameter),
+    }
+}
+
+/// Loopback redirect URIs match on any port ([RFC 8252 §7.3](https://www.rfc-editor.org/rfc/rfc8252#section-7.3);
+/// Microsoft's redirect URI page: "the port component is ignored" for localhost).
+fn redirect_uri_registered(app: &App, redirect_uri: &str) -> bool {
+    let without_port = |uri: &str| -> Option<String> {
+        let url = url::Url::parse(uri).ok()?;
+        let host = url.host_str()?.to_owned();
+        if url.scheme() == "http" && matches!(host.as_str(), "localhost" | "127.0.0.1") {
+            Some(format!("http://{host}{}", url.path()))
+        } else {
+            Some(url.to_string())
+        }
+    };
+    let wanted = without_port(redirect_uri);
+    wanted.is_some()
+        && app
+            .redirect_uris
+            .iter()
+            .any(|registered| without_port(registered) == wanted)
+}
+
+fn tenant_segment_known(directory: &Directory, segment: &str) -> bool {
+    let tenant = &directory.tenant;
+    ["organizations", "common", "consumers"].contains(&segment)
+        || segment.eq_ignore_ascii_case(&tenant.id)
+        || segment.eq_ignore_ascii_case(&tenant.domain)
+}
+
+fn authenticate_client(app: &App, secret: Option<&str>) -> Result<(), Denial> {
+    match (&app.client_type, secret) {
+        (ClientType::Public, _) => Ok(()),
+        (ClientType::Confidential { .. }, None) => Err(errors::client_secret_missing()),
+        (ClientType::Confidential { secret: expected }, Some(sent)) if sent == expected => Ok(()),
+        (ClientType::Confidential { .. }, Some(_)) => {
+            Err(errors::client_secret_invalid(&app.client_id))
+        }
+    }
+}
+
+fn app_authentication_class(app: &App) -> &'static str {
+    match app.client_type {
+        ClientType::Public => "0",
+        ClientType::Confidential { .. } => "1",
+    }
+}
+
+/// Checks a PKCE verifier against the stored challenge ([RFC 7636 §4.6](https://www.rfc-editor.org/rfc/rfc7636#section-4.6)).
+fn pkce_matches(challenge: &str, verifier: &str) -> bool {
+    match challenge.strip_prefix("plain:") {
+        Some(plain) => plain == verifier,
+        None => {
+            let hash = digest::digest(&digest::SHA256, verifier.as_bytes());
+            URL_SAFE_NO_PAD.encode(hash.as_ref()) == challenge
+        }
+    }
+}
+
+/// `sub` is pairwise: the same user has a different `sub` in each app.
+fn pairwise_subject(object_id: &str, client_id: &str) -> String {
+    let hash = digest::digest(
+        &digest::SHA256,
+        format!("{object_id}/{client_id}").as_bytes(),
+    );
+    URL_SAFE_NO_PAD.encode(hash.as_ref())
+}
+
+fn format_date(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|date| {
+            date.format(time::macros::format_description!(
+                "[month]/[day]/[year] [hour]:[minute]:[second]"
+            ))
+            .ok()
+        })
+        .unwrap_or_default()
+}
+
+fn format_duration(seconds: i64) -> String {
+    let days = seconds / 86_400;
+    let rest = seconds % 86_400;
+    format!(
+        "{days}.{:02}:{:02}:{:02}",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
+}
+
+#[cfg(test)]
+#[path = "policy_tests.rs"]
+mod tests;

@@ -1,0 +1,381 @@
+//! Table tests of the token policy: one row per catalog case, from sign-in to the token's claims.
+
+use super::*;
+use crate::directory::{
+    MAIL_CLIENT_ID, MAIL_DAEMON_ID, MAIL_DAEMON_SECRET, MultiResourceScopes, Permission,
+};
+
+const NOW: i64 = 1_745_690_893;
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"; // RFC 7636 Appendix B
+
+fn sign_in(
+    state: &mut IdentityState,
+    directory: &Directory,
+    scope: &str,
+) -> Result<String, Denial> {
+    let request = AuthorizeRequest {
+        client_id: MAIL_CLIENT_ID.into(),
+        response_type: "code".into(),
+        redirect_uri: "http://localhost:53682/".into(),
+        scope: scope.into(),
+        code_challenge: Some(CHALLENGE.into()),
+        code_challenge_method: Some("S256".into()),
+    };
+    match state.authorize(directory, &request) {
+        AuthorizeOutcome::Code(code) => Ok(code),
+        AuthorizeOutcome::RedirectError(denial) | AuthorizeOutcome::ErrorPage(denial) => {
+            Err(denial)
+        }
+    }
+}
+
+fn redeem(
+    state: &mut IdentityState,
+    directory: &Directory,
+    code: &str,
+    scope: Option<&str>,
+) -> Result<Grant, Denial> {
+    let request = TokenRequest {
+        tenant_segment: "organizations".into(),
+        grant_type: "authorization_code".into(),
+        client_id: Some(MAIL_CLIENT_ID.into()),
+        code: Some(code.into()),
+        redirect_uri: Some("http://localhost:53682/".into()),
+        code_verifier: Some(VERIFIER.into()),
+        scope: scope.map(str::to_owned),
+        ..TokenRequest::default()
+    };
+    state.token(directory, &request, NOW)
+}
+
+/// Signs in and redeems with the same scopes, as a mail client does.
+fn code_flow(directory: &Directory, scope: &str) -> Result<Grant, Denial> {
+    let mut state = IdentityState::new(directory);
+    let code = sign_in(&mut state, directory, scope)?;
+    redeem(&mut state, directory, &code, Some(scope))
+}
+
+fn aud_scp(grant: &Grant) -> (String, String) {
+    (
+        grant.claims.aud.clone(),
+        grant.claims.scp.clone().unwrap_or_default(),
+    )
+}
+
+#[test]
+fn delegated_code_flow_follows_the_catalog() {
+    let directory = Directory::contoso();
+    let rows: [(&str, &str, Result<(&str, &str), u32>); 7] = [
+        (
+            "deleg-outlook-smtp-only",
+            "offline_access https://outlook.office.com/SMTP.Send",
+            Ok(("https://outlook.office.com", "SMTP.Send")),
+        ),
+        (
+            "deleg-graph-prefixed-smtp",
+            "SMTP.Send",
+            Ok(("00000003-0000-0000-c000-000000000000", "SMTP.Send")),
+        ),
+        (
+            "deleg-graph-prefixed-smtp",
+            "https://graph.microsoft.com/SMTP.Send",
+            Ok(("00000003-0000-0000-c000-000000000000", "SMTP.Send")),
+        ),
+        (
+            "deleg-mixed-graph-first",
+            "offline_access Mail.Send https://outlook.office.com/SMTP.Send",
+            Ok((
+                "00000003-0000-0000-c000-000000000000",
+                "Mail.Send SMTP.Send",
+            )),
+        ),
+        (
+            "deleg-mixed-outlook-first",
+            "offline_access https://outlook.office.com/SMTP.Send Mail.Read",
+            Ok(("https://outlook.office.com", "SMTP.Send Mail.Read")),
+        ),
+        (
+            "mixed-resources-at-token-endpoint-28000",
+            "https://outlook.office.com/IMAP.AccessAsUser.All https://graph.microsoft.com/User.Read",
+            Err(28000),
+        ),
+        (
+            "deleg-outlook-imap-pop-smtp-one-token",
+            "offline_access https://outlook.office.com/IMAP.AccessAsUser.All https://outlook.office.com/POP.AccessAsUser.All https://outlook.office.com/SMTP.Send",
+            Ok((
+                "https://outlook.office.com",
+                "IMAP.AccessAsUser.All POP.AccessAsUser.All SMTP.Send",
+            )),
+        ),
+    ];
+    for (case, scope, expected) in rows {
+        let actual = code_flow(&directory, scope)
+            .map(|grant| aud_scp(&grant))
+            .map_err(|denial| denial.code);
+        let expected = expected.map(|(aud, scp)| (aud.to_owned(), scp.to_owned()));
+        assert_eq!(actual, expected, "{case}: {scope}");
+    }
+}
+
+#[test]
+fn outlook_tokens_have_the_v1_shape() {
+    // fidelity: deleg-outlook-smtp-only (iss, appid, appidacr, ver)
+    let grant = code_flow(
+        &Directory::contoso(),
+        "offline_access https://outlook.office.com/SMTP.Send",
+    )
+    .unwrap();
+    let claims = &grant.claims;
+
+    assert_eq!(claims.ver, "1.0");
+    assert_eq!(
+        claims.iss,
+        "https://sts.windows.net/8f3c1a52-6d4e-4b7a-9c21-5e0f7d3b2a64/"
+    );
+    assert_eq!(claims.appid, MAIL_CLIENT_ID);
+    assert_eq!(claims.appidacr, "0");
+    assert_eq!(claims.upn.as_deref(), Some("adele@contoso.onmicrosoft.com"));
+    assert_eq!(claims.exp - claims.iat, ACCESS_TOKEN_LIFETIME);
+    assert!(
+        grant.refresh_token.is_some(),
+        "offline_access gives a refresh token"
+    );
+    assert_eq!(grant.scope, "https://outlook.office.com/SMTP.Send");
+}
+
+#[test]
+fn no_refresh_token_without_offline_access() {
+    let grant = code_flow(
+        &Directory::contoso(),
+        "https://outlook.office.com/SMTP.Send",
+    )
+    .unwrap();
+    assert_eq!(grant.refresh_token, None);
+}
+
+#[test]
+fn reject_setting_refuses_a_bare_graph_scope_before_an_outlook_scope() {
+    // fidelity: mixed-resources-at-token-endpoint-28000 (the Microsoft forum answer's side)
+    let mut directory = Directory::contoso();
+    directory.tenant.multi_resource_scopes = MultiResourceScopes::Reject;
+
+    let denial =
+        code_flow(&directory, "Mail.Send https://outlook.office.com/SMTP.Send").unwrap_err();
+
+    assert_eq!(denial.code, 28000);
+    assert_eq!(denial.status, 400);
+}
+
+#[test]
+fn admin_consent_to_graph_listed_mail_permissions_covers_outlook() {
+    // fidelity: portal-permission-listing
+    let mut directory = Directory::contoso();
+    let app = directory.app_by_name_mut("mail-client").unwrap();
+    app.consent = Consent::Admin;
+    app.delegated = vec![Permission::new(ResourceApi::Graph, "SMTP.Send")];
+
+    let grant = code_flow(&directory, "https://outlook.office.com/SMTP.Send").unwrap();
+    assert_eq!(
+        aud_scp(&grant),
+        ("https://outlook.office.com".into(), "SMTP.Send".into())
+    );
+
+    let denial = code_flow(
+        &directory,
+        "https://outlook.office.com/IMAP.AccessAsUser.All",
+    )
+    .unwrap_err();
+    assert_eq!(
+        denial.code, 65001,
+        "IMAP was not registered, so not consented"
+    );
+}
+
+#[test]
+fn no_consent_gives_aadsts65001() {
+    // fidelity: consent-missing-65001
+    let mut directory = Directory::contoso();
+    directory.app_by_name_mut("mail-client").unwrap().consent = Consent::None;
+
+    let denial = code_flow(&directory, "https://outlook.office.com/SMTP.Send").unwrap_err();
+
+    assert_eq!(denial.code, 65001);
+    assert_eq!(denial.error, "invalid_grant");
+    assert!(
+        denial
+            .message
+            .contains(&format!("'{MAIL_CLIENT_ID}' named 'Mail Client'"))
+    );
+}
+
+#[test]
+fn codes_are_single_use_and_pkce_bound() {
+    let directory = Directory::contoso();
+    let mut state = IdentityState::new(&directory);
+    let code = sign_in(
+        &mut state,
+        &directory,
+        "https://outlook.office.com/SMTP.Send",
+    )
+    .unwrap();
+
+    let mut wrong_verifier = TokenRequest {
+        tenant_segment: "organizations".into(),
+        grant_type: "authorization_code".into(),
+        client_id: Some(MAIL_CLIENT_ID.into()),
+        code: Some(code.clone()),
+        redirect_uri: Some("http://localhost:53682/".into()),
+        code_verifier: Some("not-the-verifier".into()),
+        ..TokenRequest::default()
+    };
+    assert_eq!(
+        state
+            .token(&directory, &wrong_verifier, NOW)
+            .unwrap_err()
+            .code,
+        501_481
+    );
+
+    wrong_verifier.code_verifier = Some(VERIFIER.into());
+    assert!(
+        state.token(&directory, &wrong_verifier, NOW).is_ok(),
+        "scope defaults to the sign-in's"
+    );
+    assert_eq!(
+        state
+            .token(&directory, &wrong_verifier, NOW)
+            .unwrap_err()
+            .code,
+        54005
+    );
+}
+
+#[test]
+fn a_code_spanning_resources_needs_a_scope_at_redemption() {
+    // fidelity: code-redemption-empty-scope, authorize-multi-resource-then-split
+    let directory = Directory::contoso();
+    let mut state = IdentityState::new(&directory);
+    let code = sign_in(
+        &mut state,
+        &directory,
+        "offline_access User.Read https://outlook.office.com/SMTP.Send",
+    )
+    .unwrap();
+
+    assert_eq!(
+        redeem(&mut state, &directory, &code, None)
+            .unwrap_err()
+            .code,
+        28003
+    );
+    let grant = redeem(
+        &mut state,
+        &directory,
+        &code,
+        Some("offline_access https://outlook.office.com/SMTP.Send"),
+    )
+    .unwrap();
+    assert_eq!(grant.claims.aud, "https://outlook.office.com");
+}
+
+#[test]
+fn refresh_tokens_cross_resources_and_first_scope_wins() {
+    // fidelity: refresh-cross-resource, refresh-multi-resource-first-wins
+    let directory = Directory::contoso();
+    let mut state = IdentityState::new(&directory);
+    let code = sign_in(
+        &mut state,
+        &directory,
+        "offline_access https://outlook.office.com/SMTP.Send User.Read",
+    )
+    .unwrap();
+    let first = redeem(
+        &mut state,
+        &directory,
+        &code,
+        Some("offline_access https://outlook.office.com/SMTP.Send"),
+    )
+    .unwrap();
+    let refresh = |state: &mut IdentityState, token: &str, scope: &str, now: i64| {
+        let request = TokenRequest {
+            tenant_segment: "organizations".into(),
+            grant_type: "refresh_token".into(),
+            client_id: Some(MAIL_CLIENT_ID.into()),
+            refresh_token: Some(token.into()),
+            scope: Some(scope.into()),
+            ..TokenRequest::default()
+        };
+        state.token(&directory, &request, now)
+    };
+    let refresh_token = first.refresh_token.unwrap();
+
+    let outlook = refresh(
+        &mut state,
+        &refresh_token,
+        "https://outlook.office.com/SMTP.Send https://graph.microsoft.com/User.Read",
+        NOW,
+    )
+    .unwrap();
+    assert_eq!(outlook.claims.aud, "https://outlook.office.com");
+    let renewed = outlook.refresh_token.clone().unwrap();
+    assert_ne!(
+        renewed, refresh_token,
+        "each refresh returns a new refresh token"
+    );
+
+    let denial = refresh(
+        &mut state,
+        &renewed,
+        "https://outlook.office.com/SMTP.Send",
+        NOW + REFRESH_TOKEN_INACTIVITY + 1,
+    )
+    .unwrap_err();
+    assert_eq!(denial.code, 700_082, "fidelity: refresh-expired-inactivity");
+}
+
+#[test]
+fn confidential_clients_must_authenticate() {
+    // fidelity: public-client-secret-missing
+    let directory = Directory::contoso();
+    let mut state = IdentityState::new(&directory);
+    let mut request = TokenRequest {
+        tenant_segment: "organizations".into(),
+        grant_type: "refresh_token".into(),
+        client_id: Some(MAIL_DAEMON_ID.into()),
+        refresh_token: Some("unknown".into()),
+        ..TokenRequest::default()
+    };
+
+    let missing = state.token(&directory, &request, NOW).unwrap_err();
+    assert_eq!((missing.status, missing.code), (401, 7_000_218));
+
+    request.client_secret = Some("wrong".into());
+    assert_eq!(
+        state.token(&directory, &request, NOW).unwrap_err().code,
+        7_000_215
+    );
+
+    request.client_secret = Some(MAIL_DAEMON_SECRET.into());
+    assert_eq!(
+        state.token(&directory, &request, NOW).unwrap_err().code,
+        9_002_313
+    );
+}
+
+#[test]
+fn unregistered_redirect_uris_get_an_error_page() {
+    let directory = Directory::contoso();
+    let mut state = IdentityState::new(&directory);
+    let request = AuthorizeRequest {
+        client_id: MAIL_CLIENT_ID.into(),
+        response_type: "code".into(),
+        redirect_uri: "https://evil.example/callback".into(),
+        scope: "https://outlook.office.com/SMTP.Send".into(),
+        ..AuthorizeRequest::default()
+    };
+
+    let outcome = state.authorize(&directory, &request);
+
+    assert!(matches!(outcome, AuthorizeOutcome::ErrorPage(denial) if denial.code == 50011));
+}

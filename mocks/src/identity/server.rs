@@ -1,0 +1,298 @@
+//! The identity platform's HTTP face: a wiremock `MockServer` whose responders parse requests,
+//! ask the policy, and serialise grants and denials as Entra does.
+//!
+//! Endpoints (catalog section 2.1): `/{tenant}/oauth2/v2.0/authorize`, `/{tenant}/oauth2/v2.0/token`,
+//! `/{tenant}/v2.0/.well-known/openid-configuration` and `/discovery/v2.0/keys`.
+
+use std::sync::{Arc, Mutex};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::json;
+use wiremock::matchers::{method, path_regex};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+use super::errors::Denial;
+use super::policy::{AuthorizeOutcome, AuthorizeRequest, EXPIRES_IN, IdentityState, TokenRequest};
+use crate::clock::Clock;
+use crate::directory::Directory;
+use crate::token::{Jwks, SigningKey};
+
+/// A running simulated identity platform on an ephemeral loopback port.
+#[derive(Debug)]
+pub struct IdentityServer {
+    server: MockServer,
+    platform: Arc<Platform>,
+}
+
+#[derive(Debug)]
+struct Platform {
+    directory: Directory,
+    state: Mutex<IdentityState>,
+    key: Arc<SigningKey>,
+    clock: Clock,
+}
+
+impl Platform {
+    fn state(&self) -> std::sync::MutexGuard<'_, IdentityState> {
+        // A responder that panicked mid-request cannot leave the maps half-written in a way that
+        // matters more than refusing every later request would: keep serving.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn error_response(&self, denial: &Denial, state: &IdentityState) -> ResponseTemplate {
+        let body = denial.to_body(state.ids(), self.clock.now());
+        ResponseTemplate::new(denial.status).set_body_json(body)
+    }
+}
+
+impl IdentityServer {
+    /// Starts the platform for `directory`, signing with `key`, telling time by `clock`.
+    pub async fn start(directory: Directory, key: Arc<SigningKey>, clock: Clock) -> Self {
+        let server = MockServer::builder()
+            .disable_request_recording()
+            .start()
+            .await;
+        Self::mount(server, directory, key, clock).await
+    }
+
+    /// Mounts the platform's endpoints on an already started server (for example one behind a
+    /// TLS terminator, whose public URL differs from `server.uri()`).
+    pub async fn mount(
+        server: MockServer,
+        directory: Directory,
+        key: Arc<SigningKey>,
+        clock: Clock,
+    ) -> Self {
+        let platform = Arc::new(Platform {
+            state: Mutex::new(IdentityState::new(&directory)),
+            directory,
+            key,
+            clock,
+        });
+        Mock::given(method("GET"))
+            .and(path_regex(r"^/[^/]+/oauth2/v2\.0/authorize$"))
+            .respond_with(AuthorizeResponder(platform.clone()))
+            .named("authorize endpoint")
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path_regex(r"^/[^/]+/oauth2/v2\.0/token$"))
+            .respond_with(TokenResponder(platform.clone()))
+            .named("token endpoint")
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path_regex(
+                r"^/[^/]+/v2\.0/\.well-known/openid-configuration$",
+            ))
+            .respond_with(MetadataResponder(platform.clone()))
+            .named("OpenID Connect metadata")
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path_regex(r"^(/[^/]+)?/discovery/v2\.0/keys$"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(platform.key.jwks()))
+            .named("JWKS")
+            .mount(&server)
+            .await;
+        Self { server, platform }
+    }
+
+    /// Returns the base URL, `http://127.0.0.1:PORT`.
+    pub fn uri(&self) -> String {
+        self.server.uri()
+    }
+
+    /// Returns the published signing keys.
+    pub fn jwks(&self) -> Jwks {
+        self.platform.key.jwks()
+    }
+}
+
+/// The path segment naming the tenant: `/{segment}/oauth2/v2.0/...`.
+fn tenant_segment(request: &Request) -> String {
+    request
+        .url
+        .path_segments()
+        .and_then(|mut segments| segments.next())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+struct AuthorizeResponder(Arc<Platform>);
+
+impl Respond for AuthorizeResponder {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let query = |name: &str| {
+            request
+                .url
+                .query_pairs()
+                .find(|(key, _)| key == name)
+                .map(|(_, value)| value.into_owned())
+        };
+        let authorize_request = AuthorizeRequest {
+            client_id: query("client_id").unwrap_or_default(),
+            response_type: query("response_type").unwrap_or_default(),
+            redirect_uri: query("redirect_uri").unwrap_or_default(),
+            scope: query("scope").unwrap_or_default(),
+            code_challenge: query("code_challenge"),
+            code_challenge_method: query("code_challenge_method"),
+        };
+        let mut state = self.0.state();
+        let outcome = state.authorize(&self.0.directory, &authorize_request);
+        let redirect = url::Url::parse(&authorize_request.redirect_uri);
+        match (outcome, redirect) {
+            (AuthorizeOutcome::Code(code), Ok(mut redirect)) => {
+                {
+                    let mut pairs = redirect.query_pairs_mut();
+                    pairs.append_pair("code", &code);
+                    if let Some(client_state) = query("state") {
+                        pairs.append_pair("state", &client_state);
+                    }
+                    pairs.append_pair("session_state", &state.ids().guid("session"));
+                }
+                ResponseTemplate::new(302).insert_header("Location", redirect.as_str())
+            }
+            (AuthorizeOutcome::RedirectError(denial), Ok(mut redirect)) => {
+                let body = denial.to_body(state.ids(), self.0.clock.now());
+                {
+                    let mut pairs = redirect.query_pairs_mut();
+                    pairs.append_pair("error", &body.error);
+                    pairs.append_pair("error_description", &body.error_description);
+                    pairs.append_pair("error_uri", &body.error_uri);
+                    if let Some(client_state) = query("state") {
+                        pairs.append_pair("state", &client_state);
+                    }
+                }
+                ResponseTemplate::new(302).insert_header("Location", redirect.as_str())
+            }
+            (AuthorizeOutcome::ErrorPage(denial), _)
+            | (AuthorizeOutcome::RedirectError(denial), Err(_)) => {
+                let body = denial.to_body(state.ids(), self.0.clock.now());
+                let page = format!(
+                    "<!DOCTYPE html><html><head><title>Sign in to your account</title></head><body>\n<p>{}</p>\n<p>Request Id: {}<br>Correlation Id: {}<br>Timestamp: {}</p>\n</body></html>\n",
+                    html_escape(&denial.headline()),
+                    body.trace_id,
+                    body.correlation_id,
+                    body.timestamp
+                );
+                ResponseTemplate::new(denial.status).set_body_raw(page, "text/html; charset=utf-8")
+            }
+            (AuthorizeOutcome::Code(_), Err(_)) => ResponseTemplate::new(400),
+        }
+    }
+}
+
+struct TokenResponder(Arc<Platform>);
+
+impl TokenResponder {
+    fn parse(request: &Request) -> TokenRequest {
+        let mut token_request = TokenRequest {
+            tenant_segment: tenant_segment(request),
+            ..TokenRequest::default()
+        };
+        for (key, value) in url::form_urlencoded::parse(&request.body) {
+            let value = Some(value.into_owned());
+            match key.as_ref() {
+                "grant_type" => token_request.grant_type = value.unwrap_or_default(),
+                "client_id" => token_request.client_id = value,
+                "client_secret" => token_request.client_secret = value,
+                "scope" => token_request.scope = value,
+                "code" => token_request.code = value,
+                "redirect_uri" => token_request.redirect_uri = value,
+                "code_verifier" => token_request.code_verifier = value,
+                "refresh_token" => token_request.refresh_token = value,
+                "username" => token_request.username = value,
+                "password" => token_request.password = value,
+                _ => {}
+            }
+        }
+        // HTTP Basic client authentication, RFC 6749 §2.3.1: both parts form-urlencoded first.
+        let basic = request
+            .headers
+            .get("authorization")
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.strip_prefix("Basic "))
+            .and_then(|encoded| STANDARD.decode(encoded.trim()).ok())
+            .and_then(|decoded| String::from_utf8(decoded).ok());
+        if let Some((id, secret)) = basic.as_deref().and_then(|text| text.split_once(':')) {
+            let decode = |part: &str| {
+                url::form_urlencoded::parse(format!("x={part}").as_bytes())
+                    .next()
+                    .map(|(_, value)| value.into_owned())
+            };
+            token_request.client_id = token_request.client_id.or_else(|| decode(id));
+            token_request.client_secret = token_request.client_secret.or_else(|| decode(secret));
+        }
+        token_request
+    }
+}
+
+impl Respond for TokenResponder {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let token_request = Self::parse(request);
+        let mut state = self.0.state();
+        match state.token(&self.0.directory, &token_request, self.0.clock.now_unix()) {
+            Ok(grant) => {
+                let access_token = self.0.key.mint(&grant.claims);
+                let mut body = json!({
+                    "token_type": "Bearer",
+                    "scope": grant.scope,
+                    "expires_in": EXPIRES_IN,
+                    "ext_expires_in": EXPIRES_IN,
+                    "access_token": access_token,
+                });
+                if let Some(refresh_token) = grant.refresh_token {
+                    body["refresh_token"] = refresh_token.into();
+                }
+                ResponseTemplate::new(200).set_body_json(body)
+            }
+            Err(denial) => self.0.error_response(&denial, &state),
+        }
+    }
+}
+
+struct MetadataResponder(Arc<Platform>);
+
+impl Respond for MetadataResponder {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let base = request.url.origin().ascii_serialization();
+        let segment = tenant_segment(request);
+        let tenant_id = &self.0.directory.tenant.id;
+        let issuer_tenant = if ["common", "organizations", "consumers"].contains(&segment.as_str())
+        {
+            "{tenantid}".to_owned()
+        } else {
+            tenant_id.clone()
+        };
+        ResponseTemplate::new(200).set_body_json(json!({
+            "token_endpoint": format!("{base}/{segment}/oauth2/v2.0/token"),
+            "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
+            "jwks_uri": format!("{base}/{segment}/discovery/v2.0/keys"),
+            "response_modes_supported": ["query", "fragment", "form_post"],
+            "subject_types_supported": ["pairwise"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
+            "scopes_supported": ["openid", "profile", "email", "offline_access"],
+            "issuer": format!("{base}/{issuer_tenant}/v2.0"),
+            "request_uri_parameter_supported": false,
+            "authorization_endpoint": format!("{base}/{segment}/oauth2/v2.0/authorize"),
+            "device_authorization_endpoint": format!("{base}/{segment}/oauth2/v2.0/devicecode"),
+            "http_logout_supported": true,
+            "frontchannel_logout_supported": true,
+            "end_session_endpoint": format!("{base}/{segment}/oauth2/v2.0/logout"),
+            "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "acr", "nonce", "preferred_username", "name", "tid", "ver", "at_hash", "c_hash", "email"],
+            "tenant_region_scope": "EU",
+        }))
+    }
+}
+
+fn html_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
