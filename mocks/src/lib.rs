@@ -7,7 +7,11 @@
 
 pub mod clock;
 pub mod directory;
+pub mod exchange;
 pub mod identity;
 pub mod ids;
+pub mod journal;
+pub mod net;
 pub mod sasl;
+pub mod tls;
 pub mod token;

@@ -1,0 +1,401 @@
+//! Exchange Online's SMTP submission front door as a sans-IO session
+//! (catalog section 2.6; FIDELITY.md rules 11, 13, 14, 15 and 17).
+//!
+//! AUTH is offered only after STARTTLS, as `AUTH LOGIN XOAUTH2`; XOAUTH2 may carry its initial
+//! response inline or after an empty `334`; a refused token gets `535 5.7.3` with no JSON
+//! challenge; the tenant's and mailbox's SMTP AUTH settings answer `535 5.7.139`.
+
+use std::sync::Arc;
+
+use super::access::{self, Access, Protocol, Refusal};
+use super::replies::smtp as reply;
+use super::server::ExchangeContext;
+use crate::journal::Observation;
+use crate::net::{Action, ConnectionInfo, Session};
+use crate::sasl;
+
+/// One SMTP connection's state.
+#[derive(Debug)]
+pub struct SmtpSession {
+    context: Arc<ExchangeContext>,
+    client_ip: String,
+    tls: bool,
+    greeted: bool,
+    authenticated: Option<Access>,
+    state: State,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum State {
+    Command,
+    /// After a bare `AUTH XOAUTH2`: the next line is the base64 response.
+    AwaitingXoauth2,
+    /// After `AUTH LOGIN`: user name, then password (Basic auth, refused).
+    AwaitingLoginUsername,
+    AwaitingLoginPassword,
+    /// Between MAIL and DATA.
+    Transaction {
+        sender: String,
+        recipients: usize,
+    },
+    /// After `354`, until the lone dot.
+    Data {
+        sender: String,
+        from_header: Option<String>,
+        in_headers: bool,
+    },
+}
+
+impl SmtpSession {
+    /// Starts a session for a client at `connection`; `tls` is true on an implicit-TLS port.
+    pub fn new(context: Arc<ExchangeContext>, connection: ConnectionInfo, tls: bool) -> Self {
+        Self {
+            context,
+            client_ip: connection.peer.ip().to_string(),
+            tls,
+            greeted: false,
+            authenticated: None,
+            state: State::Command,
+        }
+    }
+
+    fn command(&mut self, line: &str) -> Vec<Action> {
+        let stamp = &self.context.stamp;
+        let (verb, argument) = match line.split_once(' ') {
+            Some((verb, argument)) => (verb, argument.trim()),
+            None => (line, ""),
+        };
+        match verb.to_ascii_uppercase().as_str() {
+            "EHLO" | "HELO" if !is_valid_helo_argument(argument) => {
+                vec![Action::reply(reply::invalid_domain(stamp))]
+            }
+            "EHLO" => {
+                self.greeted = true;
+                self.state = State::Command;
+                vec![Action::Reply(reply::ehlo(stamp, &self.client_ip, self.tls))]
+            }
+            "HELO" => {
+                self.greeted = true;
+                self.state = State::Command;
+                vec![Action::reply(reply::helo(stamp, &self.client_ip))]
+            }
+            "STARTTLS" if self.tls => vec![Action::reply(reply::BAD_SEQUENCE)],
+            "STARTTLS" => {
+                // RFC 3207 §4.2: the client must greet again, and nothing from before counts.
+                self.tls = true;
+                self.greeted = false;
+                vec![Action::reply(reply::STARTTLS_READY), Action::StartTls]
+            }
+            "AUTH" => self.auth(argument),
+            "MAIL" => self.mail(argument),
+            "RCPT" => self.rcpt(argument),
+            "DATA" => match &self.state {
+                State::Transaction { sender, recipients } if *recipients > 0 => {
+                    self.state = State::Data {
+                        sender: sender.clone(),
+                        from_header: None,
+                        in_headers: true,
+                    };
+                    vec![Action::reply(reply::START_MAIL_INPUT)]
+                }
+                _ => vec![Action::reply(reply::BAD_SEQUENCE)],
+            },
+            "RSET" => {
+                self.state = State::Command;
+                vec![Action::reply(reply::RESETTING)]
+            }
+            "NOOP" => vec![Action::reply(reply::OK)],
+            "QUIT" => vec![Action::reply(reply::CLOSING), Action::Close],
+            _ => vec![Action::reply(reply::unrecognized_command(stamp, verb))],
+        }
+    }
+
+    fn auth(&mut self, argument: &str) -> Vec<Action> {
+        let stamp = &self.context.stamp;
+        if !self.greeted {
+            return vec![Action::reply(reply::send_hello_first(stamp))];
+        }
+        if self.authenticated.is_some() || matches!(self.state, State::Transaction { .. }) {
+            // RFC 4954 §4: AUTH after a successful AUTH, or inside a transaction, is refused.
+            return vec![Action::reply(reply::BAD_SEQUENCE)];
+        }
+        let (mechanism, initial_response) = match argument.split_once(' ') {
+            Some((mechanism, response)) => (mechanism, Some(response.trim())),
+            None => (argument, None),
+        };
+        // AUTH is not advertised before STARTTLS (smtp-greeting-ehlo-prestarttls); the reply to
+        // trying anyway is unverified, 504 5.7.4 being the catalog's "likely analogue".
+        if !self.tls {
+            return vec![Action::reply(reply::unrecognized_mechanism(stamp))];
+        }
+        match mechanism.to_ascii_uppercase().as_str() {
+            "XOAUTH2" => match initial_response {
+                // RFC 4954 §4: "=" is an empty initial response.
+                Some("=") => self.xoauth2(b""),
+                Some(response) => self.xoauth2(response.as_bytes()),
+                None => {
+                    self.state = State::AwaitingXoauth2;
+                    vec![Action::reply(reply::CONTINUE)]
+                }
+            },
+            "LOGIN" => {
+                self.state = State::AwaitingLoginUsername;
+                vec![Action::reply(reply::LOGIN_USERNAME)]
+            }
+            // fidelity: smtp-unadvertised-mechanism, oauthbearer-not-offered
+            _ => vec![Action::reply(reply::unrecognized_mechanism(stamp))],
+        }
+    }
+
+    /// Checks an XOAUTH2 response (base64) and answers 235 or 535.
+    fn xoauth2(&mut self, encoded: &[u8]) -> Vec<Action> {
+        self.state = State::Command;
+        let context = &self.context;
+        let parsed = sasl::decode_base64(encoded).and_then(|decoded| sasl::parse_xoauth2(&decoded));
+        // A malformed response is answered like a refused token: Exchange sends 535 where RFC
+        // 4954 would send 501 (fidelity: smtp-cancel-exchange).
+        let Some(response) = parsed else {
+            return rejected(
+                reply::unsuccessful(&context.stamp),
+                "the XOAUTH2 response is not base64 of user=…^Aauth=Bearer …^A^A".into(),
+            );
+        };
+        let now = context.clock.now_unix();
+        match access::check(
+            &context.directory,
+            &context.verifier,
+            Protocol::Smtp,
+            &response,
+            now,
+        ) {
+            Ok(access) => {
+                let user = access.mailbox.clone();
+                self.authenticated = Some(access);
+                vec![
+                    Action::Observe(Observation::AuthSucceeded {
+                        mechanism: "XOAUTH2".into(),
+                        user,
+                    }),
+                    Action::reply(reply::AUTHENTICATED),
+                ]
+            }
+            Err(refusal) => {
+                let line = match refusal {
+                    Refusal::SmtpAuthDisabledForTenant => {
+                        reply::disabled_for_tenant(&context.stamp)
+                    }
+                    Refusal::SmtpAuthDisabledForMailbox => {
+                        reply::disabled_for_mailbox(&context.stamp)
+                    }
+                    _ => reply::unsuccessful(&context.stamp),
+                };
+                rejected(line, refusal.to_string())
+            }
+        }
+    }
+
+    fn mail(&mut self, argument: &str) -> Vec<Action> {
+        let stamp = &self.context.stamp;
+        if !self.greeted {
+            return vec![Action::reply(reply::send_hello_first(stamp))];
+        }
+        if self.authenticated.is_none() {
+            return vec![Action::reply(reply::not_authenticated(stamp))];
+        }
+        if !matches!(self.state, State::Command) {
+            return vec![Action::reply(reply::BAD_SEQUENCE)];
+        }
+        let Some(sender) = path_argument(argument, "FROM:") else {
+            return vec![Action::reply(reply::INVALID_ARGUMENTS)];
+        };
+        self.state = State::Transaction {
+            sender,
+            recipients: 0,
+        };
+        vec![Action::reply(reply::SENDER_OK)]
+    }
+
+    fn rcpt(&mut self, argument: &str) -> Vec<Action> {
+        let State::Transaction { recipients, .. } = &mut self.state else {
+            return vec![Action::reply(reply::BAD_SEQUENCE)];
+        };
+        if path_argument(argument, "TO:").is_none() {
+            return vec![Action::reply(reply::INVALID_ARGUMENTS)];
+        }
+        *recipients += 1;
+        vec![Action::reply(reply::RECIPIENT_OK)]
+    }
+
+    fn data_line(&mut self, line: &str) -> Vec<Action> {
+        let State::Data {
+            sender,
+            from_header,
+            in_headers,
+        } = &mut self.state
+        else {
+            return Vec::new();
+        };
+        if line != "." {
+            if *in_headers && line.is_empty() {
+                *in_headers = false;
+            } else if *in_headers && line.len() > 5 && line[..5].eq_ignore_ascii_case("from:") {
+                *from_header = path_argument(line, "FROM:");
+            }
+            return Vec::new();
+        }
+        let sender = sender.clone();
+        let from_header = from_header.clone();
+        self.state = State::Command;
+        let stamp = &self.context.stamp;
+        let Some(access) = &self.authenticated else {
+            return vec![Action::reply(reply::BAD_SEQUENCE)];
+        };
+        // fidelity: smtp-sendas-denied: the refusal comes after the final dot.
+        for address in std::iter::once(sender).chain(from_header) {
+            let is_own = address.eq_ignore_ascii_case(&access.mailbox);
+            if !(is_own && access.may_send_as_mailbox) {
+                return vec![Action::reply(reply::send_as_denied(
+                    stamp,
+                    &access.mailbox,
+                    &address,
+                ))];
+            }
+        }
+        vec![Action::reply(reply::queued(stamp))]
+    }
+}
+
+fn rejected(line: String, reason: String) -> Vec<Action> {
+    vec![
+        Action::Observe(Observation::AuthRejected {
+            mechanism: "XOAUTH2".into(),
+            reason,
+        }),
+        Action::reply(line),
+    ]
+}
+
+/// `FROM:<a@b>` / `TO:<a@b>`, parameters after the path ignored.
+fn path_argument(argument: &str, keyword: &str) -> Option<String> {
+    let head = argument.get(..keyword.len())?;
+    if !head.eq_ignore_ascii_case(keyword) {
+        return None;
+    }
+    let rest = argument[keyword.len()..].trim_start();
+    let path = match (rest.find('<'), rest.find('>')) {
+        (Some(open), Some(close)) if open < close => &rest[open + 1..close],
+        _ => rest.split_whitespace().next().unwrap_or_default(),
+    };
+    (!path.is_empty() || rest.starts_with("<>")).then(|| path.to_owned())
+}
+
+/// A domain or an address literal (fidelity: smtp-misc-transport: `EHLO MacBook..` is refused).
+fn is_valid_helo_argument(argument: &str) -> bool {
+    if argument.starts_with('[') && argument.ends_with(']') {
+        return argument.len() > 2;
+    }
+    !argument.is_empty()
+        && argument.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label
+                    .bytes()
+                    .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-')
+        })
+}
+
+impl Session for SmtpSession {
+    fn greeting(&mut self) -> Vec<Action> {
+        vec![Action::reply(reply::greeting(&self.context.stamp))]
+    }
+
+    fn on_line(&mut self, line: &[u8]) -> Vec<Action> {
+        let stamp = &self.context.stamp;
+        match self.state {
+            State::AwaitingXoauth2 => {
+                if line == b"*" {
+                    self.state = State::Command;
+                    // fidelity: smtp-cancel-exchange: 535, exact text not captured (unverified).
+                    return rejected(
+                        reply::unsuccessful(stamp),
+                        "the client cancelled the exchange".into(),
+                    );
+                }
+                return self.xoauth2(line);
+            }
+            State::AwaitingLoginUsername => {
+                self.state = State::AwaitingLoginPassword;
+                return vec![Action::reply(reply::LOGIN_PASSWORD)];
+            }
+            State::AwaitingLoginPassword => {
+                self.state = State::Command;
+                // fidelity: smtp-basic-auth-responses
+                return vec![
+                    Action::Observe(Observation::AuthRejected {
+                        mechanism: "LOGIN".into(),
+                        reason: "basic authentication is disabled".into(),
+                    }),
+                    Action::reply(reply::basic_auth_disabled(stamp)),
+                ];
+            }
+            _ => {}
+        }
+        let Ok(text) = std::str::from_utf8(line) else {
+            if matches!(self.state, State::Data { .. }) {
+                return Vec::new();
+            }
+            return vec![Action::reply(reply::unrecognized_command(stamp, "?"))];
+        };
+        if matches!(self.state, State::Data { .. }) {
+            return self.data_line(text);
+        }
+        self.command(text)
+    }
+
+    fn on_line_too_long(&mut self) -> Vec<Action> {
+        match self.state {
+            State::AwaitingXoauth2
+            | State::AwaitingLoginUsername
+            | State::AwaitingLoginPassword => {
+                self.state = State::Command;
+                vec![Action::reply(reply::AUTH_LINE_TOO_LONG)]
+            }
+            // Inside DATA an overlong line is part of the message; the session swallows it.
+            State::Data { .. } => Vec::new(),
+            _ => vec![Action::reply(reply::LINE_TOO_LONG)],
+        }
+    }
+
+    fn describe_client_line(&self, line: &[u8]) -> String {
+        let redacted = |len: usize| format!("<redacted {}>", human_size(len));
+        match self.state {
+            State::AwaitingXoauth2
+            | State::AwaitingLoginUsername
+            | State::AwaitingLoginPassword => {
+                return redacted(line.len());
+            }
+            _ => {}
+        }
+        let text = String::from_utf8_lossy(line);
+        let mut words = text.splitn(3, ' ');
+        match (words.next(), words.next(), words.next()) {
+            (Some(verb), Some(mechanism), Some(response)) if verb.eq_ignore_ascii_case("AUTH") => {
+                format!("{verb} {mechanism} {}", redacted(response.len()))
+            }
+            _ => text.into_owned(),
+        }
+    }
+}
+
+/// `1.3 KiB`, `512 B`.
+fn human_size(len: usize) -> String {
+    if len < 1024 {
+        format!("{len} B")
+    } else {
+        format!("{:.1} KiB", len as f64 / 1024.0)
+    }
+}
+
+#[cfg(test)]
+#[path = "smtp_tests.rs"]
+mod tests;

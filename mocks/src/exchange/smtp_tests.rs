@@ -1,0 +1,301 @@
+//! The SMTP session driven as transcripts, with no runtime and no sockets.
+
+use super::*;
+use crate::clock::Clock;
+use crate::directory::{ADELE, Directory};
+use crate::exchange::server::ExchangeConfig;
+use crate::identity::policy::{AuthorizeOutcome, AuthorizeRequest, IdentityState, TokenRequest};
+use crate::tls::TestPki;
+use crate::token::SigningKey;
+
+fn session_with(directory: Directory) -> SmtpSession {
+    let config = ExchangeConfig {
+        directory,
+        jwks: SigningKey::test_key().jwks(),
+        clock: Clock::default(),
+        pki: TestPki::shared(),
+    };
+    let connection = ConnectionInfo {
+        peer: "203.0.113.5:50000".parse().unwrap(),
+    };
+    SmtpSession::new(Arc::new(ExchangeContext::new(&config)), connection, false)
+}
+
+/// A token for `scope`, minted the way the identity platform would.
+fn token_for(scope: &str) -> String {
+    let directory = Directory::contoso();
+    let mut state = IdentityState::new(&directory);
+    let AuthorizeOutcome::Code(code) = state.authorize(
+        &directory,
+        &AuthorizeRequest {
+            client_id: crate::directory::MAIL_CLIENT_ID.into(),
+            response_type: "code".into(),
+            redirect_uri: "http://localhost".into(),
+            scope: scope.into(),
+            ..AuthorizeRequest::default()
+        },
+    ) else {
+        panic!("sign-in failed");
+    };
+    let grant = state
+        .token(
+            &directory,
+            &TokenRequest {
+                tenant_segment: "organizations".into(),
+                grant_type: "authorization_code".into(),
+                client_id: Some(crate::directory::MAIL_CLIENT_ID.into()),
+                code: Some(code),
+                redirect_uri: Some("http://localhost".into()),
+                scope: Some(scope.into()),
+                ..TokenRequest::default()
+            },
+            Clock::default().now_unix(),
+        )
+        .unwrap();
+    SigningKey::test_key().mint(&grant.claims)
+}
+
+/// Plays `script`: `C:` lines are sent, `S:` lines must be the replies, in order; `-- STARTTLS`
+/// marks where the session asks for TLS. A reply written with ` [...]` at its end matches any
+/// `[host timestamp id]` suffix; one ending in `...` matches any reply it begins.
+fn assert_dialogue(mut session: SmtpSession, script: &str) {
+    let mut pending: std::collections::VecDeque<String> = std::collections::VecDeque::new();
+    let collect = |actions: Vec<Action>, pending: &mut std::collections::VecDeque<String>| {
+        for action in actions {
+            match action {
+                Action::Reply(lines) => pending.extend(lines),
+                Action::StartTls => pending.push_back("-- STARTTLS".into()),
+                Action::Close => pending.push_back("-- CLOSE".into()),
+                Action::Observe(_) => {}
+            }
+        }
+    };
+    collect(session.greeting(), &mut pending);
+    for expected in script.lines().filter(|line| !line.is_empty()) {
+        if let Some(client_line) = expected.strip_prefix("C: ") {
+            assert!(
+                pending.is_empty(),
+                "unexpected replies before {client_line:?}: {pending:?}"
+            );
+            let actions = session.on_line(client_line.as_bytes());
+            collect(actions, &mut pending);
+            continue;
+        }
+        let expected = expected.strip_prefix("S: ").unwrap_or(expected);
+        let actual = pending
+            .pop_front()
+            .unwrap_or_else(|| panic!("no reply where {expected:?} was expected"));
+        if let Some(prefix) = expected.strip_suffix(" [...]") {
+            assert!(
+                actual.starts_with(prefix)
+                    && actual[prefix.len()..].starts_with(" [")
+                    && actual.ends_with(']'),
+                "expected {expected:?}, got {actual:?}"
+            );
+        } else if let Some(prefix) = expected.strip_suffix("...") {
+            assert!(
+                actual.starts_with(prefix),
+                "expected {expected:?}, got {actual:?}"
+            );
+        } else {
+            assert_eq!(actual, expected);
+        }
+    }
+    assert!(pending.is_empty(), "replies left over: {pending:?}");
+}
+
+fn xoauth2(user: &str, token: &str) -> String {
+    crate::sasl::encode_xoauth2(user, token)
+}
+
+#[test]
+fn outlook_token_authenticates_after_starttls_with_the_initial_response_inline() {
+    // fidelity: smtp-greeting-ehlo-prestarttls, smtp-ehlo-post-starttls, smtp-xoauth2-initial-response
+    let token = token_for("https://outlook.office.com/SMTP.Send");
+    assert_dialogue(session_with(Directory::contoso()), &format!("
+S: 220 SN7PR00CA0001.outlook.office365.com Microsoft ESMTP MAIL Service ready at Sat, 26 Apr 2025 18:08:13 +0000 [...]
+C: EHLO client.example.org
+S: 250-SN7PR00CA0001.outlook.office365.com Hello [203.0.113.5]
+S: 250-SIZE 157286400
+S: 250-PIPELINING
+S: 250-DSN
+S: 250-ENHANCEDSTATUSCODES
+S: 250-STARTTLS
+S: 250-8BITMIME
+S: 250-BINARYMIME
+S: 250-CHUNKING
+S: 250 SMTPUTF8
+C: STARTTLS
+S: 220 2.0.0 SMTP server ready
+-- STARTTLS
+C: EHLO client.example.org
+S: 250-SN7PR00CA0001.outlook.office365.com Hello [203.0.113.5]
+S: 250-SIZE 157286400
+S: 250-PIPELINING
+S: 250-DSN
+S: 250-ENHANCEDSTATUSCODES
+S: 250-AUTH LOGIN XOAUTH2
+S: 250-8BITMIME
+S: 250-BINARYMIME
+S: 250-CHUNKING
+S: 250 SMTPUTF8
+C: AUTH XOAUTH2 {}
+S: 235 2.7.0 Authentication successful
+C: QUIT
+S: 221 2.0.0 Service closing transmission channel
+-- CLOSE
+", xoauth2(ADELE, &token)));
+}
+
+fn after_starttls() -> &'static str {
+    "
+S: 220 SN7PR00CA0001.outlook.office365.com Microsoft ESMTP MAIL Service ready at Sat, 26 Apr 2025 18:08:13 +0000 [...]
+C: STARTTLS
+S: 220 2.0.0 SMTP server ready
+-- STARTTLS
+C: HELO client.example.org
+S: 250 SN7PR00CA0001.outlook.office365.com Hello [203.0.113.5]
+"
+}
+
+#[test]
+fn graph_token_gets_535_5_7_3_with_no_challenge_via_the_continuation() {
+    // fidelity: deleg-graph-prefixed-smtp, smtp-xoauth2-continuation, smtp-xoauth2-rejected
+    let token = token_for("SMTP.Send");
+    assert_dialogue(
+        session_with(Directory::contoso()),
+        &format!(
+            "{}
+C: AUTH XOAUTH2
+S: 334 
+C: {}
+S: 535 5.7.3 Authentication unsuccessful [...]
+",
+            after_starttls(),
+            xoauth2(ADELE, &token)
+        ),
+    );
+}
+
+#[test]
+fn tenant_and_mailbox_switches_answer_5_7_139() {
+    // fidelity: smtp-auth-disabled-tenant, smtp-auth-disabled-mailbox
+    let token = token_for("https://outlook.office.com/SMTP.Send");
+    let mut tenant_off = Directory::contoso();
+    tenant_off.tenant.smtp_client_authentication = false;
+    assert_dialogue(session_with(tenant_off), &format!("{}
+C: AUTH XOAUTH2 {}
+S: 535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant. Visit https://aka.ms/smtp_auth_disabled for more information. [...]
+", after_starttls(), xoauth2(ADELE, &token)));
+
+    let mut mailbox_off = Directory::contoso();
+    mailbox_off.signed_in_user_mut().smtp_client_authentication =
+        crate::directory::MailboxSetting::Disabled;
+    assert_dialogue(session_with(mailbox_off), &format!("{}
+C: AUTH XOAUTH2 {}
+S: 535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Mailbox. Visit https://aka.ms/smtp_auth_disabled for more information. [...]
+", after_starttls(), xoauth2(ADELE, &token)));
+}
+
+#[test]
+fn plain_mail_before_auth_and_garbage_get_exchanges_errors() {
+    // fidelity: smtp-unadvertised-mechanism, smtp-mail-from-without-auth, smtp-misc-transport
+    assert_dialogue(
+        session_with(Directory::contoso()),
+        &format!(
+            "{}
+C: AUTH PLAIN AGFkZWxlAHBhc3N3b3Jk
+S: 504 5.7.4 Unrecognized authentication type [...]
+C: MAIL FROM:<adele@contoso.onmicrosoft.com>
+S: 530 5.7.57 Client not authenticated to send mail. [...]
+C: EHLO MacBook..
+S: 501 5.5.4 Invalid domain name [...]
+C: XYZZY
+S: 500 5.3.3 Unrecognized command 'XYZZY' [...]
+C: AUTH XOAUTH2 bm90IGEgeG9hdXRoMiByZXNwb25zZQ==
+S: 535 5.7.3 Authentication unsuccessful [...]
+C: AUTH XOAUTH2 !!!not base64!!!
+S: 535 5.7.3 Authentication unsuccessful [...]
+C: AUTH XOAUTH2
+S: 334 
+C: *
+S: 535 5.7.3 Authentication unsuccessful [...]
+C: AUTH LOGIN
+S: 334 VXNlcm5hbWU6
+C: YWRlbGU=
+S: 334 UGFzc3dvcmQ6
+C: cGFzc3dvcmQ=
+S: 535 5.7.139 Authentication unsuccessful, basic authentication is disabled. [...]
+",
+            after_starttls()
+        ),
+    );
+}
+
+#[test]
+fn auth_is_refused_before_starttls() {
+    let token = token_for("https://outlook.office.com/SMTP.Send");
+    assert_dialogue(session_with(Directory::contoso()), &format!("
+S: 220 SN7PR00CA0001.outlook.office365.com Microsoft ESMTP MAIL Service ready at Sat, 26 Apr 2025 18:08:13 +0000 [...]
+C: AUTH XOAUTH2 {0}
+S: 503 5.5.2 Send hello first [...]
+C: EHLO client.example.org
+S: 250-SN7PR00CA0001.outlook.office365.com Hello [203.0.113.5]
+S: 250-SIZE 157286400
+S: 250-PIPELINING
+S: 250-DSN
+S: 250-ENHANCEDSTATUSCODES
+S: 250-STARTTLS
+S: 250-8BITMIME
+S: 250-BINARYMIME
+S: 250-CHUNKING
+S: 250 SMTPUTF8
+C: AUTH XOAUTH2 {0}
+S: 504 5.7.4 Unrecognized authentication type [...]
+", xoauth2(ADELE, &token)));
+}
+
+#[test]
+fn sends_as_the_mailbox_and_refuses_another_sender_after_the_dot() {
+    // fidelity: smtp-sendas-denied
+    let token = token_for("https://outlook.office.com/SMTP.Send");
+    assert_dialogue(session_with(Directory::contoso()), &format!("{}
+C: AUTH XOAUTH2 {}
+S: 235 2.7.0 Authentication successful
+C: MAIL FROM:<adele@contoso.onmicrosoft.com>
+S: 250 2.1.0 Sender OK
+C: RCPT TO:<adele@contoso.onmicrosoft.com>
+S: 250 2.1.5 Recipient OK
+C: DATA
+S: 354 Start mail input; end with <CRLF>.<CRLF>
+C: From: <adele@contoso.onmicrosoft.com>
+C: Subject: test
+C: 
+C: hello
+C: .
+S: 250 2.0.0 OK <08DD...
+C: MAIL FROM:<ceo@contoso.onmicrosoft.com>
+S: 250 2.1.0 Sender OK
+C: RCPT TO:<adele@contoso.onmicrosoft.com>
+S: 250 2.1.5 Recipient OK
+C: DATA
+S: 354 Start mail input; end with <CRLF>.<CRLF>
+C: .
+S: 554 5.2.252 SendAsDenied; adele@contoso.onmicrosoft.com not allowed to send as ceo@contoso.onmicrosoft.com; STOREDRV.Submission.Exception:SendAsDeniedException.MapiExceptionSendAsDenied; Failed to process message due to a permanent exception with message [BeginDiagnosticData]Cannot submit message. [...]
+", after_starttls(), xoauth2(ADELE, &token)));
+}
+
+#[test]
+fn the_transcript_never_shows_a_sasl_payload() {
+    let session = session_with(Directory::contoso());
+    assert_eq!(
+        session.describe_client_line(b"AUTH XOAUTH2 dXNlcj1hAWF1dGg9QmVhcmVyIHNlY3JldAEB"),
+        "AUTH XOAUTH2 <redacted 36 B>"
+    );
+    let mut awaiting = session_with(Directory::contoso());
+    awaiting.state = State::AwaitingXoauth2;
+    assert_eq!(
+        awaiting.describe_client_line(b"dXNlcj1hAWF1dGg9QmVhcmVyIHNlY3JldAEB"),
+        "<redacted 36 B>"
+    );
+}

@@ -1,0 +1,288 @@
+//! The one tokio driver: the accept loop, TLS and STARTTLS, CRLF line framing with a length
+//! limit, the transcript, and executing a session's actions. The only code that touches sockets.
+//!
+//! Sessions are sans-IO state machines ([`Session`]): a line in, actions out.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustls::ServerConfig;
+use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinSet;
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::server::TlsStream;
+
+use crate::journal::{ConnectionLog, Journal, Observation};
+
+/// Longest client line accepted, CRLF excluded. RFC 4954 §4 asks for at least 12,288 octets on
+/// AUTH lines, and Entra tokens passed 4,096 characters in 2025 (fidelity: long-token-protocol-error).
+pub const MAX_LINE_LEN: usize = 64 * 1024;
+
+/// A client silent this long is disconnected ([RFC 5321 §4.5.3.2.7](https://www.rfc-editor.org/rfc/rfc5321#section-4.5.3.2.7): five minutes).
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// What the driver knows about a new connection.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectionInfo {
+    /// The client's address.
+    pub peer: SocketAddr,
+}
+
+/// The protocol half of one connection. Implementations never do I/O.
+pub trait Session: Send + 'static {
+    /// Returns what is sent as soon as the client connects.
+    fn greeting(&mut self) -> Vec<Action>;
+    /// Handles one client line, without its CRLF.
+    fn on_line(&mut self, line: &[u8]) -> Vec<Action>;
+    /// Handles a line longer than [`MAX_LINE_LEN`]; the driver discards it up to its end.
+    fn on_line_too_long(&mut self) -> Vec<Action>;
+    /// Returns how a client line appears in the transcript: SASL payloads are hidden here.
+    fn describe_client_line(&self, line: &[u8]) -> String {
+        String::from_utf8_lossy(line).into_owned()
+    }
+}
+
+/// What the driver must do next, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Send these lines, each followed by CRLF.
+    Reply(Vec<String>),
+    /// Start TLS now, after the reply before it was sent ([RFC 3207](https://www.rfc-editor.org/rfc/rfc3207)).
+    StartTls,
+    /// Record an observation.
+    Observe(Observation),
+    /// Close the connection.
+    Close,
+}
+
+impl Action {
+    /// A one-line reply.
+    pub fn reply(line: impl Into<String>) -> Self {
+        Self::Reply(vec![line.into()])
+    }
+}
+
+/// How a listener speaks TLS.
+#[derive(Debug, Clone)]
+pub enum TlsMode {
+    /// TLS from the first byte (IMAPS, POP3S).
+    Implicit(Arc<ServerConfig>),
+    /// Plain text until the session asks for STARTTLS (SMTP submission).
+    StartTls(Arc<ServerConfig>),
+}
+
+/// Accepts connections on `listener` until the returned task is dropped or aborted, running a
+/// fresh session from `make_session` on each.
+pub(crate) async fn serve<S, F>(
+    listener: TcpListener,
+    tls: TlsMode,
+    journal: Journal,
+    make_session: F,
+) where
+    S: Session,
+    F: Fn(ConnectionInfo) -> S + Send + Sync + 'static,
+{
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((stream, peer)) = accepted else {
+                    // Out of file descriptors or a reset before accept: keep serving the others.
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                };
+                let session = make_session(ConnectionInfo { peer });
+                let log = journal.open_connection();
+                let tls = tls.clone();
+                connections.spawn(async move {
+                    if let Err(error) = drive(stream, session, tls, log).await {
+                        tracing::debug!(%peer, %error, "connection ended with an I/O error");
+                    }
+                });
+            }
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
+}
+
+enum Stream {
+    Plain(TcpStream),
+    Tls(Box<TlsStream<TcpStream>>),
+    Upgrading,
+}
+
+impl Stream {
+    async fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Self::Plain(stream) => stream.read(buffer).await,
+            Self::Tls(stream) => stream.read(buffer).await,
+            Self::Upgrading => Ok(0),
+        }
+    }
+
+    async fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        match self {
+            Self::Plain(stream) => write_and_flush(stream, bytes).await,
+            Self::Tls(stream) => write_and_flush(stream.as_mut(), bytes).await,
+            Self::Upgrading => Ok(()),
+        }
+    }
+
+    async fn start_tls(&mut self, config: Arc<ServerConfig>) -> std::io::Result<()> {
+        let Self::Plain(plain) = std::mem::replace(self, Self::Upgrading) else {
+            return Err(std::io::Error::other("TLS is already on"));
+        };
+        let tls = TlsAcceptor::from(config).accept(plain).await?;
+        *self = Self::Tls(Box::new(tls));
+        Ok(())
+    }
+
+    async fn shutdown(&mut self) {
+        let _ = match self {
+            Self::Plain(stream) => stream.shutdown().await,
+            Self::Tls(stream) => stream.shutdown().await,
+            Self::Upgrading => Ok(()),
+        };
+    }
+}
+
+async fn write_and_flush<W: AsyncWrite + Unpin>(
+    writer: &mut W,
+    bytes: &[u8],
+) -> std::io::Result<()> {
+    writer.write_all(bytes).await?;
+    writer.flush().await
+}
+
+/// Runs `session` over `stream` until the session closes, the peer hangs up, or it idles out.
+async fn drive<S: Session>(
+    stream: TcpStream,
+    mut session: S,
+    tls: TlsMode,
+    log: ConnectionLog,
+) -> std::io::Result<()> {
+    let mut stream = Stream::Plain(stream);
+    if let TlsMode::Implicit(config) = &tls {
+        stream.start_tls(config.clone()).await?;
+        log.observe(Observation::TlsStarted);
+    }
+    let starttls_config = match &tls {
+        TlsMode::StartTls(config) => Some(config.clone()),
+        TlsMode::Implicit(_) => None,
+    };
+
+    let mut buffer: Vec<u8> = Vec::with_capacity(1024);
+    let mut discarding = false;
+    if run_actions(
+        &mut stream,
+        session.greeting(),
+        &log,
+        &mut buffer,
+        starttls_config.as_ref(),
+    )
+    .await?
+    {
+        stream.shutdown().await;
+        return Ok(());
+    }
+    let mut chunk = vec![0u8; 16 * 1024];
+    loop {
+        while let Some(newline) = buffer.iter().position(|&byte| byte == b'\n') {
+            let mut line: Vec<u8> = buffer.drain(..=newline).collect();
+            line.pop();
+            if line.last() == Some(&b'\r') {
+                line.pop();
+            }
+            if std::mem::take(&mut discarding) {
+                // The tail of an overlong line whose reply was already sent.
+                continue;
+            }
+            log.line(format!("C: {}", session.describe_client_line(&line)));
+            let actions = session.on_line(&line);
+            if run_actions(
+                &mut stream,
+                actions,
+                &log,
+                &mut buffer,
+                starttls_config.as_ref(),
+            )
+            .await?
+            {
+                stream.shutdown().await;
+                return Ok(());
+            }
+        }
+        if buffer.len() > MAX_LINE_LEN {
+            buffer.clear();
+            if !discarding {
+                discarding = true;
+                log.line(format!("C: <line longer than {MAX_LINE_LEN} octets>"));
+                let actions = session.on_line_too_long();
+                if run_actions(
+                    &mut stream,
+                    actions,
+                    &log,
+                    &mut buffer,
+                    starttls_config.as_ref(),
+                )
+                .await?
+                {
+                    stream.shutdown().await;
+                    return Ok(());
+                }
+            }
+        }
+        let read = match tokio::time::timeout(IDLE_TIMEOUT, stream.read(&mut chunk)).await {
+            Ok(read) => read?,
+            Err(_elapsed) => {
+                log.line("-- idle timeout".to_owned());
+                stream.shutdown().await;
+                return Ok(());
+            }
+        };
+        if read == 0 {
+            log.line("-- client closed the connection".to_owned());
+            return Ok(());
+        }
+        buffer.extend_from_slice(&chunk[..read]);
+    }
+}
+
+/// Executes `actions`; returns true when the connection must close.
+async fn run_actions(
+    stream: &mut Stream,
+    actions: Vec<Action>,
+    log: &ConnectionLog,
+    buffer: &mut Vec<u8>,
+    starttls_config: Option<&Arc<ServerConfig>>,
+) -> std::io::Result<bool> {
+    for action in actions {
+        match action {
+            Action::Reply(lines) => {
+                let mut bytes = Vec::new();
+                for line in lines {
+                    bytes.extend_from_slice(line.as_bytes());
+                    bytes.extend_from_slice(b"\r\n");
+                    log.line(format!("S: {line}"));
+                }
+                stream.write_all(&bytes).await?;
+            }
+            Action::StartTls => {
+                let Some(config) = starttls_config else {
+                    continue;
+                };
+                // Anything the client pipelined after STARTTLS was sent in clear text and must not
+                // be read as if it came through TLS (RFC 3207 §4.2, CVE-2011-0411).
+                buffer.clear();
+                stream.start_tls(config.clone()).await?;
+                log.line("-- TLS started".to_owned());
+                log.observe(Observation::TlsStarted);
+            }
+            Action::Observe(observation) => log.observe(observation),
+            Action::Close => return Ok(true),
+        }
+    }
+    Ok(false)
+}
