@@ -1,0 +1,143 @@
+//! Applies a scenario's `[tenant]`, `[app]` and `[user]` changes to the default simulated
+//! directory (DESIGN.md, "The simulated directory").
+
+use mailscope_mocks::directory as mocks;
+use mailscope_mocks::token::ResourceApi;
+
+use super::types::{
+    AccountKind, AppChanges, Consent, GraphAudience, MailboxPermission, MailboxSetting,
+    MultiResourceScopes, PermissionLists, ScenarioFile, ServerProfile, SignInAudience,
+    TenantChanges, UserChanges,
+};
+
+/// Returns true when the default directory has an app of that name.
+pub fn is_known_app(name: &str) -> bool {
+    mocks::Directory::contoso().app_by_name(name).is_some()
+}
+
+/// Returns the name of the app a scenario's cases use.
+pub fn app_name(file: &ScenarioFile) -> String {
+    file.app.name.as_ref().map_or_else(
+        || mocks::MAIL_CLIENT.to_owned(),
+        |name| name.get_ref().clone(),
+    )
+}
+
+/// Returns the default directory with the scenario's changes applied.
+pub fn build(file: &ScenarioFile) -> mocks::Directory {
+    let mut directory = mocks::Directory::contoso();
+    apply_tenant(&mut directory.tenant, &file.tenant);
+    apply_user(directory.signed_in_user_mut(), &file.user);
+    let name = app_name(file);
+    if let Some(app) = directory.app_by_name_mut(&name) {
+        apply_app(app, &file.app);
+    }
+    directory
+}
+
+fn apply_tenant(tenant: &mut mocks::Tenant, changes: &TenantChanges) {
+    if let Some(value) = changes.smtp_client_authentication {
+        tenant.smtp_client_authentication = value;
+    }
+    if let Some(value) = changes.security_defaults {
+        tenant.security_defaults = value;
+    }
+    if let Some(value) = changes.multi_resource_scopes {
+        tenant.multi_resource_scopes = match value {
+            MultiResourceScopes::FirstWins => mocks::MultiResourceScopes::FirstWins,
+            MultiResourceScopes::Reject => mocks::MultiResourceScopes::Reject,
+        };
+    }
+    if let Some(value) = changes.graph_audience {
+        tenant.graph_audience = match value {
+            GraphAudience::Guid => mocks::GraphAudience::Guid,
+            GraphAudience::Uri => mocks::GraphAudience::Uri,
+        };
+    }
+    if let Some(value) = &changes.exchange_extra_audiences {
+        tenant.exchange_extra_audiences = value.clone();
+    }
+    if let Some(value) = changes.server_profile {
+        tenant.server_profile = match value {
+            ServerProfile::ExchangeOnline => mocks::ServerProfile::ExchangeOnline,
+            ServerProfile::Generic => mocks::ServerProfile::Generic,
+        };
+    }
+}
+
+fn apply_user(user: &mut mocks::User, changes: &UserChanges) {
+    if let Some(upn) = &changes.upn {
+        user.upn = upn.clone();
+    }
+    if let Some(value) = changes.smtp_client_authentication {
+        user.smtp_client_authentication = match value {
+            MailboxSetting::Tenant => mocks::MailboxSetting::Tenant,
+            MailboxSetting::Enabled => mocks::MailboxSetting::Enabled,
+            MailboxSetting::Disabled => mocks::MailboxSetting::Disabled,
+        };
+    }
+    if let Some(value) = changes.imap_enabled {
+        user.imap_enabled = value;
+    }
+    if let Some(value) = changes.pop_enabled {
+        user.pop_enabled = value;
+    }
+    if let Some(value) = changes.account {
+        user.account = match value {
+            AccountKind::Work => mocks::AccountKind::Work,
+            AccountKind::Personal => mocks::AccountKind::Personal,
+        };
+    }
+    if let Some(value) = changes.mfa {
+        user.mfa = value;
+    }
+}
+
+fn apply_app(app: &mut mocks::App, changes: &AppChanges) {
+    if let Some(lists) = &changes.delegated {
+        replace_permissions(&mut app.delegated, lists);
+    }
+    if let Some(lists) = &changes.application {
+        replace_permissions(&mut app.application, lists);
+    }
+    if let Some(value) = changes.consent {
+        app.consent = match value {
+            Consent::None => mocks::Consent::None,
+            Consent::User => mocks::Consent::User,
+            Consent::Admin => mocks::Consent::Admin,
+        };
+    }
+    if let Some(value) = changes.sign_in_audience {
+        app.sign_in_audience = match value {
+            SignInAudience::Organizations => mocks::SignInAudience::Organizations,
+            SignInAudience::SingleTenant => mocks::SignInAudience::SingleTenant,
+            SignInAudience::OrganizationsAndPersonal => {
+                mocks::SignInAudience::OrganizationsAndPersonal
+            }
+        };
+    }
+    if let Some(value) = changes.exchange_service_principal {
+        app.exchange_service_principal = value;
+    }
+    if let Some(values) = &changes.mailbox_permissions {
+        app.mailbox_permissions = values
+            .iter()
+            .map(|value| match value {
+                MailboxPermission::FullAccess => mocks::MailboxPermission::FullAccess,
+                MailboxPermission::SendAs => mocks::MailboxPermission::SendAs,
+            })
+            .collect();
+    }
+}
+
+/// A list given for one API replaces that API's permissions; an API not named keeps its own.
+fn replace_permissions(permissions: &mut Vec<mocks::Permission>, lists: &PermissionLists) {
+    for (api, names) in [
+        (ResourceApi::Graph, &lists.graph),
+        (ResourceApi::Exchange, &lists.exchange),
+    ] {
+        let Some(names) = names else { continue };
+        permissions.retain(|permission| permission.api != api);
+        permissions.extend(names.iter().map(|name| mocks::Permission::new(api, name)));
+    }
+}

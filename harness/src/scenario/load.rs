@@ -1,0 +1,394 @@
+//! Loading scenario files: parsing, checking, merging `[defaults]` into each case, expanding
+//! `[matrix]`, and naming cases. Any problem is reported as `path:line:column: what is wrong`.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use super::types::{
+    CaseSpec, Endpoint, Expect, Flow, Matrix, ProbeResult, ProbeSpec, Protocol, ScenarioFile,
+};
+
+/// A loaded scenario: its file's metadata and directory changes, and its cases.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// Where it was read from.
+    pub path: PathBuf,
+    /// The file as written (title, source, tags, directory changes).
+    pub file: ScenarioFile,
+    /// The cases, in file order, matrix cases last.
+    pub cases: Vec<Case>,
+}
+
+/// One case, `[defaults]` merged in.
+#[derive(Debug, Clone)]
+pub struct Case {
+    /// `<path-under-scenarios>/<case-name>`: names the snapshot.
+    pub id: String,
+    /// The case's name.
+    pub name: String,
+    /// The grant flow.
+    pub flow: Flow,
+    /// The scopes, as sent.
+    pub scopes: Vec<String>,
+    /// The first sign-in's scopes (refresh-token flow).
+    pub initial_scopes: Option<Vec<String>>,
+    /// The authority's path segment.
+    pub endpoint: Endpoint,
+    /// The mail protocols to try.
+    pub probes: Vec<ProbeSpec>,
+    /// What must hold, if anything.
+    pub expect: Option<Expect>,
+}
+
+/// A scenario file that cannot be run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScenarioError {
+    /// The file.
+    pub path: PathBuf,
+    /// 1-based line, 0 when the problem is not at a place in the file.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 {
+            write!(f, "{}: {}", self.path.display(), self.message)
+        } else {
+            write!(
+                f,
+                "{}:{}:{}: {}",
+                self.path.display(),
+                self.line,
+                self.column,
+                self.message
+            )
+        }
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+/// Finds every `.toml` file under `paths` (files are taken as given), sorted.
+pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, ScenarioError> {
+    let mut found = BTreeSet::new();
+    for path in paths {
+        if path.is_dir() {
+            walk(path, &mut found)?;
+        } else if path.is_file() {
+            found.insert(path.clone());
+        } else {
+            return Err(ScenarioError {
+                path: path.clone(),
+                line: 0,
+                column: 0,
+                message: "no such file or directory".into(),
+            });
+        }
+    }
+    Ok(found.into_iter().collect())
+}
+
+fn walk(directory: &Path, found: &mut BTreeSet<PathBuf>) -> Result<(), ScenarioError> {
+    let entries = std::fs::read_dir(directory).map_err(|error| ScenarioError {
+        path: directory.to_owned(),
+        line: 0,
+        column: 0,
+        message: format!("cannot read the directory: {error}"),
+    })?;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            walk(&path, found)?;
+        } else if path
+            .extension()
+            .is_some_and(|extension| extension == "toml")
+        {
+            found.insert(path);
+        }
+    }
+    Ok(())
+}
+
+/// Reads and parses the scenario file at `path`.
+pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+    let text = std::fs::read_to_string(path).map_err(|error| ScenarioError {
+        path: path.to_owned(),
+        line: 0,
+        column: 0,
+        message: format!("cannot read the file: {error}"),
+    })?;
+    parse(path, &text)
+}
+
+/// Parses scenario `text` read from `path`.
+pub fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
+    let at = |span: Range<usize>, message: String| {
+        let (line, column) = line_and_column(text, span.start);
+        ScenarioError {
+            path: path.to_owned(),
+            line,
+            column,
+            message,
+        }
+    };
+    let file: ScenarioFile = toml::from_str(text).map_err(|error| {
+        let message = error.message().trim_end().to_owned();
+        at(error.span().unwrap_or(0..0), message)
+    })?;
+
+    if let Some(name) = &file.defaults.name {
+        return Err(at(
+            name.span(),
+            "[defaults] cannot set `name`: each [[case]] names itself".into(),
+        ));
+    }
+    if let Some(name) = &file.app.name
+        && !super::directory::is_known_app(name.get_ref())
+    {
+        return Err(at(
+            name.span(),
+            format!(
+                "unknown app `{}`: the directory has `mail-client` and `mail-daemon`",
+                name.get_ref()
+            ),
+        ));
+    }
+    if file.cases.is_empty() && file.matrix.is_none() {
+        return Err(at(
+            0..0,
+            "a scenario needs at least one [[case]] or a [matrix]".into(),
+        ));
+    }
+
+    let prefix = case_id_prefix(path);
+    let mut names = BTreeSet::new();
+    let mut cases = Vec::new();
+    for spec in &file.cases {
+        let Some(name) = &spec.get_ref().name else {
+            return Err(at(spec.span(), "this [[case]] has no `name`".into()));
+        };
+        let valid = !name.get_ref().is_empty()
+            && name
+                .get_ref()
+                .bytes()
+                .all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'-');
+        if !valid {
+            return Err(at(
+                name.span(),
+                format!("case name `{}` may use only a-z, 0-9 and -", name.get_ref()),
+            ));
+        }
+        if !names.insert(name.get_ref().clone()) {
+            return Err(at(
+                name.span(),
+                format!("duplicate case name `{}`", name.get_ref()),
+            ));
+        }
+        let merged = merge(&file.defaults, spec.get_ref());
+        let case =
+            finish(&prefix, name.get_ref(), merged).map_err(|message| at(spec.span(), message))?;
+        cases.push(case);
+    }
+    if let Some(matrix) = &file.matrix {
+        for (name, spec) in expand(&file.defaults, matrix.get_ref()) {
+            if !names.insert(name.clone()) {
+                return Err(at(
+                    matrix.span(),
+                    format!("matrix case `{name}` has the name of a [[case]]"),
+                ));
+            }
+            let case =
+                finish(&prefix, &name, spec).map_err(|message| at(matrix.span(), message))?;
+            cases.push(case);
+        }
+    }
+    Ok(Scenario {
+        path: path.to_owned(),
+        file,
+        cases,
+    })
+}
+
+/// Returns `seed/graph-scope-added` for `…/scenarios/seed/graph-scope-added.toml`, and the file
+/// stem for a file outside a `scenarios` directory.
+pub fn case_id_prefix(path: &Path) -> String {
+    let without_extension = path.with_extension("");
+    let components: Vec<String> = without_extension
+        .components()
+        .map(|component| component.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    match components
+        .iter()
+        .rposition(|component| component == "scenarios")
+    {
+        Some(index) if index + 1 < components.len() => components[index + 1..].join("/"),
+        _ => components.last().cloned().unwrap_or_default(),
+    }
+}
+
+fn merge(defaults: &CaseSpec, case: &CaseSpec) -> CaseSpec {
+    let expect = match (&defaults.expect, &case.expect) {
+        (Some(base), Some(over)) => Some(Expect {
+            token: match (&base.token, &over.token) {
+                (Some(base), Some(over)) => Some(super::types::ExpectToken {
+                    aud: over.aud.clone().or_else(|| base.aud.clone()),
+                    scp: over.scp.clone().or_else(|| base.scp.clone()),
+                    roles: over.roles.clone().or_else(|| base.roles.clone()),
+                    ver: over.ver.clone().or_else(|| base.ver.clone()),
+                    error: over.error.clone().or_else(|| base.error.clone()),
+                }),
+                (base, over) => over.clone().or_else(|| base.clone()),
+            },
+            smtp: over.smtp.clone().or_else(|| base.smtp.clone()),
+            imap: over.imap.clone().or_else(|| base.imap.clone()),
+            pop3: over.pop3.clone().or_else(|| base.pop3.clone()),
+        }),
+        (base, over) => over.clone().or_else(|| base.clone()),
+    };
+    CaseSpec {
+        name: case.name.clone(),
+        flow: case.flow.or(defaults.flow),
+        scopes: case.scopes.clone().or_else(|| defaults.scopes.clone()),
+        initial_scopes: case
+            .initial_scopes
+            .clone()
+            .or_else(|| defaults.initial_scopes.clone()),
+        endpoint: case.endpoint.or(defaults.endpoint),
+        probes: case.probes.clone().or_else(|| defaults.probes.clone()),
+        expect,
+    }
+}
+
+/// Every combination of the matrix's values, each starting from `[defaults]`, without `expect`.
+fn expand(defaults: &CaseSpec, matrix: &Matrix) -> Vec<(String, CaseSpec)> {
+    let mut combinations: Vec<(String, CaseSpec)> = vec![(
+        String::new(),
+        CaseSpec {
+            expect: None,
+            ..defaults.clone()
+        },
+    )];
+    fn axis<T: Clone>(
+        combinations: Vec<(String, CaseSpec)>,
+        key: &str,
+        values: &Option<Vec<T>>,
+        set: impl Fn(&mut CaseSpec, T),
+    ) -> Vec<(String, CaseSpec)> {
+        let Some(values) = values else {
+            return combinations;
+        };
+        let mut next = Vec::new();
+        for (name, spec) in combinations {
+            for (index, value) in values.iter().enumerate() {
+                let mut spec = spec.clone();
+                set(&mut spec, value.clone());
+                let name = if name.is_empty() {
+                    format!("{key}-{index}")
+                } else {
+                    format!("{name}-{key}-{index}")
+                };
+                next.push((name, spec));
+            }
+        }
+        next
+    }
+    combinations = axis(combinations, "scopes", &matrix.scopes, |spec, value| {
+        spec.scopes = Some(value)
+    });
+    combinations = axis(
+        combinations,
+        "initial_scopes",
+        &matrix.initial_scopes,
+        |spec, value| spec.initial_scopes = Some(value),
+    );
+    combinations = axis(combinations, "flow", &matrix.flow, |spec, value| {
+        spec.flow = Some(value)
+    });
+    combinations = axis(combinations, "endpoint", &matrix.endpoint, |spec, value| {
+        spec.endpoint = Some(value)
+    });
+    combinations = axis(combinations, "probes", &matrix.probes, |spec, value| {
+        spec.probes = Some(value)
+    });
+    combinations.retain(|(name, _)| !name.is_empty());
+    combinations
+}
+
+/// Applies defaults and checks the rules that span fields.
+fn finish(prefix: &str, name: &str, spec: CaseSpec) -> Result<Case, String> {
+    let flow = spec.flow.unwrap_or(Flow::AuthorizationCode);
+    let scopes = spec.scopes.unwrap_or_default();
+    if scopes.is_empty() && flow != Flow::RefreshToken {
+        return Err(format!("case `{name}` has no `scopes`"));
+    }
+    if spec.initial_scopes.is_some() && flow != Flow::RefreshToken {
+        return Err(format!(
+            "case `{name}`: `initial_scopes` applies only to flow = \"refresh_token\""
+        ));
+    }
+    let probes = spec.probes.unwrap_or_default();
+    if let Some(expect) = &spec.expect {
+        for (protocol, expected) in [
+            (Protocol::Smtp, &expect.smtp),
+            (Protocol::Imap, &expect.imap),
+            (Protocol::Pop3, &expect.pop3),
+        ] {
+            let Some(expected) = expected else { continue };
+            if !probes.iter().any(|probe| probe.protocol == protocol) {
+                return Err(format!(
+                    "case `{name}` expects a {protocol:?} result but has no {protocol:?} probe"
+                )
+                .to_lowercase());
+            }
+            let denied = expect
+                .token
+                .as_ref()
+                .is_some_and(|token| token.error.is_some());
+            if denied && expected.result != ProbeResult::NotAttempted {
+                return Err(format!(
+                    "case `{name}` expects no token (`expect.token.error`), so its probes can only be \"not-attempted\""
+                ));
+            }
+        }
+        if let Some(token) = &expect.token
+            && token.error.is_some()
+            && (token.aud.is_some()
+                || token.scp.is_some()
+                || token.roles.is_some()
+                || token.ver.is_some())
+        {
+            return Err(format!(
+                "case `{name}` expects both a token error and token claims"
+            ));
+        }
+    }
+    Ok(Case {
+        id: format!("{prefix}/{name}"),
+        name: name.to_owned(),
+        flow,
+        scopes,
+        initial_scopes: spec.initial_scopes,
+        endpoint: spec.endpoint.unwrap_or(Endpoint::Organizations),
+        probes,
+        expect: spec.expect,
+    })
+}
+
+/// 1-based line and column (in characters) of byte `offset`.
+fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |index| index + 1);
+    (line, before[line_start..].chars().count() + 1)
+}
+
+#[cfg(test)]
+#[path = "load_tests.rs"]
+mod tests;

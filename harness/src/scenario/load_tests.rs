@@ -1,0 +1,180 @@
+//! Loading scenario files: expansion, naming, and `path:line:column` errors.
+
+use super::*;
+
+fn parse_text(text: &str) -> Result<Scenario, ScenarioError> {
+    parse(Path::new("scenarios/seed/example.toml"), text)
+}
+
+fn error_of(text: &str) -> String {
+    parse_text(text).unwrap_err().to_string()
+}
+
+const HEADER: &str = "title = \"t\"\nsource = \"s\"\n";
+
+#[test]
+fn merges_defaults_into_cases_and_names_them_by_path() {
+    let scenario = parse_text(&format!(
+        "{HEADER}
+[defaults]
+flow = \"authorization_code\"
+probes = [\"smtp\"]
+expect.smtp = \"rejected\"
+
+[[case]]
+name = \"graph-scope-first\"
+scopes = [\"Mail.Send\", \"https://outlook.office.com/SMTP.Send\"]
+expect.token.aud = \"00000003-0000-0000-c000-000000000000\"
+
+[[case]]
+name = \"outlook-only\"
+scopes = [\"https://outlook.office.com/SMTP.Send\"]
+probes = [{{ protocol = \"smtp\", send = true }}]
+expect.smtp = {{ result = \"authenticated\", reply = \"235\" }}
+"
+    ))
+    .unwrap();
+
+    let ids: Vec<_> = scenario.cases.iter().map(|case| case.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "seed/example/graph-scope-first",
+            "seed/example/outlook-only"
+        ]
+    );
+    let first = &scenario.cases[0];
+    assert_eq!(first.flow, Flow::AuthorizationCode);
+    let expect = first.expect.as_ref().unwrap();
+    assert_eq!(
+        expect.smtp.as_ref().unwrap().result,
+        ProbeResult::Rejected,
+        "from [defaults]"
+    );
+    assert!(
+        expect.token.as_ref().unwrap().aud.is_some(),
+        "from the case"
+    );
+    let second = &scenario.cases[1];
+    assert!(second.probes[0].send);
+    assert_eq!(
+        second
+            .expect
+            .as_ref()
+            .unwrap()
+            .smtp
+            .as_ref()
+            .unwrap()
+            .reply
+            .as_deref(),
+        Some("235")
+    );
+}
+
+#[test]
+fn expands_a_matrix_in_key_order_without_expectations() {
+    let scenario = parse_text(&format!(
+        "{HEADER}
+[defaults]
+expect.token.ver = \"1.0\"
+
+[matrix]
+probes = [[\"smtp\"], [\"imap\"]]
+scopes = [[\"a\"], [\"b\"], [\"c\"]]
+flow = [\"authorization_code\", \"device_code\"]
+"
+    ))
+    .unwrap();
+
+    let names: Vec<_> = scenario
+        .cases
+        .iter()
+        .map(|case| case.name.as_str())
+        .collect();
+    assert_eq!(names.len(), 12);
+    assert_eq!(names[0], "scopes-0-flow-0-probes-0");
+    assert_eq!(names[11], "scopes-2-flow-1-probes-1");
+    assert!(scenario.cases.iter().all(|case| case.expect.is_none()));
+}
+
+#[test]
+fn ids_outside_scenarios_use_the_file_stem() {
+    assert_eq!(case_id_prefix(Path::new("other/dir/order.toml")), "order");
+    assert_eq!(
+        case_id_prefix(Path::new("/x/scenarios/seed/a.toml")),
+        "seed/a"
+    );
+}
+
+#[test]
+fn reports_unknown_keys_wrong_types_and_duplicates_at_their_place() {
+    assert_eq!(
+        error_of(&format!(
+            "{HEADER}[[case]]\nname = \"a\"\nscopes = [\"x\"]\nscope = [\"y\"]\n"
+        )),
+        "scenarios/seed/example.toml:6:1: unknown field `scope`, expected one of `name`, `flow`, `scopes`, `initial_scopes`, `endpoint`, `probes`, `expect`"
+    );
+    assert_eq!(
+        error_of(&format!("{HEADER}[[case]]\nname = \"a\"\nscopes = \"x\"\n")),
+        "scenarios/seed/example.toml:5:10: invalid type: string \"x\", expected a sequence"
+    );
+    assert_eq!(
+        error_of(&format!(
+            "{HEADER}[[case]]\nname = \"a\"\nscopes = [\"x\"]\n[[case]]\nname = \"a\"\nscopes = [\"y\"]\n"
+        )),
+        "scenarios/seed/example.toml:7:8: duplicate case name `a`"
+    );
+}
+
+#[test]
+fn reports_semantic_problems_at_the_case() {
+    let cases = [
+        (
+            format!("{HEADER}[[case]]\nscopes = [\"x\"]\n"),
+            "scenarios/seed/example.toml:3:1: this [[case]] has no `name`",
+        ),
+        (
+            format!("{HEADER}[[case]]\nname = \"Bad Name\"\nscopes = [\"x\"]\n"),
+            "scenarios/seed/example.toml:4:8: case name `Bad Name` may use only a-z, 0-9 and -",
+        ),
+        (
+            format!("{HEADER}[[case]]\nname = \"a\"\n"),
+            "scenarios/seed/example.toml:3:1: case `a` has no `scopes`",
+        ),
+        (
+            format!(
+                "{HEADER}[[case]]\nname = \"a\"\nscopes = [\"x\"]\nexpect.imap = \"rejected\"\n"
+            ),
+            "scenarios/seed/example.toml:3:1: case `a` expects a imap result but has no imap probe",
+        ),
+        (
+            format!("{HEADER}[app]\nname = \"nope\"\n[[case]]\nname = \"a\"\nscopes = [\"x\"]\n"),
+            "scenarios/seed/example.toml:4:8: unknown app `nope`: the directory has `mail-client` and `mail-daemon`",
+        ),
+        (
+            HEADER.to_owned(),
+            "scenarios/seed/example.toml:1:1: a scenario needs at least one [[case]] or a [matrix]",
+        ),
+        (
+            format!(
+                "{HEADER}[[case]]\nname = \"a\"\nscopes = [\"x\"]\nprobes = [\"smtp\"]\nexpect.token.error = \"AADSTS28000\"\nexpect.smtp = \"rejected\"\n"
+            ),
+            "scenarios/seed/example.toml:3:1: case `a` expects no token (`expect.token.error`), so its probes can only be \"not-attempted\"",
+        ),
+    ];
+    for (text, expected) in cases {
+        assert_eq!(parse_text(&text).unwrap_err().to_string(), expected);
+    }
+}
+
+#[test]
+fn probe_and_expectation_shorthands_reject_unknown_values() {
+    let error = error_of(&format!(
+        "{HEADER}[[case]]\nname = \"a\"\nscopes = [\"x\"]\nprobes = [\"smtps\"]\n"
+    ));
+    assert!(
+        error.starts_with("scenarios/seed/example.toml:6:"),
+        "{error}"
+    );
+    assert!(error.contains("unknown variant `smtps`"), "{error}");
+}

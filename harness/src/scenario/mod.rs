@@ -1,0 +1,8 @@
+//! Scenario files: the format (`types`), loading with `path:line:column` errors and expansion into
+//! cases (`load`), and the directory changes they make (`directory`).
+
+pub mod directory;
+pub mod load;
+pub mod types;
+
+pub use load::{Case, Scenario, ScenarioError, discover, load, parse};

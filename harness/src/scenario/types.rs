@@ -1,0 +1,475 @@
+//! The scenario file format, v1: the types serde reads a file into.
+//!
+//! `shared/SCENARIOS.md` is the normative description; every key here is documented there and
+//! on its field. Unknown keys are errors (`deny_unknown_fields`), so a typo never passes silently.
+
+use serde::{Deserialize, Deserializer};
+use toml::Spanned;
+
+/// A scenario file as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFile {
+    /// One line: the behaviour, as a sentence.
+    pub title: String,
+    /// Where the behaviour is documented: a URL, or `seed: <document title>`.
+    pub source: String,
+    /// Free labels, usable with `--tag`.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Changes to the simulated tenant.
+    #[serde(default)]
+    pub tenant: TenantChanges,
+    /// Changes to the app registration the cases use.
+    #[serde(default)]
+    pub app: AppChanges,
+    /// Changes to the signed-in user and their mailbox.
+    #[serde(default)]
+    pub user: UserChanges,
+    /// Values every `[[case]]` starts from.
+    #[serde(default)]
+    pub defaults: CaseSpec,
+    /// The cases.
+    #[serde(default, rename = "case")]
+    pub cases: Vec<Spanned<CaseSpec>>,
+    /// Generates cases from every combination of its values.
+    pub matrix: Option<Spanned<Matrix>>,
+}
+
+/// `[tenant]`: organisation-wide settings.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenantChanges {
+    /// Organisation-wide SMTP AUTH (`Set-TransportConfig -SmtpClientAuthenticationDisabled`, inverted).
+    pub smtp_client_authentication: Option<bool>,
+    /// Entra security defaults on.
+    pub security_defaults: Option<bool>,
+    /// `"first-wins"` or `"reject"` (FIDELITY.md rule 3).
+    pub multi_resource_scopes: Option<MultiResourceScopes>,
+    /// `aud` of Graph tokens: `"guid"` or `"uri"`.
+    pub graph_audience: Option<GraphAudience>,
+    /// Audiences Exchange accepts besides the two Outlook ones.
+    pub exchange_extra_audiences: Option<Vec<String>>,
+    /// `"exchange-online"` or `"generic"`.
+    pub server_profile: Option<ServerProfile>,
+}
+
+/// `tenant.multi_resource_scopes`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MultiResourceScopes {
+    /// The first scope decides the resource.
+    FirstWins,
+    /// Two resources are AADSTS28000.
+    Reject,
+}
+
+/// `tenant.graph_audience`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GraphAudience {
+    /// `00000003-0000-0000-c000-000000000000`.
+    Guid,
+    /// `https://graph.microsoft.com`.
+    Uri,
+}
+
+/// `tenant.server_profile`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ServerProfile {
+    /// Exchange Online, reply for reply.
+    ExchangeOnline,
+    /// OAUTHBEARER too, and RFC-style JSON error challenges.
+    Generic,
+}
+
+/// `[user]`: the signed-in user and their mailbox.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserChanges {
+    /// The user principal name, also XOAUTH2's `user=`.
+    pub upn: Option<String>,
+    /// Per-mailbox SMTP AUTH: `true`, `false` or `"tenant"` (Set-CASMailbox).
+    pub smtp_client_authentication: Option<MailboxSetting>,
+    /// `Set-CASMailbox -ImapEnabled`.
+    pub imap_enabled: Option<bool>,
+    /// `Set-CASMailbox -PopEnabled`.
+    pub pop_enabled: Option<bool>,
+    /// `"work"` or `"personal"`.
+    pub account: Option<AccountKind>,
+    /// The user must pass MFA.
+    pub mfa: Option<bool>,
+}
+
+/// `user.smtp_client_authentication`: a boolean, or `"tenant"` to inherit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailboxSetting {
+    /// `"tenant"`.
+    Tenant,
+    /// `true`.
+    Enabled,
+    /// `false`.
+    Disabled,
+}
+
+impl<'de> Deserialize<'de> for MailboxSetting {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = MailboxSetting;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("true, false or \"tenant\"")
+            }
+            fn visit_bool<E: serde::de::Error>(self, value: bool) -> Result<Self::Value, E> {
+                Ok(if value {
+                    MailboxSetting::Enabled
+                } else {
+                    MailboxSetting::Disabled
+                })
+            }
+            fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<Self::Value, E> {
+                match value {
+                    "tenant" => Ok(MailboxSetting::Tenant),
+                    _ => Err(E::invalid_value(serde::de::Unexpected::Str(value), &self)),
+                }
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
+/// `user.account`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AccountKind {
+    /// Entra ID.
+    Work,
+    /// outlook.com, hotmail.com.
+    Personal,
+}
+
+/// `[app]`: the app registration the cases use.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppChanges {
+    /// `"mail-client"` (default) or `"mail-daemon"`.
+    pub name: Option<Spanned<String>>,
+    /// Delegated permissions, by the API the portal lists them under.
+    pub delegated: Option<PermissionLists>,
+    /// Application permissions (app roles), by API.
+    pub application: Option<PermissionLists>,
+    /// `"none"`, `"user"` or `"admin"`.
+    pub consent: Option<Consent>,
+    /// `"organizations"`, `"single-tenant"` or `"organizations-and-personal"`.
+    pub sign_in_audience: Option<SignInAudience>,
+    /// The app's service principal is registered in Exchange Online.
+    pub exchange_service_principal: Option<bool>,
+    /// `["FullAccess", "SendAs"]` granted to the app on the user's mailbox.
+    pub mailbox_permissions: Option<Vec<MailboxPermission>>,
+}
+
+/// Permissions listed under Microsoft Graph and under Office 365 Exchange Online.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PermissionLists {
+    /// Listed under Microsoft Graph.
+    pub graph: Option<Vec<String>>,
+    /// Listed under Office 365 Exchange Online.
+    pub exchange: Option<Vec<String>>,
+}
+
+/// `app.consent`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Consent {
+    /// Nobody consented and users may not.
+    None,
+    /// The user consents at sign-in.
+    User,
+    /// Granted tenant-wide by an administrator.
+    Admin,
+}
+
+/// `app.sign_in_audience`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SignInAudience {
+    /// Work accounts of any organisation.
+    Organizations,
+    /// This tenant only.
+    SingleTenant,
+    /// Work and personal accounts.
+    OrganizationsAndPersonal,
+}
+
+/// An entry of `app.mailbox_permissions`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum MailboxPermission {
+    /// `Add-MailboxPermission -AccessRights FullAccess`.
+    FullAccess,
+    /// `Add-RecipientPermission -AccessRights SendAs`.
+    SendAs,
+}
+
+/// A `[[case]]`, or `[defaults]`: every key optional until the two are merged.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseSpec {
+    /// Unique in the file; `[a-z0-9-]`.
+    pub name: Option<Spanned<String>>,
+    /// The grant flow.
+    pub flow: Option<Flow>,
+    /// Exactly as the client sends them, in order.
+    pub scopes: Option<Vec<String>>,
+    /// With `flow = "refresh_token"`: the first sign-in's scopes.
+    pub initial_scopes: Option<Vec<String>>,
+    /// The authority's path segment.
+    pub endpoint: Option<Endpoint>,
+    /// The mail protocols to try.
+    pub probes: Option<Vec<ProbeSpec>>,
+    /// What must hold.
+    pub expect: Option<Expect>,
+}
+
+/// `flow`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Flow {
+    /// Authorization code with PKCE.
+    AuthorizationCode,
+    /// Device authorization grant.
+    DeviceCode,
+    /// Client credentials (app-only).
+    ClientCredentials,
+    /// An interactive sign-in, then a refresh-token redemption.
+    RefreshToken,
+    /// Resource owner password credentials (ROPC).
+    Password,
+}
+
+impl Flow {
+    /// Returns the flow's name as scenario files write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AuthorizationCode => "authorization_code",
+            Self::DeviceCode => "device_code",
+            Self::ClientCredentials => "client_credentials",
+            Self::RefreshToken => "refresh_token",
+            Self::Password => "password",
+        }
+    }
+}
+
+/// `endpoint`: the authority's path segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Endpoint {
+    /// `/organizations`.
+    Organizations,
+    /// `/common`.
+    Common,
+    /// `/consumers`.
+    Consumers,
+    /// `/{tenant id}`.
+    Tenant,
+}
+
+/// A mail protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Protocol {
+    /// SMTP submission.
+    Smtp,
+    /// IMAP4.
+    Imap,
+    /// POP3.
+    Pop3,
+}
+
+/// A SASL mechanism.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mechanism {
+    /// `XOAUTH2`.
+    #[default]
+    Xoauth2,
+    /// `OAUTHBEARER` (RFC 7628).
+    Oauthbearer,
+}
+
+/// An entry of `probes`: `"smtp"`, or `{ protocol = "imap", mechanism = "oauthbearer", send = false }`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProbeSpec {
+    /// The protocol.
+    pub protocol: Protocol,
+    /// The mechanism.
+    pub mechanism: Mechanism,
+    /// SMTP only: also send one test message from the user to itself.
+    pub send: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProbeTable {
+    protocol: Protocol,
+    #[serde(default)]
+    mechanism: Mechanism,
+    #[serde(default)]
+    send: bool,
+}
+
+impl<'de> Deserialize<'de> for ProbeSpec {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = ProbeSpec;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(
+                    "\"smtp\", \"imap\", \"pop3\", or a table { protocol, mechanism, send }",
+                )
+            }
+            fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<Self::Value, E> {
+                let protocol =
+                    Protocol::deserialize(serde::de::value::StrDeserializer::<E>::new(value))?;
+                Ok(ProbeSpec {
+                    protocol,
+                    mechanism: Mechanism::Xoauth2,
+                    send: false,
+                })
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let table =
+                    ProbeTable::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(ProbeSpec {
+                    protocol: table.protocol,
+                    mechanism: table.mechanism,
+                    send: table.send,
+                })
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
+/// `expect`: what must hold for a case to pass.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    /// Expectations on the issued token, or on the error instead of one.
+    pub token: Option<ExpectToken>,
+    /// The SMTP probe's outcome.
+    pub smtp: Option<ExpectProbe>,
+    /// The IMAP probe's outcome.
+    pub imap: Option<ExpectProbe>,
+    /// The POP3 probe's outcome.
+    pub pop3: Option<ExpectProbe>,
+}
+
+/// `expect.token`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectToken {
+    /// The token's `aud` equals this.
+    pub aud: Option<String>,
+    /// Every listed scope is in the token's `scp`.
+    pub scp: Option<Vec<String>>,
+    /// Every listed role is in the token's `roles`.
+    pub roles: Option<Vec<String>>,
+    /// The token's `ver` equals this.
+    pub ver: Option<String>,
+    /// No token is issued, and the first `error_codes` entry is this (`"AADSTS28000"`).
+    pub error: Option<String>,
+}
+
+/// The result a probe must have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProbeResult {
+    /// The server accepted the token.
+    Authenticated,
+    /// The server refused it.
+    Rejected,
+    /// No token was issued, so nothing was tried.
+    NotAttempted,
+}
+
+impl ProbeResult {
+    /// Returns the result as scenario files write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Authenticated => "authenticated",
+            Self::Rejected => "rejected",
+            Self::NotAttempted => "not-attempted",
+        }
+    }
+}
+
+/// `expect.smtp` and friends: a result, or `{ result = "...", reply = "..." }`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpectProbe {
+    /// The result.
+    pub result: ProbeResult,
+    /// Must appear in the server's final reply to the authentication.
+    pub reply: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExpectProbeTable {
+    result: ProbeResult,
+    reply: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for ExpectProbe {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = ExpectProbe;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("\"authenticated\", \"rejected\", \"not-attempted\", or a table { result, reply }")
+            }
+            fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<Self::Value, E> {
+                let result =
+                    ProbeResult::deserialize(serde::de::value::StrDeserializer::<E>::new(value))?;
+                Ok(ExpectProbe {
+                    result,
+                    reply: None,
+                })
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let table = ExpectProbeTable::deserialize(
+                    serde::de::value::MapAccessDeserializer::new(map),
+                )?;
+                Ok(ExpectProbe {
+                    result: table.result,
+                    reply: table.reply,
+                })
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
+/// `[matrix]`: every combination of the listed values becomes a case, named from the positions
+/// (`scopes-0-flow-1-probes-0`, keys in this order).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Matrix {
+    /// Scope lists to try.
+    pub scopes: Option<Vec<Vec<String>>>,
+    /// First sign-in scope lists to try (refresh-token flow).
+    pub initial_scopes: Option<Vec<Vec<String>>>,
+    /// Flows to try.
+    pub flow: Option<Vec<Flow>>,
+    /// Endpoints to try.
+    pub endpoint: Option<Vec<Endpoint>>,
+    /// Probe lists to try.
+    pub probes: Option<Vec<Vec<ProbeSpec>>>,
+}
