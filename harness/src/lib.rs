@@ -1,4 +1,16 @@
 //! mailscope: reproducible scenarios for Microsoft 365's OAuth 2.0 behaviour with SMTP, IMAP and
 //! POP, run against a simulated Microsoft cloud or a live tenant.
+//!
+//! A [`scenario`] file becomes cases; the [`runner`] prepares a [`target`] for each, obtains a
+//! token ([`acquire`]), authenticates with real clients ([`probe`]), and records an [`outcome`]
+//! that [`report`] prints and the tests snapshot.
 
+pub mod acquire;
+pub mod claims;
+pub mod outcome;
+pub mod probe;
+pub mod report;
+pub mod runner;
 pub mod scenario;
+pub mod secret;
+pub mod target;

@@ -6,6 +6,7 @@
 //! ([`directory::Directory`], [`clock::Clock`]) and can serve another project's tests on its own.
 
 pub mod clock;
+pub mod cloud;
 pub mod directory;
 pub mod exchange;
 pub mod identity;

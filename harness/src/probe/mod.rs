@@ -1,0 +1,29 @@
+//! Mail clients that authenticate with a bearer token and report what the server answered.
+
+pub mod smtp;
+
+use serde::Serialize;
+
+use crate::scenario::types::ProbeResult;
+
+/// Where a probe connects, and whom it trusts.
+#[derive(Debug, Clone)]
+pub struct ServerAddress {
+    /// The host name, also the TLS server name.
+    pub host: String,
+    /// The port.
+    pub port: u16,
+    /// Extra trust roots (DER) on top of the web PKI: how the simulated cloud is trusted.
+    pub extra_roots: Vec<Vec<u8>>,
+}
+
+/// What a probe observed, as the client saw it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProbeReport {
+    /// Authenticated or rejected.
+    pub result: ProbeResult,
+    /// The server's final reply to the authentication.
+    pub reply: Option<String>,
+    /// The reply to the test message, when one was sent.
+    pub send_reply: Option<String>,
+}

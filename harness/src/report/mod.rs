@@ -1,0 +1,36 @@
+//! Reports of a run: the terminal table and JSON lines (SCENARIOS.md's contract).
+
+pub mod json;
+pub mod table;
+
+use crate::outcome::{Expectation, Outcome};
+use crate::runner::CaseError;
+
+/// Counts of a run, for the closing line and the exit status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Cases whose expectations held, or that state none.
+    pub passed: usize,
+    /// Cases whose expectations did not hold, or that could not run.
+    pub failed: usize,
+}
+
+impl Summary {
+    /// Counts one result.
+    pub fn add(&mut self, result: &Result<Outcome, CaseError>) {
+        match result {
+            Ok(outcome) if outcome.expectation != Expectation::Unmet => self.passed += 1,
+            _ => self.failed += 1,
+        }
+    }
+
+    /// Returns true when nothing failed.
+    pub fn all_passed(&self) -> bool {
+        self.failed == 0
+    }
+
+    /// `N passed, N failed`.
+    pub fn closing_line(&self) -> String {
+        format!("{} passed, {} failed", self.passed, self.failed)
+    }
+}

@@ -1,0 +1,155 @@
+//! Running cases: each against its own prepared target, concurrently, reported in order.
+
+use std::sync::Arc;
+
+use tokio::sync::{Semaphore, mpsc};
+
+use crate::acquire::{self, TokenOutcome, TokenRequest};
+use crate::outcome::{Outcome, ProbeRecord, TokenRecord};
+use crate::probe::smtp::SmtpProbe;
+use crate::scenario::types::{ProbeResult, Protocol};
+use crate::scenario::{Case, Scenario};
+use crate::target::Target;
+
+/// How cases run.
+#[derive(Debug, Clone, Copy)]
+pub struct RunOptions {
+    /// Where.
+    pub target: Target,
+    /// How many cases at once.
+    pub jobs: usize,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        Self {
+            target: Target::Simulated,
+            jobs: 8,
+        }
+    }
+}
+
+/// A case that could not be run to the end: the harness, a server or the network broke.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{id}: {message}")]
+pub struct CaseError {
+    /// The case id.
+    pub id: String,
+    /// What broke.
+    pub message: String,
+}
+
+/// Runs one case.
+pub async fn run_case(target: Target, scenario: &Scenario, case: &Case) -> Result<Outcome, CaseError> {
+    let fail = |message: String| CaseError {
+        id: case.id.clone(),
+        message,
+    };
+    let prepared = target
+        .prepare(scenario, case)
+        .await
+        .map_err(|error| fail(format!("starting the target: {error}")))?;
+    let http = acquire::http_client(&prepared.extra_roots).map_err(|error| fail(error.to_string()))?;
+    let request = TokenRequest {
+        flow: case.flow,
+        scopes: case.scopes.clone(),
+        initial_scopes: case.initial_scopes.clone(),
+    };
+    let token = acquire::acquire(&http, &prepared.authority, &request)
+        .await
+        .map_err(|error| fail(error.to_string()))?;
+
+    let mut probes = Vec::new();
+    for probe in &case.probes {
+        let record = match (&token, probe.protocol) {
+            (TokenOutcome::Denied(_), _) => ProbeRecord {
+                protocol: probe.protocol,
+                mechanism: probe.mechanism,
+                result: ProbeResult::NotAttempted,
+                reply: None,
+                send_reply: None,
+                diagnosis: None,
+                transcript: None,
+            },
+            (TokenOutcome::Issued(issued), Protocol::Smtp) => {
+                let smtp = SmtpProbe {
+                    server: prepared.smtp.clone(),
+                    user: prepared.user.clone(),
+                    mechanism: probe.mechanism,
+                    send: probe.send,
+                };
+                let report = smtp
+                    .run(&issued.access_token)
+                    .await
+                    .map_err(|error| fail(error.to_string()))?;
+                let server = prepared.server_record(Protocol::Smtp);
+                ProbeRecord {
+                    protocol: probe.protocol,
+                    mechanism: probe.mechanism,
+                    result: report.result,
+                    reply: report.reply,
+                    send_reply: report.send_reply,
+                    diagnosis: server.diagnosis,
+                    transcript: server.transcript,
+                }
+            }
+            (TokenOutcome::Issued(_), protocol) => {
+                return Err(fail(format!("the {protocol:?} probe is not supported yet")));
+            }
+        };
+        probes.push(record);
+    }
+    Ok(Outcome::new(
+        case,
+        &scenario.file.title,
+        &scenario.file.source,
+        target.name(),
+        TokenRecord::from_outcome(&token),
+        probes,
+    ))
+}
+
+/// Runs every case of `scenarios`, at most `options.jobs` at once, and hands each result to
+/// `report` in case order as soon as it and every case before it are done.
+pub async fn run_all(
+    scenarios: Vec<Scenario>,
+    options: RunOptions,
+    mut report: impl FnMut(Result<Outcome, CaseError>),
+) {
+    let work: Vec<(Arc<Scenario>, Case)> = scenarios
+        .into_iter()
+        .flat_map(|scenario| {
+            let scenario = Arc::new(scenario);
+            scenario
+                .cases
+                .clone()
+                .into_iter()
+                .map(move |case| (scenario.clone(), case))
+        })
+        .collect();
+    let total = work.len();
+    let permits = Arc::new(Semaphore::new(options.jobs.max(1)));
+    let (sender, mut receiver) = mpsc::unbounded_channel();
+    for (index, (scenario, case)) in work.into_iter().enumerate() {
+        let permits = permits.clone();
+        let sender = sender.clone();
+        tokio::spawn(async move {
+            let _permit = permits.acquire().await;
+            let result = run_case(options.target, &scenario, &case).await;
+            let _ = sender.send((index, result));
+        });
+    }
+    drop(sender);
+    let mut pending = std::collections::BTreeMap::new();
+    let mut next = 0;
+    while next < total {
+        let Some((index, result)) = receiver.recv().await else {
+            break;
+        };
+        pending.insert(index, result);
+        while let Some(result) = pending.remove(&next) {
+            report(result);
+            next += 1;
+        }
+    }
+}

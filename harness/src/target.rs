@@ -1,0 +1,123 @@
+//! Where a run points. The simulated cloud is started per case, with the case's directory; live
+//! Exchange Online comes later through the same [`Prepared`] shape, so the code that runs live is
+//! the code the tests exercise.
+
+use mailscope_mocks::clock::Clock;
+use mailscope_mocks::cloud::SimulatedCloud;
+use mailscope_mocks::directory::ClientType;
+use mailscope_mocks::journal::{ConnectionRecord, Observation};
+
+use crate::acquire::Authority;
+use crate::probe::ServerAddress;
+use crate::scenario::types::{Endpoint, Protocol};
+use crate::scenario::{Case, Scenario, directory};
+use crate::secret::Secret;
+
+/// Where cases run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Target {
+    /// A fresh simulated Microsoft cloud per case.
+    #[default]
+    Simulated,
+}
+
+impl Target {
+    /// Returns `simulated`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Simulated => "simulated",
+        }
+    }
+
+    /// Sets up what `case` of `scenario` needs: the servers and the accounts to use.
+    pub async fn prepare(self, scenario: &Scenario, case: &Case) -> std::io::Result<Prepared> {
+        match self {
+            Self::Simulated => {
+                let directory = directory::build(&scenario.file);
+                let app_name = directory::app_name(&scenario.file);
+                let cloud = SimulatedCloud::start(directory, Clock::default()).await?;
+                let app = cloud
+                    .directory
+                    .app_by_name(&app_name)
+                    .expect("scenario loading checked the app name")
+                    .clone();
+                let segment = match case.endpoint {
+                    Endpoint::Organizations => "organizations".to_owned(),
+                    Endpoint::Common => "common".to_owned(),
+                    Endpoint::Consumers => "consumers".to_owned(),
+                    Endpoint::Tenant => cloud.directory.tenant.id.clone(),
+                };
+                let base = url::Url::parse(&cloud.identity.uri()).map_err(std::io::Error::other)?;
+                let client_secret = match &app.client_type {
+                    ClientType::Public => None,
+                    ClientType::Confidential { secret } => Some(Secret::new("client-secret", secret.clone())),
+                };
+                let smtp = ServerAddress {
+                    host: "localhost".into(),
+                    port: cloud.smtp.address().port(),
+                    extra_roots: vec![cloud.pki.ca_der().to_vec()],
+                };
+                Ok(Prepared {
+                    authority: Authority {
+                        base,
+                        segment,
+                        client_id: app.client_id.clone(),
+                        client_secret,
+                        redirect_uri: app.redirect_uris.first().cloned().unwrap_or_else(|| "http://localhost".into()),
+                    },
+                    user: cloud.directory.signed_in_user().upn.clone(),
+                    smtp,
+                    extra_roots: vec![cloud.pki.ca_der().to_vec()],
+                    cloud: Some(cloud),
+                })
+            }
+        }
+    }
+}
+
+/// Everything a case needs to run against a target.
+#[derive(Debug)]
+pub struct Prepared {
+    /// The identity platform and the app.
+    pub authority: Authority,
+    /// The mailbox the probes open (XOAUTH2's `user=`).
+    pub user: String,
+    /// The SMTP server.
+    pub smtp: ServerAddress,
+    /// Trust roots for HTTPS on top of the web PKI.
+    pub extra_roots: Vec<Vec<u8>>,
+    cloud: Option<SimulatedCloud>,
+}
+
+/// What the simulated server recorded of a probe's connection.
+#[derive(Debug, Clone, Default)]
+pub struct ServerRecord {
+    /// Why it refused, when it did.
+    pub diagnosis: Option<String>,
+    /// The transcript, secrets hidden.
+    pub transcript: Option<Vec<String>>,
+}
+
+impl Prepared {
+    /// Returns the simulated server's record of the last connection for `protocol`.
+    pub fn server_record(&self, protocol: Protocol) -> ServerRecord {
+        let Some(cloud) = &self.cloud else {
+            return ServerRecord::default();
+        };
+        let connections = match protocol {
+            Protocol::Smtp => cloud.smtp.journal().connections(),
+            Protocol::Imap | Protocol::Pop3 => Vec::new(),
+        };
+        let Some(ConnectionRecord { transcript, observations }) = connections.last().cloned() else {
+            return ServerRecord::default();
+        };
+        let diagnosis = observations.iter().rev().find_map(|observation| match observation {
+            Observation::AuthRejected { reason, .. } => Some(reason.clone()),
+            _ => None,
+        });
+        ServerRecord {
+            diagnosis,
+            transcript: Some(transcript),
+        }
+    }
+}

@@ -1,0 +1,55 @@
+//! The whole simulated cloud for one directory: the identity platform and Exchange Online's front
+//! doors, sharing one signing key, one clock and one CA.
+
+use std::sync::{Arc, OnceLock};
+
+use crate::clock::Clock;
+use crate::directory::Directory;
+use crate::exchange::{ExchangeConfig, SmtpServer};
+use crate::identity::IdentityServer;
+use crate::tls::TestPki;
+use crate::token::SigningKey;
+
+/// A running simulated Microsoft cloud. Dropping it stops every server.
+#[derive(Debug)]
+pub struct SimulatedCloud {
+    /// Entra ID's v2.0 endpoints.
+    pub identity: IdentityServer,
+    /// `smtp.office365.com:587`.
+    pub smtp: SmtpServer,
+    /// The CA every front door's certificate chains to.
+    pub pki: Arc<TestPki>,
+    /// The directory it simulates.
+    pub directory: Directory,
+    /// Its clock.
+    pub clock: Clock,
+}
+
+/// Returns the process-wide test signing key, parsed once.
+pub fn shared_signing_key() -> Arc<SigningKey> {
+    static KEY: OnceLock<Arc<SigningKey>> = OnceLock::new();
+    KEY.get_or_init(|| Arc::new(SigningKey::test_key())).clone()
+}
+
+impl SimulatedCloud {
+    /// Starts every server for `directory` on ephemeral loopback ports.
+    pub async fn start(directory: Directory, clock: Clock) -> std::io::Result<Self> {
+        let key = shared_signing_key();
+        let pki = TestPki::shared();
+        let identity = IdentityServer::start(directory.clone(), key.clone(), clock.clone()).await;
+        let exchange = ExchangeConfig {
+            directory: directory.clone(),
+            jwks: key.jwks(),
+            clock: clock.clone(),
+            pki: pki.clone(),
+        };
+        let smtp = SmtpServer::start(&exchange).await?;
+        Ok(Self {
+            identity,
+            smtp,
+            pki,
+            directory,
+            clock,
+        })
+    }
+}
