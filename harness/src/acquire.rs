@@ -119,7 +119,9 @@ pub struct IssuedToken {
 pub struct Denial {
     /// `authorize`, `token`, or `sign-in` (a client-side precondition failed).
     pub stage: &'static str,
-    /// The HTTP status, when the refusal was an HTTP response.
+    /// The HTTP status, when the harness saw it (an error page; the token endpoint's status is
+    /// not passed through by the `oauth2` crate).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub http_status: Option<u16>,
     /// The error body.
     pub error: EntraError,
