@@ -11,8 +11,8 @@ use std::time::Duration;
 use oauth2::basic::{BasicRevocationErrorResponse, BasicTokenIntrospectionResponse, BasicTokenResponse};
 use oauth2::{
     AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet, EndpointSet,
-    PkceCodeChallenge, RedirectUrl, RefreshToken, RequestTokenError, Scope, StandardRevocableToken, TokenResponse,
-    TokenUrl,
+    PkceCodeChallenge, RedirectUrl, RefreshToken, RequestTokenError, Scope, StandardRevocableToken,
+    TokenResponse, TokenUrl,
 };
 use serde::{Deserialize, Serialize};
 
@@ -161,10 +161,13 @@ pub fn http_client(extra_roots: &[Vec<u8>]) -> Result<oauth2::reqwest::Client, A
         .redirect(oauth2::reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(30));
     for der in extra_roots {
-        let certificate = oauth2::reqwest::Certificate::from_der(der).map_err(|error| AcquireError::Http(error.to_string()))?;
+        let certificate = oauth2::reqwest::Certificate::from_der(der)
+            .map_err(|error| AcquireError::Http(error.to_string()))?;
         builder = builder.add_root_certificate(certificate);
     }
-    builder.build().map_err(|error| AcquireError::Http(error.to_string()))
+    builder
+        .build()
+        .map_err(|error| AcquireError::Http(error.to_string()))
 }
 
 /// Obtains a token for `request` from `authority`.
@@ -278,7 +281,9 @@ async fn follow_authorize(
                 http_status: Some(status.as_u16()),
                 error,
             })),
-            None => Err(AcquireError::Authorize(format!("HTTP {status} without a redirect"))),
+            None => Err(AcquireError::Authorize(format!(
+                "HTTP {status} without a redirect"
+            ))),
         };
     };
     let redirect = url::Url::parse(&location)?;
@@ -289,7 +294,9 @@ async fn follow_authorize(
             .map(|(_, value)| value.into_owned())
     };
     if parameter("state").as_deref() != Some(state.secret().as_str()) {
-        return Err(AcquireError::Authorize("a redirect whose state does not match the request".into()));
+        return Err(AcquireError::Authorize(
+            "a redirect whose state does not match the request".into(),
+        ));
     }
     if let Some(error) = parameter("error") {
         let description = parameter("error_description");
@@ -306,14 +313,18 @@ async fn follow_authorize(
             },
         }));
     }
-    let code = parameter("code").ok_or_else(|| AcquireError::Authorize("a redirect without a code".into()))?;
+    let code =
+        parameter("code").ok_or_else(|| AcquireError::Authorize("a redirect without a code".into()))?;
     Ok(Ok(Secret::new("authorization-code", code)))
 }
 
 /// Reads `AADSTSnnnn: text` out of an error page.
 fn error_from_page(body: &str) -> Option<EntraError> {
     let start = body.find("AADSTS")?;
-    let headline: String = body[start..].chars().take_while(|&c| c != '<' && c != '\n').collect();
+    let headline: String = body[start..]
+        .chars()
+        .take_while(|&c| c != '<' && c != '\n')
+        .collect();
     Some(EntraError {
         error: "error_page".into(),
         error_codes: aadsts_code(&headline).into_iter().collect(),
@@ -333,7 +344,10 @@ fn aadsts_code(text: &str) -> Option<u32> {
     digits.parse().ok()
 }
 
-type TokenResult = Result<BasicTokenResponse, RequestTokenError<oauth2::HttpClientError<oauth2::reqwest::Error>, EntraError>>;
+type TokenResult = Result<
+    BasicTokenResponse,
+    RequestTokenError<oauth2::HttpClientError<oauth2::reqwest::Error>, EntraError>,
+>;
 
 fn token_outcome(response: TokenResult) -> Result<TokenOutcome, AcquireError> {
     match response {
@@ -380,6 +394,9 @@ mod tests {
         assert_eq!(aadsts_code("AADSTS28000: Provided value"), Some(28000));
         let error = error_from_page("<p>AADSTS50011: The redirect URI 'x' ...</p>").unwrap();
         assert_eq!(error.error_codes, vec![50011]);
-        assert_eq!(error.error_description.as_deref(), Some("AADSTS50011: The redirect URI 'x' ..."));
+        assert_eq!(
+            error.error_description.as_deref(),
+            Some("AADSTS50011: The redirect URI 'x' ...")
+        );
     }
 }

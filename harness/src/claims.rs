@@ -66,7 +66,8 @@ mod tests {
     #[test]
     fn decodes_jwts_and_refuses_opaque_tokens() {
         let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"RS256","kid":"k"}"#);
-        let payload = URL_SAFE_NO_PAD.encode(r#"{"aud":"https://outlook.office.com","scp":"SMTP.Send Mail.Read","roles":["a"]}"#);
+        let payload = URL_SAFE_NO_PAD
+            .encode(r#"{"aud":"https://outlook.office.com","scp":"SMTP.Send Mail.Read","roles":["a"]}"#);
 
         let decoded = decode_unverified(&format!("{header}.{payload}.sig")).unwrap();
 
@@ -74,6 +75,9 @@ mod tests {
         assert_eq!(decoded.scopes().unwrap(), ["SMTP.Send", "Mail.Read"]);
         assert_eq!(decoded.roles().unwrap(), ["a"]);
         assert_eq!(decoded.header["kid"], "k");
-        assert_eq!(decode_unverified("EwBAAl3BAAUFFpUAo7J3Ve0bjLBWZWCclRC3EoAA"), None);
+        assert_eq!(
+            decode_unverified("EwBAAl3BAAUFFpUAo7J3Ve0bjLBWZWCclRC3EoAA"),
+            None
+        );
     }
 }

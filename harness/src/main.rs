@@ -68,7 +68,11 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(error) => {
             let _ = error.print();
-            return if error.use_stderr() { ExitCode::from(EXIT_USAGE) } else { ExitCode::SUCCESS };
+            return if error.use_stderr() {
+                ExitCode::from(EXIT_USAGE)
+            } else {
+                ExitCode::SUCCESS
+            };
         }
     };
     tracing_subscriber::fmt()
@@ -112,11 +116,16 @@ fn run(args: RunArgs) -> ExitCode {
         target,
         jobs: args.jobs,
     };
+    let id_width = scenarios
+        .iter()
+        .flat_map(|scenario| scenario.cases.iter().map(|case| case.id.len()))
+        .max()
+        .unwrap_or(0);
     let mut summary = Summary::default();
     runtime.block_on(runner::run_all(scenarios, options, |result| {
         summary.add(&result);
         let rendered = match args.format {
-            Format::Table => report::table::render(&result),
+            Format::Table => report::table::render(&result, id_width),
             Format::Json => report::json::render(&result),
         };
         print_line(&rendered);
@@ -142,12 +151,17 @@ fn load_all(paths: &[PathBuf]) -> Result<Vec<scenario::Scenario>, Vec<ScenarioEr
             Err(error) => errors.push(error),
         }
     }
-    if errors.is_empty() { Ok(scenarios) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(scenarios)
+    } else {
+        Err(errors)
+    }
 }
 
-#[expect(clippy::print_stdout, reason = "the report is the CLI's output")]
+/// Prints one report line. A closed pipe (`mailscope run | head`) ends the output, not the run.
 fn print_line(line: &str) {
-    println!("{line}");
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stdout().lock(), "{line}");
 }
 
 #[expect(clippy::print_stderr, reason = "errors go to standard error")]

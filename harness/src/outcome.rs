@@ -98,7 +98,11 @@ impl TokenRecord {
     /// Returns the token's `aud`, `scp`, `roles` and `ver`, and the error code, for reports.
     pub fn summary(&self) -> TokenSummary {
         let decoded = self.decoded();
-        let string = |name: &str| decoded.as_ref().and_then(|decoded| decoded.string(name).map(str::to_owned));
+        let string = |name: &str| {
+            decoded
+                .as_ref()
+                .and_then(|decoded| decoded.string(name).map(str::to_owned))
+        };
         TokenSummary {
             aud: string("aud"),
             scp: decoded.as_ref().and_then(DecodedToken::scopes),
@@ -167,19 +171,30 @@ pub fn check(expect: &Expect, token: &TokenRecord, probes: &[ProbeRecord]) -> Ve
     let summary = token.summary();
     if let Some(expected) = &expect.token {
         let issued = summary.error.is_none();
-        let no_token = || format!("no token was issued ({})", summary.error.as_deref().unwrap_or_default());
+        let no_token = || {
+            format!(
+                "no token was issued ({})",
+                summary.error.as_deref().unwrap_or_default()
+            )
+        };
         let mut equals = |name: &str, expected: &Option<String>, actual: &Option<String>| {
             if let Some(expected) = expected {
                 if !issued {
                     mismatches.push(format!("token.{name}: expected {expected:?}, but {}", no_token()));
                 } else if actual.as_ref() != Some(expected) {
-                    mismatches.push(format!("token.{name}: expected {expected:?}, got {:?}", actual.as_deref().unwrap_or("(absent)")));
+                    mismatches.push(format!(
+                        "token.{name}: expected {expected:?}, got {:?}",
+                        actual.as_deref().unwrap_or("(absent)")
+                    ));
                 }
             }
         };
         equals("aud", &expected.aud, &summary.aud);
         equals("ver", &expected.ver, &summary.ver);
-        for (name, wanted, actual) in [("scp", &expected.scp, &summary.scp), ("roles", &expected.roles, &summary.roles)] {
+        for (name, wanted, actual) in [
+            ("scp", &expected.scp, &summary.scp),
+            ("roles", &expected.roles, &summary.roles),
+        ] {
             let Some(wanted) = wanted else { continue };
             if !issued {
                 mismatches.push(format!("token.{name}: expected {wanted:?}, but {}", no_token()));
@@ -188,7 +203,9 @@ pub fn check(expect: &Expect, token: &TokenRecord, probes: &[ProbeRecord]) -> Ve
             let actual = actual.clone().unwrap_or_default();
             let missing: Vec<_> = wanted.iter().filter(|item| !actual.contains(item)).collect();
             if !missing.is_empty() {
-                mismatches.push(format!("token.{name}: expected to contain {missing:?}, got {actual:?}"));
+                mismatches.push(format!(
+                    "token.{name}: expected to contain {missing:?}, got {actual:?}"
+                ));
             }
         }
         if let Some(expected_error) = &expected.error {
@@ -204,7 +221,11 @@ pub fn check(expect: &Expect, token: &TokenRecord, probes: &[ProbeRecord]) -> Ve
             }
         }
     }
-    for (protocol, expected) in [(Protocol::Smtp, &expect.smtp), (Protocol::Imap, &expect.imap), (Protocol::Pop3, &expect.pop3)] {
+    for (protocol, expected) in [
+        (Protocol::Smtp, &expect.smtp),
+        (Protocol::Imap, &expect.imap),
+        (Protocol::Pop3, &expect.pop3),
+    ] {
         let Some(expected) = expected else { continue };
         for probe in probes.iter().filter(|probe| probe.protocol == protocol) {
             check_probe(probe, expected, &mut mismatches);
@@ -224,9 +245,15 @@ fn check_probe(probe: &ProbeRecord, expected: &ExpectProbe, mismatches: &mut Vec
         ));
     }
     if let Some(wanted) = &expected.reply
-        && !probe.reply.as_deref().unwrap_or_default().contains(wanted.as_str())
+        && !probe
+            .reply
+            .as_deref()
+            .unwrap_or_default()
+            .contains(wanted.as_str())
     {
-        mismatches.push(format!("{name}: expected a reply containing {wanted:?}, got {reply:?}"));
+        mismatches.push(format!(
+            "{name}: expected a reply containing {wanted:?}, got {reply:?}"
+        ));
     }
 }
 
@@ -261,7 +288,11 @@ impl Outcome {
             None => (Expectation::None, Vec::new()),
             Some(expect) => {
                 let mismatches = check(expect, &token, &probes);
-                let verdict = if mismatches.is_empty() { Expectation::Met } else { Expectation::Unmet };
+                let verdict = if mismatches.is_empty() {
+                    Expectation::Met
+                } else {
+                    Expectation::Unmet
+                };
                 (verdict, mismatches)
             }
         };

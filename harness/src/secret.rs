@@ -28,7 +28,10 @@ impl Secret {
     /// runs can be compared without showing either value.
     pub fn marker(&self) -> String {
         let hash = digest::digest(&digest::SHA256, self.value.as_bytes());
-        let hex: String = hash.as_ref()[..4].iter().map(|byte| format!("{byte:02x}")).collect();
+        let hex: String = hash.as_ref()[..4]
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect();
         format!("<{} sha256:{hex}>", self.kind)
     }
 }
@@ -49,7 +52,10 @@ mod tests {
 
         assert_eq!(format!("{token:?}"), token.marker());
         assert!(!token.marker().contains("eyJ"));
-        assert_eq!(token.marker(), Secret::new("access-token", token.secret()).marker());
+        assert_eq!(
+            token.marker(),
+            Secret::new("access-token", token.secret()).marker()
+        );
         assert!(token.marker().starts_with("<access-token sha256:"));
     }
 }

@@ -63,7 +63,11 @@ impl Target {
                         segment,
                         client_id: app.client_id.clone(),
                         client_secret,
-                        redirect_uri: app.redirect_uris.first().cloned().unwrap_or_else(|| "http://localhost".into()),
+                        redirect_uri: app
+                            .redirect_uris
+                            .first()
+                            .cloned()
+                            .unwrap_or_else(|| "http://localhost".into()),
                     },
                     user: cloud.directory.signed_in_user().upn.clone(),
                     smtp,
@@ -108,13 +112,20 @@ impl Prepared {
             Protocol::Smtp => cloud.smtp.journal().connections(),
             Protocol::Imap | Protocol::Pop3 => Vec::new(),
         };
-        let Some(ConnectionRecord { transcript, observations }) = connections.last().cloned() else {
+        let Some(ConnectionRecord {
+            transcript,
+            observations,
+        }) = connections.last().cloned()
+        else {
             return ServerRecord::default();
         };
-        let diagnosis = observations.iter().rev().find_map(|observation| match observation {
-            Observation::AuthRejected { reason, .. } => Some(reason.clone()),
-            _ => None,
-        });
+        let diagnosis = observations
+            .iter()
+            .rev()
+            .find_map(|observation| match observation {
+                Observation::AuthRejected { reason, .. } => Some(reason.clone()),
+                _ => None,
+            });
         ServerRecord {
             diagnosis,
             transcript: Some(transcript),

@@ -61,7 +61,9 @@ fn every_snapshot_has_a_case(case_ids: &BTreeSet<String>) -> Result<(), Failed> 
     let mut orphans = Vec::new();
     let mut stack = vec![snapshots()];
     while let Some(directory) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&directory) else { continue };
+        let Ok(entries) = std::fs::read_dir(&directory) else {
+            continue;
+        };
         for entry in entries.flatten() {
             let path = entry.path();
             if path.is_dir() {
@@ -70,7 +72,9 @@ fn every_snapshot_has_a_case(case_ids: &BTreeSet<String>) -> Result<(), Failed> 
                 }
                 continue;
             }
-            let Ok(relative) = path.strip_prefix(snapshots()) else { continue };
+            let Ok(relative) = path.strip_prefix(snapshots()) else {
+                continue;
+            };
             let Some(id) = relative.to_str().and_then(|text| text.strip_suffix(".snap")) else {
                 continue;
             };
@@ -95,12 +99,16 @@ fn main() {
         .flat_map(|scenario| scenario.cases.iter().map(|case| case.id.clone()))
         .collect();
 
-    let mut trials = vec![Trial::test("every_snapshot_has_a_case", move || every_snapshot_has_a_case(&case_ids))];
+    let mut trials = vec![Trial::test("every_snapshot_has_a_case", move || {
+        every_snapshot_has_a_case(&case_ids)
+    })];
     for scenario in &scenarios {
         for case in &scenario.cases {
             let scenario = scenario.clone();
             let case = case.clone();
-            trials.push(Trial::test(case.id.clone(), move || run_and_snapshot(&scenario, &case)));
+            trials.push(Trial::test(case.id.clone(), move || {
+                run_and_snapshot(&scenario, &case)
+            }));
         }
     }
     libtest_mimic::run(&arguments, trials).exit();

@@ -40,8 +40,7 @@ impl Clock {
 
     /// Moves this clock, and every clone of it, forward by `seconds`.
     pub fn advance(&self, seconds: i64) {
-        self.offset_millis
-            .fetch_add(seconds * 1000, Ordering::Relaxed);
+        self.offset_millis.fetch_add(seconds * 1000, Ordering::Relaxed);
     }
 
     /// Returns the current time in milliseconds since the Unix epoch.
@@ -71,10 +70,7 @@ impl Default for Clock {
     }
 }
 
-#[expect(
-    clippy::disallowed_methods,
-    reason = "the one place the system clock is read"
-)]
+#[expect(clippy::disallowed_methods, reason = "the one place the system clock is read")]
 fn system_now_millis() -> i64 {
     let elapsed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

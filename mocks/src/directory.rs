@@ -319,10 +319,7 @@ impl Directory {
                     consent: Consent::Admin,
                     sign_in_audience: SignInAudience::SingleTenant,
                     exchange_service_principal: true,
-                    mailbox_permissions: vec![
-                        MailboxPermission::FullAccess,
-                        MailboxPermission::SendAs,
-                    ],
+                    mailbox_permissions: vec![MailboxPermission::FullAccess, MailboxPermission::SendAs],
                 },
             ],
         }
@@ -345,9 +342,7 @@ impl Directory {
 
     /// Finds a user by UPN, case-insensitively.
     pub fn user(&self, upn: &str) -> Option<&User> {
-        self.users
-            .iter()
-            .find(|user| user.upn.eq_ignore_ascii_case(upn))
+        self.users.iter().find(|user| user.upn.eq_ignore_ascii_case(upn))
     }
 
     /// Finds a user by object id.

@@ -75,12 +75,8 @@ pub enum TlsMode {
 
 /// Accepts connections on `listener` until the returned task is dropped or aborted, running a
 /// fresh session from `make_session` on each.
-pub(crate) async fn serve<S, F>(
-    listener: TcpListener,
-    tls: TlsMode,
-    journal: Journal,
-    make_session: F,
-) where
+pub(crate) async fn serve<S, F>(listener: TcpListener, tls: TlsMode, journal: Journal, make_session: F)
+where
     S: Session,
     F: Fn(ConnectionInfo) -> S + Send + Sync + 'static,
 {
@@ -148,10 +144,7 @@ impl Stream {
     }
 }
 
-async fn write_and_flush<W: AsyncWrite + Unpin>(
-    writer: &mut W,
-    bytes: &[u8],
-) -> std::io::Result<()> {
+async fn write_and_flush<W: AsyncWrite + Unpin>(writer: &mut W, bytes: &[u8]) -> std::io::Result<()> {
     writer.write_all(bytes).await?;
     writer.flush().await
 }
@@ -201,15 +194,7 @@ async fn drive<S: Session>(
             }
             log.line(format!("C: {}", session.describe_client_line(&line)));
             let actions = session.on_line(&line);
-            if run_actions(
-                &mut stream,
-                actions,
-                &log,
-                &mut buffer,
-                starttls_config.as_ref(),
-            )
-            .await?
-            {
+            if run_actions(&mut stream, actions, &log, &mut buffer, starttls_config.as_ref()).await? {
                 stream.shutdown().await;
                 return Ok(());
             }
@@ -220,15 +205,7 @@ async fn drive<S: Session>(
                 discarding = true;
                 log.line(format!("C: <line longer than {MAX_LINE_LEN} octets>"));
                 let actions = session.on_line_too_long();
-                if run_actions(
-                    &mut stream,
-                    actions,
-                    &log,
-                    &mut buffer,
-                    starttls_config.as_ref(),
-                )
-                .await?
-                {
+                if run_actions(&mut stream, actions, &log, &mut buffer, starttls_config.as_ref()).await? {
                     stream.shutdown().await;
                     return Ok(());
                 }

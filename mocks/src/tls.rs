@@ -58,8 +58,7 @@ impl TestPki {
         let issuer = Issuer::new(ca_params, ca_key);
 
         let server_key = KeyPair::generate()?;
-        let mut server_params =
-            CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])?;
+        let mut server_params = CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])?;
         server_params
             .distinguished_name
             .push(DnType::CommonName, "localhost");

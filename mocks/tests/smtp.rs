@@ -1,6 +1,8 @@
 //! The SMTP front door over real sockets: framing, STARTTLS, limits, and isolation between
 //! connections.
 
+#![expect(clippy::unwrap_used, reason = "test helpers fail the test by panicking")]
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -43,19 +45,15 @@ async fn send<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut BufReader<S>, byte
     stream.get_mut().write_all(bytes).await.unwrap();
 }
 
-async fn starttls(
-    pki: &TestPki,
-    stream: TcpStream,
-) -> BufReader<tokio_rustls::client::TlsStream<TcpStream>> {
+async fn starttls(pki: &TestPki, stream: TcpStream) -> BufReader<tokio_rustls::client::TlsStream<TcpStream>> {
     let mut roots = rustls::RootCertStore::empty();
     roots.add(pki.ca_der().clone()).unwrap();
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_root_certificates(roots)
-    .with_no_client_auth();
+    let config =
+        rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
     let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
     let tls = connector
         .connect(ServerName::try_from("localhost").unwrap(), stream)
@@ -69,9 +67,9 @@ async fn starttls_then_ehlo_advertises_xoauth2_and_discards_pipelined_plaintext(
     let (server, pki) = start().await;
     let mut plain = BufReader::new(TcpStream::connect(server.address()).await.unwrap());
     assert!(
-        reply(&mut plain).await.starts_with(
-            "220 SN7PR00CA0001.outlook.office365.com Microsoft ESMTP MAIL Service ready"
-        )
+        reply(&mut plain)
+            .await
+            .starts_with("220 SN7PR00CA0001.outlook.office365.com Microsoft ESMTP MAIL Service ready")
     );
 
     // A command injected after STARTTLS in the same packet must not be executed (CVE-2011-0411).
@@ -90,10 +88,7 @@ async fn starttls_then_ehlo_advertises_xoauth2_and_discards_pipelined_plaintext(
 
     let transcript = server.journal().connections()[0].transcript.join("\n");
     assert!(!transcript.contains("C: NOOP"), "{transcript}");
-    assert!(
-        transcript.contains("S: 250-AUTH LOGIN XOAUTH2"),
-        "{transcript}"
-    );
+    assert!(transcript.contains("S: 250-AUTH LOGIN XOAUTH2"), "{transcript}");
 }
 
 #[tokio::test]
@@ -121,10 +116,8 @@ async fn a_token_sized_line_of_16_kib_is_read_whole() {
     send(&mut tls, b"EHLO client.test\r\n").await;
     reply(&mut tls).await;
 
-    let response = mailscope_mocks::sasl::encode_xoauth2(
-        "adele@contoso.onmicrosoft.com",
-        &"e".repeat(16 * 1024),
-    );
+    let response =
+        mailscope_mocks::sasl::encode_xoauth2("adele@contoso.onmicrosoft.com", &"e".repeat(16 * 1024));
     send(&mut tls, format!("AUTH XOAUTH2 {response}\r\n").as_bytes()).await;
 
     assert!(

@@ -3,8 +3,8 @@
 use crate::outcome::{Expectation, Outcome, TokenRecord, protocol_name};
 use crate::runner::CaseError;
 
-/// Renders one result as table lines (no trailing newline).
-pub fn render(result: &Result<Outcome, CaseError>) -> String {
+/// Renders one result as table lines (no trailing newline), ids padded to `id_width`.
+pub fn render(result: &Result<Outcome, CaseError>, id_width: usize) -> String {
     match result {
         Err(error) => format!("ERROR {}\n      {}", error.id, error.message),
         Ok(outcome) => {
@@ -13,7 +13,7 @@ pub fn render(result: &Result<Outcome, CaseError>) -> String {
                 Expectation::None => "rec  ",
                 Expectation::Unmet => "FAIL ",
             };
-            let mut line = format!("{status} {:<58} {}", outcome.id, describe(outcome));
+            let mut line = format!("{status} {:<id_width$}  {}", outcome.id, describe(outcome));
             for mismatch in &outcome.mismatches {
                 line.push_str("\n      - ");
                 line.push_str(mismatch);
@@ -29,15 +29,33 @@ fn describe(outcome: &Outcome) -> String {
     match &outcome.token {
         TokenRecord::Issued { .. } => {
             let summary = outcome.token.summary();
-            parts.push(format!("aud {}", summary.aud.as_deref().unwrap_or("(opaque token)")));
+            parts.push(format!(
+                "aud {}",
+                summary.aud.as_deref().unwrap_or("(opaque token)")
+            ));
         }
         TokenRecord::Denied(denial) => parts.push(format!("token refused: {}", denial.code())),
     }
     for probe in &outcome.probes {
-        let reply = probe.reply.as_deref().unwrap_or(probe.result.as_str());
-        parts.push(format!("{} {}", protocol_name(probe.protocol), shorten(reply, 60)));
+        let reply = probe
+            .reply
+            .as_deref()
+            .map_or(probe.result.as_str(), without_suffix);
+        parts.push(format!(
+            "{} {}",
+            protocol_name(probe.protocol),
+            shorten(reply, 72)
+        ));
     }
     parts.join(" | ")
+}
+
+/// Drops Exchange's `[host timestamp id]` suffix: it differs on every reply and says nothing here.
+fn without_suffix(reply: &str) -> &str {
+    match reply.rfind(" [") {
+        Some(start) if reply.ends_with(']') => &reply[..start],
+        _ => reply,
+    }
 }
 
 fn shorten(text: &str, limit: usize) -> String {

@@ -5,9 +5,8 @@ use mailscope_mocks::directory as mocks;
 use mailscope_mocks::token::ResourceApi;
 
 use super::types::{
-    AccountKind, AppChanges, Consent, GraphAudience, MailboxPermission, MailboxSetting,
-    MultiResourceScopes, PermissionLists, ScenarioFile, ServerProfile, SignInAudience,
-    TenantChanges, UserChanges,
+    AccountKind, AppChanges, Consent, GraphAudience, MailboxPermission, MailboxSetting, MultiResourceScopes,
+    PermissionLists, ScenarioFile, ServerProfile, SignInAudience, TenantChanges, UserChanges,
 };
 
 /// Returns true when the default directory has an app of that name.
@@ -17,10 +16,10 @@ pub fn is_known_app(name: &str) -> bool {
 
 /// Returns the name of the app a scenario's cases use.
 pub fn app_name(file: &ScenarioFile) -> String {
-    file.app.name.as_ref().map_or_else(
-        || mocks::MAIL_CLIENT.to_owned(),
-        |name| name.get_ref().clone(),
-    )
+    file.app
+        .name
+        .as_ref()
+        .map_or_else(|| mocks::MAIL_CLIENT.to_owned(), |name| name.get_ref().clone())
 }
 
 /// Returns the default directory with the scenario's changes applied.
@@ -111,9 +110,7 @@ fn apply_app(app: &mut mocks::App, changes: &AppChanges) {
         app.sign_in_audience = match value {
             SignInAudience::Organizations => mocks::SignInAudience::Organizations,
             SignInAudience::SingleTenant => mocks::SignInAudience::SingleTenant,
-            SignInAudience::OrganizationsAndPersonal => {
-                mocks::SignInAudience::OrganizationsAndPersonal
-            }
+            SignInAudience::OrganizationsAndPersonal => mocks::SignInAudience::OrganizationsAndPersonal,
         };
     }
     if let Some(value) = changes.exchange_service_principal {

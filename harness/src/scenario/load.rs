@@ -105,10 +105,7 @@ fn walk(directory: &Path, found: &mut BTreeSet<PathBuf>) -> Result<(), ScenarioE
         let path = entry.path();
         if path.is_dir() {
             walk(&path, found)?;
-        } else if path
-            .extension()
-            .is_some_and(|extension| extension == "toml")
-        {
+        } else if path.extension().is_some_and(|extension| extension == "toml") {
             found.insert(path);
         }
     }
@@ -191,8 +188,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
             ));
         }
         let merged = merge(&file.defaults, spec.get_ref());
-        let case =
-            finish(&prefix, name.get_ref(), merged).map_err(|message| at(spec.span(), message))?;
+        let case = finish(&prefix, name.get_ref(), merged).map_err(|message| at(spec.span(), message))?;
         cases.push(case);
     }
     if let Some(matrix) = &file.matrix {
@@ -203,8 +199,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
                     format!("matrix case `{name}` has the name of a [[case]]"),
                 ));
             }
-            let case =
-                finish(&prefix, &name, spec).map_err(|message| at(matrix.span(), message))?;
+            let case = finish(&prefix, &name, spec).map_err(|message| at(matrix.span(), message))?;
             cases.push(case);
         }
     }
@@ -223,10 +218,7 @@ pub fn case_id_prefix(path: &Path) -> String {
         .components()
         .map(|component| component.as_os_str().to_string_lossy().into_owned())
         .collect();
-    match components
-        .iter()
-        .rposition(|component| component == "scenarios")
-    {
+    match components.iter().rposition(|component| component == "scenarios") {
         Some(index) if index + 1 < components.len() => components[index + 1..].join("/"),
         _ => components.last().cloned().unwrap_or_default(),
     }
@@ -346,10 +338,7 @@ fn finish(prefix: &str, name: &str, spec: CaseSpec) -> Result<Case, String> {
                 )
                 .to_lowercase());
             }
-            let denied = expect
-                .token
-                .as_ref()
-                .is_some_and(|token| token.error.is_some());
+            let denied = expect.token.as_ref().is_some_and(|token| token.error.is_some());
             if denied && expected.result != ProbeResult::NotAttempted {
                 return Err(format!(
                     "case `{name}` expects no token (`expect.token.error`), so its probes can only be \"not-attempted\""
@@ -358,10 +347,7 @@ fn finish(prefix: &str, name: &str, spec: CaseSpec) -> Result<Case, String> {
         }
         if let Some(token) = &expect.token
             && token.error.is_some()
-            && (token.aud.is_some()
-                || token.scp.is_some()
-                || token.roles.is_some()
-                || token.ver.is_some())
+            && (token.aud.is_some() || token.scp.is_some() || token.roles.is_some() || token.ver.is_some())
         {
             return Err(format!(
                 "case `{name}` expects both a token error and token claims"

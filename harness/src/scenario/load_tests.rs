@@ -38,10 +38,7 @@ expect.smtp = {{ result = \"authenticated\", reply = \"235\" }}
     let ids: Vec<_> = scenario.cases.iter().map(|case| case.id.as_str()).collect();
     assert_eq!(
         ids,
-        [
-            "seed/example/graph-scope-first",
-            "seed/example/outlook-only"
-        ]
+        ["seed/example/graph-scope-first", "seed/example/outlook-only"]
     );
     let first = &scenario.cases[0];
     assert_eq!(first.flow, Flow::AuthorizationCode);
@@ -51,10 +48,7 @@ expect.smtp = {{ result = \"authenticated\", reply = \"235\" }}
         ProbeResult::Rejected,
         "from [defaults]"
     );
-    assert!(
-        expect.token.as_ref().unwrap().aud.is_some(),
-        "from the case"
-    );
+    assert!(expect.token.as_ref().unwrap().aud.is_some(), "from the case");
     let second = &scenario.cases[1];
     assert!(second.probes[0].send);
     assert_eq!(
@@ -86,11 +80,7 @@ flow = [\"authorization_code\", \"device_code\"]
     ))
     .unwrap();
 
-    let names: Vec<_> = scenario
-        .cases
-        .iter()
-        .map(|case| case.name.as_str())
-        .collect();
+    let names: Vec<_> = scenario.cases.iter().map(|case| case.name.as_str()).collect();
     assert_eq!(names.len(), 12);
     assert_eq!(names[0], "scopes-0-flow-0-probes-0");
     assert_eq!(names[11], "scopes-2-flow-1-probes-1");
@@ -100,10 +90,7 @@ flow = [\"authorization_code\", \"device_code\"]
 #[test]
 fn ids_outside_scenarios_use_the_file_stem() {
     assert_eq!(case_id_prefix(Path::new("other/dir/order.toml")), "order");
-    assert_eq!(
-        case_id_prefix(Path::new("/x/scenarios/seed/a.toml")),
-        "seed/a"
-    );
+    assert_eq!(case_id_prefix(Path::new("/x/scenarios/seed/a.toml")), "seed/a");
 }
 
 #[test]
@@ -142,9 +129,7 @@ fn reports_semantic_problems_at_the_case() {
             "scenarios/seed/example.toml:3:1: case `a` has no `scopes`",
         ),
         (
-            format!(
-                "{HEADER}[[case]]\nname = \"a\"\nscopes = [\"x\"]\nexpect.imap = \"rejected\"\n"
-            ),
+            format!("{HEADER}[[case]]\nname = \"a\"\nscopes = [\"x\"]\nexpect.imap = \"rejected\"\n"),
             "scenarios/seed/example.toml:3:1: case `a` expects a imap result but has no imap probe",
         ),
         (
@@ -172,9 +157,6 @@ fn probe_and_expectation_shorthands_reject_unknown_values() {
     let error = error_of(&format!(
         "{HEADER}[[case]]\nname = \"a\"\nscopes = [\"x\"]\nprobes = [\"smtps\"]\n"
     ));
-    assert!(
-        error.starts_with("scenarios/seed/example.toml:6:"),
-        "{error}"
-    );
+    assert!(error.starts_with("scenarios/seed/example.toml:6:"), "{error}");
     assert!(error.contains("unknown variant `smtps`"), "{error}");
 }

@@ -325,25 +325,18 @@ impl<'de> Deserialize<'de> for ProbeSpec {
         impl<'de> serde::de::Visitor<'de> for Visitor {
             type Value = ProbeSpec;
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(
-                    "\"smtp\", \"imap\", \"pop3\", or a table { protocol, mechanism, send }",
-                )
+                f.write_str("\"smtp\", \"imap\", \"pop3\", or a table { protocol, mechanism, send }")
             }
             fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<Self::Value, E> {
-                let protocol =
-                    Protocol::deserialize(serde::de::value::StrDeserializer::<E>::new(value))?;
+                let protocol = Protocol::deserialize(serde::de::value::StrDeserializer::<E>::new(value))?;
                 Ok(ProbeSpec {
                     protocol,
                     mechanism: Mechanism::Xoauth2,
                     send: false,
                 })
             }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                map: A,
-            ) -> Result<Self::Value, A::Error> {
-                let table =
-                    ProbeTable::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                let table = ProbeTable::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
                 Ok(ProbeSpec {
                     protocol: table.protocol,
                     mechanism: table.mechanism,
@@ -430,23 +423,16 @@ impl<'de> Deserialize<'de> for ExpectProbe {
         impl<'de> serde::de::Visitor<'de> for Visitor {
             type Value = ExpectProbe;
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("\"authenticated\", \"rejected\", \"not-attempted\", or a table { result, reply }")
+                f.write_str(
+                    "\"authenticated\", \"rejected\", \"not-attempted\", or a table { result, reply }",
+                )
             }
             fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<Self::Value, E> {
-                let result =
-                    ProbeResult::deserialize(serde::de::value::StrDeserializer::<E>::new(value))?;
-                Ok(ExpectProbe {
-                    result,
-                    reply: None,
-                })
+                let result = ProbeResult::deserialize(serde::de::value::StrDeserializer::<E>::new(value))?;
+                Ok(ExpectProbe { result, reply: None })
             }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                map: A,
-            ) -> Result<Self::Value, A::Error> {
-                let table = ExpectProbeTable::deserialize(
-                    serde::de::value::MapAccessDeserializer::new(map),
-                )?;
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                let table = ExpectProbeTable::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
                 Ok(ExpectProbe {
                     result: table.result,
                     reply: table.reply,

@@ -41,10 +41,7 @@ impl Protocol {
 }
 
 /// The audiences Exchange accepts by default (fidelity: exchange-accepted-audiences).
-pub const ACCEPTED_AUDIENCES: [&str; 2] = [
-    "https://outlook.office.com",
-    "https://outlook.office365.com",
-];
+pub const ACCEPTED_AUDIENCES: [&str; 2] = ["https://outlook.office.com", "https://outlook.office365.com"];
 
 /// An accepted token: whose mailbox is open, and how.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,9 +110,7 @@ impl std::fmt::Display for Refusal {
                 f.write_str("the app's service principal has no permission on the mailbox")
             }
             Self::SmtpAuthDisabledForTenant => f.write_str("SMTP AUTH is disabled for the tenant"),
-            Self::SmtpAuthDisabledForMailbox => {
-                f.write_str("SMTP AUTH is disabled for the mailbox")
-            }
+            Self::SmtpAuthDisabledForMailbox => f.write_str("SMTP AUTH is disabled for the mailbox"),
             Self::ProtocolDisabledForMailbox(protocol) => {
                 write!(f, "{protocol:?} is disabled for the mailbox")
             }
@@ -131,9 +126,7 @@ pub fn check(
     response: &BearerResponse,
     now: i64,
 ) -> Result<Access, Refusal> {
-    let claims = verifier
-        .verify(&response.token, now)
-        .map_err(Refusal::Token)?;
+    let claims = verifier.verify(&response.token, now).map_err(Refusal::Token)?;
     check_issuer(directory, &claims)?;
     check_audience(directory, &claims)?;
     let app_only = claims.is_app_only();
@@ -195,11 +188,7 @@ fn check_audience(directory: &Directory, claims: &Claims) -> Result<(), Refusal>
     // fidelity: exchange-accepted-audiences (Graph in both forms refused; the unknown ones only
     // with tenant.exchange_extra_audiences)
     let accepted = ACCEPTED_AUDIENCES.contains(&claims.aud.as_str())
-        || directory
-            .tenant
-            .exchange_extra_audiences
-            .iter()
-            .any(|extra| *extra == claims.aud);
+        || directory.tenant.exchange_extra_audiences.contains(&claims.aud);
     if accepted {
         Ok(())
     } else {
@@ -222,27 +211,18 @@ fn app_may_open(app: &App, protocol: Protocol) -> bool {
 
 /// The mailbox's protocol settings come after the token: the mailbox override needs to know the
 /// mailbox (fidelity: smtp-auth-disabled-tenant, smtp-auth-disabled-mailbox).
-fn check_mailbox_settings(
-    directory: &Directory,
-    mailbox: &User,
-    protocol: Protocol,
-) -> Result<(), Refusal> {
+fn check_mailbox_settings(directory: &Directory, mailbox: &User, protocol: Protocol) -> Result<(), Refusal> {
     match protocol {
         Protocol::Smtp if !directory.smtp_auth_enabled_for(mailbox) => {
-            let overridden =
-                mailbox.smtp_client_authentication != crate::directory::MailboxSetting::Tenant;
+            let overridden = mailbox.smtp_client_authentication != crate::directory::MailboxSetting::Tenant;
             Err(if overridden {
                 Refusal::SmtpAuthDisabledForMailbox
             } else {
                 Refusal::SmtpAuthDisabledForTenant
             })
         }
-        Protocol::Imap if !mailbox.imap_enabled => {
-            Err(Refusal::ProtocolDisabledForMailbox(protocol))
-        }
-        Protocol::Pop3 if !mailbox.pop_enabled => {
-            Err(Refusal::ProtocolDisabledForMailbox(protocol))
-        }
+        Protocol::Imap if !mailbox.imap_enabled => Err(Refusal::ProtocolDisabledForMailbox(protocol)),
+        Protocol::Pop3 if !mailbox.pop_enabled => Err(Refusal::ProtocolDisabledForMailbox(protocol)),
         _ => Ok(()),
     }
 }

@@ -81,10 +81,7 @@ fn checks_tokens_as_the_catalog_documents() {
         (
             "deleg-outlook-imap-pop-smtp-one-token",
             Protocol::Imap,
-            delegated(
-                outlook,
-                "IMAP.AccessAsUser.All POP.AccessAsUser.All SMTP.Send",
-            ),
+            delegated(outlook, "IMAP.AccessAsUser.All POP.AccessAsUser.All SMTP.Send"),
             Ok(()),
         ),
         (

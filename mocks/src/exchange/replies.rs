@@ -86,11 +86,7 @@ pub mod smtp {
     // fidelity: smtp-greeting-ehlo-prestarttls, smtp-ehlo-post-starttls: AUTH only after STARTTLS.
     /// The EHLO reply, before or after TLS.
     pub fn ehlo(stamp: &ReplyStamp, client_ip: &str, tls: bool) -> Vec<String> {
-        let middle = if tls {
-            "AUTH LOGIN XOAUTH2"
-        } else {
-            "STARTTLS"
-        };
+        let middle = if tls { "AUTH LOGIN XOAUTH2" } else { "STARTTLS" };
         vec![
             format!("250-{} Hello [{client_ip}]", stamp.greeting_host()),
             "250-SIZE 157286400".into(),
@@ -172,10 +168,7 @@ pub mod smtp {
     // for OAUTHBEARER, which Exchange does not offer: oauthbearer-not-offered)
     /// `504 5.7.4 Unrecognized authentication type [...]`.
     pub fn unrecognized_mechanism(stamp: &ReplyStamp) -> String {
-        format!(
-            "504 5.7.4 Unrecognized authentication type {}",
-            stamp.suffix()
-        )
+        format!("504 5.7.4 Unrecognized authentication type {}", stamp.suffix())
     }
 
     // fidelity: smtp-mail-from-without-auth
@@ -261,15 +254,12 @@ mod tests {
         );
         let suffix = stamp.suffix();
         assert!(
-            suffix.starts_with(
-                "[SN7PR00CA0001.NAMPRD00.PROD.OUTLOOK.COM 2025-04-26T18:08:13.000Z 08DD"
-            ),
+            suffix.starts_with("[SN7PR00CA0001.NAMPRD00.PROD.OUTLOOK.COM 2025-04-26T18:08:13.000Z 08DD"),
             "{suffix}"
         );
         assert_eq!(
             suffix.len(),
-            "[SN7PR00CA0001.NAMPRD00.PROD.OUTLOOK.COM 2025-04-26T18:08:13.000Z 08DD66EDEFB0DFDF]"
-                .len()
+            "[SN7PR00CA0001.NAMPRD00.PROD.OUTLOOK.COM 2025-04-26T18:08:13.000Z 08DD66EDEFB0DFDF]".len()
         );
     }
 

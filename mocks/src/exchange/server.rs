@@ -73,12 +73,9 @@ impl SmtpServer {
         let journal = Journal::default();
         let context = Arc::new(ExchangeContext::new(config));
         let tls = TlsMode::StartTls(config.pki.server_config());
-        let accept_loop = tokio::spawn(net::serve(
-            listener,
-            tls,
-            journal.clone(),
-            move |connection| SmtpSession::new(context.clone(), connection, false),
-        ));
+        let accept_loop = tokio::spawn(net::serve(listener, tls, journal.clone(), move |connection| {
+            SmtpSession::new(context.clone(), connection, false)
+        }));
         Ok(Self {
             address,
             journal,

@@ -181,12 +181,8 @@ impl SmtpSession {
             }
             Err(refusal) => {
                 let line = match refusal {
-                    Refusal::SmtpAuthDisabledForTenant => {
-                        reply::disabled_for_tenant(&context.stamp)
-                    }
-                    Refusal::SmtpAuthDisabledForMailbox => {
-                        reply::disabled_for_mailbox(&context.stamp)
-                    }
+                    Refusal::SmtpAuthDisabledForTenant => reply::disabled_for_tenant(&context.stamp),
+                    Refusal::SmtpAuthDisabledForMailbox => reply::disabled_for_mailbox(&context.stamp),
                     _ => reply::unsuccessful(&context.stamp),
                 };
                 rejected(line, refusal.to_string())
@@ -354,9 +350,7 @@ impl Session for SmtpSession {
 
     fn on_line_too_long(&mut self) -> Vec<Action> {
         match self.state {
-            State::AwaitingXoauth2
-            | State::AwaitingLoginUsername
-            | State::AwaitingLoginPassword => {
+            State::AwaitingXoauth2 | State::AwaitingLoginUsername | State::AwaitingLoginPassword => {
                 self.state = State::Command;
                 vec![Action::reply(reply::AUTH_LINE_TOO_LONG)]
             }
@@ -369,9 +363,7 @@ impl Session for SmtpSession {
     fn describe_client_line(&self, line: &[u8]) -> String {
         let redacted = |len: usize| format!("<redacted {}>", human_size(len));
         match self.state {
-            State::AwaitingXoauth2
-            | State::AwaitingLoginUsername
-            | State::AwaitingLoginPassword => {
+            State::AwaitingXoauth2 | State::AwaitingLoginUsername | State::AwaitingLoginPassword => {
                 return redacted(line.len());
             }
             _ => {}

@@ -189,8 +189,7 @@ S: 535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled
 ", after_starttls(), xoauth2(ADELE, &token)));
 
     let mut mailbox_off = Directory::contoso();
-    mailbox_off.signed_in_user_mut().smtp_client_authentication =
-        crate::directory::MailboxSetting::Disabled;
+    mailbox_off.signed_in_user_mut().smtp_client_authentication = crate::directory::MailboxSetting::Disabled;
     assert_dialogue(session_with(mailbox_off), &format!("{}
 C: AUTH XOAUTH2 {}
 S: 535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Mailbox. Visit https://aka.ms/smtp_auth_disabled for more information. [...]

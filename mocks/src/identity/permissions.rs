@@ -116,9 +116,6 @@ mod tests {
             canonical_delegated(ResourceApi::Exchange, "mail.read"),
             Some("Mail.Read")
         );
-        assert_eq!(
-            canonical_delegated(ResourceApi::Exchange, "Files.Read"),
-            None
-        );
+        assert_eq!(canonical_delegated(ResourceApi::Exchange, "Files.Read"), None);
     }
 }

@@ -136,11 +136,7 @@ impl IdentityState {
     /// Returns the state of a directory nobody has used yet: admin consents granted.
     pub fn new(directory: &Directory) -> Self {
         let mut consents = BTreeSet::new();
-        for app in directory
-            .apps
-            .iter()
-            .filter(|app| app.consent == Consent::Admin)
-        {
+        for app in directory.apps.iter().filter(|app| app.consent == Consent::Admin) {
             for user in &directory.users {
                 for permission in &app.delegated {
                     for api in consent_targets(permission.api, &permission.name) {
@@ -169,11 +165,7 @@ impl IdentityState {
     }
 
     /// Signs the directory's user in for `request` and, where the app allows it, records consent.
-    pub fn authorize(
-        &mut self,
-        directory: &Directory,
-        request: &AuthorizeRequest,
-    ) -> AuthorizeOutcome {
+    pub fn authorize(&mut self, directory: &Directory, request: &AuthorizeRequest) -> AuthorizeOutcome {
         let Some(app) = directory.app_by_client_id(&request.client_id) else {
             return AuthorizeOutcome::ErrorPage(errors::unknown_client(
                 &request.client_id,
@@ -187,9 +179,7 @@ impl IdentityState {
             ));
         }
         if request.response_type != "code" {
-            return AuthorizeOutcome::RedirectError(errors::unsupported_grant_type(
-                &request.response_type,
-            ));
+            return AuthorizeOutcome::RedirectError(errors::unsupported_grant_type(&request.response_type));
         }
         if request.scope.trim().is_empty() {
             return AuthorizeOutcome::RedirectError(errors::missing_parameter("scope"));
@@ -198,16 +188,10 @@ impl IdentityState {
             && method != "S256"
             && method != "plain"
         {
-            return AuthorizeOutcome::RedirectError(errors::missing_parameter(
-                "code_challenge_method",
-            ));
+            return AuthorizeOutcome::RedirectError(errors::missing_parameter("code_challenge_method"));
         }
         let scopes = Scope::parse_list(&request.scope);
-        let resolution = match resolve(
-            &scopes,
-            Leg::Authorize,
-            directory.tenant.multi_resource_scopes,
-        ) {
+        let resolution = match resolve(&scopes, Leg::Authorize, directory.tenant.multi_resource_scopes) {
             Ok(resolution) => resolution,
             Err(error) => {
                 return AuthorizeOutcome::RedirectError(resolve_denial(error, &request.scope));
@@ -421,8 +405,7 @@ impl IdentityState {
             directory.tenant.multi_resource_scopes,
         )
         .map_err(|error| resolve_denial(error, &scope_parameter))?;
-        let mut granted =
-            self.delegated_grant(directory, app, user, &resolution, &scope_parameter, now)?;
+        let mut granted = self.delegated_grant(directory, app, user, &resolution, &scope_parameter, now)?;
         // Each use returns a new refresh token; the old one stays valid (fidelity: refresh-cross-resource).
         if granted.refresh_token.is_none() {
             granted.refresh_token = Some(self.issue_refresh_token(app, user, &grant.scopes, now));
@@ -475,9 +458,7 @@ impl IdentityState {
                 .consents
                 .iter()
                 .filter(|(client, object_id, api, _)| {
-                    *client == app.client_id
-                        && *object_id == user.object_id
-                        && *api == resolution.api
+                    *client == app.client_id && *object_id == user.object_id && *api == resolution.api
                 })
                 .map(|(_, _, _, name)| name.clone())
                 .filter(|name| name != "offline_access")
@@ -625,9 +606,7 @@ fn authenticate_client(app: &App, secret: Option<&str>) -> Result<(), Denial> {
         (ClientType::Public, _) => Ok(()),
         (ClientType::Confidential { .. }, None) => Err(errors::client_secret_missing()),
         (ClientType::Confidential { secret: expected }, Some(sent)) if sent == expected => Ok(()),
-        (ClientType::Confidential { .. }, Some(_)) => {
-            Err(errors::client_secret_invalid(&app.client_id))
-        }
+        (ClientType::Confidential { .. }, Some(_)) => Err(errors::client_secret_invalid(&app.client_id)),
     }
 }
 
@@ -651,10 +630,7 @@ fn pkce_matches(challenge: &str, verifier: &str) -> bool {
 
 /// `sub` is pairwise: the same user has a different `sub` in each app.
 fn pairwise_subject(object_id: &str, client_id: &str) -> String {
-    let hash = digest::digest(
-        &digest::SHA256,
-        format!("{object_id}/{client_id}").as_bytes(),
-    );
+    let hash = digest::digest(&digest::SHA256, format!("{object_id}/{client_id}").as_bytes());
     URL_SAFE_NO_PAD.encode(hash.as_ref())
 }
 

@@ -1,19 +1,13 @@
 //! Table tests of the token policy: one row per catalog case, from sign-in to the token's claims.
 
 use super::*;
-use crate::directory::{
-    MAIL_CLIENT_ID, MAIL_DAEMON_ID, MAIL_DAEMON_SECRET, MultiResourceScopes, Permission,
-};
+use crate::directory::{MAIL_CLIENT_ID, MAIL_DAEMON_ID, MAIL_DAEMON_SECRET, MultiResourceScopes, Permission};
 
 const NOW: i64 = 1_745_690_893;
 const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"; // RFC 7636 Appendix B
 
-fn sign_in(
-    state: &mut IdentityState,
-    directory: &Directory,
-    scope: &str,
-) -> Result<String, Denial> {
+fn sign_in(state: &mut IdentityState, directory: &Directory, scope: &str) -> Result<String, Denial> {
     let request = AuthorizeRequest {
         client_id: MAIL_CLIENT_ID.into(),
         response_type: "code".into(),
@@ -24,9 +18,7 @@ fn sign_in(
     };
     match state.authorize(directory, &request) {
         AuthorizeOutcome::Code(code) => Ok(code),
-        AuthorizeOutcome::RedirectError(denial) | AuthorizeOutcome::ErrorPage(denial) => {
-            Err(denial)
-        }
+        AuthorizeOutcome::RedirectError(denial) | AuthorizeOutcome::ErrorPage(denial) => Err(denial),
     }
 }
 
@@ -66,7 +58,9 @@ fn aud_scp(grant: &Grant) -> (String, String) {
 #[test]
 fn delegated_code_flow_follows_the_catalog() {
     let directory = Directory::contoso();
-    let rows: [(&str, &str, Result<(&str, &str), u32>); 7] = [
+    /// `(catalog case, scopes, Ok((aud, scp)) or Err(AADSTS code))`.
+    type Row = (&'static str, &'static str, Result<(&'static str, &'static str), u32>);
+    let rows: [Row; 7] = [
         (
             "deleg-outlook-smtp-only",
             "offline_access https://outlook.office.com/SMTP.Send",
@@ -85,10 +79,7 @@ fn delegated_code_flow_follows_the_catalog() {
         (
             "deleg-mixed-graph-first",
             "offline_access Mail.Send https://outlook.office.com/SMTP.Send",
-            Ok((
-                "00000003-0000-0000-c000-000000000000",
-                "Mail.Send SMTP.Send",
-            )),
+            Ok(("00000003-0000-0000-c000-000000000000", "Mail.Send SMTP.Send")),
         ),
         (
             "deleg-mixed-outlook-first",
@@ -146,11 +137,7 @@ fn outlook_tokens_have_the_v1_shape() {
 
 #[test]
 fn no_refresh_token_without_offline_access() {
-    let grant = code_flow(
-        &Directory::contoso(),
-        "https://outlook.office.com/SMTP.Send",
-    )
-    .unwrap();
+    let grant = code_flow(&Directory::contoso(), "https://outlook.office.com/SMTP.Send").unwrap();
     assert_eq!(grant.refresh_token, None);
 }
 
@@ -160,8 +147,7 @@ fn reject_setting_refuses_a_bare_graph_scope_before_an_outlook_scope() {
     let mut directory = Directory::contoso();
     directory.tenant.multi_resource_scopes = MultiResourceScopes::Reject;
 
-    let denial =
-        code_flow(&directory, "Mail.Send https://outlook.office.com/SMTP.Send").unwrap_err();
+    let denial = code_flow(&directory, "Mail.Send https://outlook.office.com/SMTP.Send").unwrap_err();
 
     assert_eq!(denial.code, 28000);
     assert_eq!(denial.status, 400);
@@ -181,15 +167,8 @@ fn admin_consent_to_graph_listed_mail_permissions_covers_outlook() {
         ("https://outlook.office.com".into(), "SMTP.Send".into())
     );
 
-    let denial = code_flow(
-        &directory,
-        "https://outlook.office.com/IMAP.AccessAsUser.All",
-    )
-    .unwrap_err();
-    assert_eq!(
-        denial.code, 65001,
-        "IMAP was not registered, so not consented"
-    );
+    let denial = code_flow(&directory, "https://outlook.office.com/IMAP.AccessAsUser.All").unwrap_err();
+    assert_eq!(denial.code, 65001, "IMAP was not registered, so not consented");
 }
 
 #[test]
@@ -213,12 +192,7 @@ fn no_consent_gives_aadsts65001() {
 fn codes_are_single_use_and_pkce_bound() {
     let directory = Directory::contoso();
     let mut state = IdentityState::new(&directory);
-    let code = sign_in(
-        &mut state,
-        &directory,
-        "https://outlook.office.com/SMTP.Send",
-    )
-    .unwrap();
+    let code = sign_in(&mut state, &directory, "https://outlook.office.com/SMTP.Send").unwrap();
 
     let mut wrong_verifier = TokenRequest {
         tenant_segment: "organizations".into(),
@@ -230,10 +204,7 @@ fn codes_are_single_use_and_pkce_bound() {
         ..TokenRequest::default()
     };
     assert_eq!(
-        state
-            .token(&directory, &wrong_verifier, NOW)
-            .unwrap_err()
-            .code,
+        state.token(&directory, &wrong_verifier, NOW).unwrap_err().code,
         501_481
     );
 
@@ -243,10 +214,7 @@ fn codes_are_single_use_and_pkce_bound() {
         "scope defaults to the sign-in's"
     );
     assert_eq!(
-        state
-            .token(&directory, &wrong_verifier, NOW)
-            .unwrap_err()
-            .code,
+        state.token(&directory, &wrong_verifier, NOW).unwrap_err().code,
         54005
     );
 }
@@ -264,9 +232,7 @@ fn a_code_spanning_resources_needs_a_scope_at_redemption() {
     .unwrap();
 
     assert_eq!(
-        redeem(&mut state, &directory, &code, None)
-            .unwrap_err()
-            .code,
+        redeem(&mut state, &directory, &code, None).unwrap_err().code,
         28003
     );
     let grant = redeem(
@@ -319,10 +285,7 @@ fn refresh_tokens_cross_resources_and_first_scope_wins() {
     .unwrap();
     assert_eq!(outlook.claims.aud, "https://outlook.office.com");
     let renewed = outlook.refresh_token.clone().unwrap();
-    assert_ne!(
-        renewed, refresh_token,
-        "each refresh returns a new refresh token"
-    );
+    assert_ne!(renewed, refresh_token, "each refresh returns a new refresh token");
 
     let denial = refresh(
         &mut state,

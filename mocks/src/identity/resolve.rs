@@ -62,9 +62,7 @@ pub fn audience(uri: &ResourceUri, api: ResourceApi, graph_audience: GraphAudien
         // fidelity: deleg-outlook-smtp-only
         (ResourceApi::Exchange, ResourceUri::OutlookOffice) => "https://outlook.office.com".into(),
         // fidelity: dot-default-delegated-outlook365 (aud inferred from the scope's URI)
-        (ResourceApi::Exchange, ResourceUri::OutlookOffice365) => {
-            "https://outlook.office365.com".into()
-        }
+        (ResourceApi::Exchange, ResourceUri::OutlookOffice365) => "https://outlook.office365.com".into(),
         // fidelity: ccg-ps-outlook-default
         (ResourceApi::Exchange, ResourceUri::PsOutlook) => "https://ps.outlook.com".into(),
         (ResourceApi::Exchange, _) => ResourceApi::Exchange.app_id().to_owned(),
@@ -143,10 +141,7 @@ pub fn resolve(
             default_scope = true;
             continue;
         }
-        if !permissions
-            .iter()
-            .any(|known| known.eq_ignore_ascii_case(name))
-        {
+        if !permissions.iter().any(|known| known.eq_ignore_ascii_case(name)) {
             permissions.push((*name).to_owned());
         }
     }
@@ -306,19 +301,12 @@ mod tests {
 
         for row in rows {
             let scopes = Scope::parse_list(row.scopes);
-            let actual = resolve(&scopes, row.leg, row.setting).map(|resolution| {
-                (
-                    resolution.audience(GraphAudience::Guid),
-                    resolution.permissions,
-                )
-            });
+            let actual = resolve(&scopes, row.leg, row.setting)
+                .map(|resolution| (resolution.audience(GraphAudience::Guid), resolution.permissions));
             let expected = row.expected.clone().map(|(aud, permissions)| {
                 (
                     aud.to_owned(),
-                    permissions
-                        .iter()
-                        .map(|p| (*p).to_owned())
-                        .collect::<Vec<_>>(),
+                    permissions.iter().map(|p| (*p).to_owned()).collect::<Vec<_>>(),
                 )
             });
             assert_eq!(actual, expected, "{}", row.case);

@@ -37,9 +37,7 @@ impl Platform {
     fn state(&self) -> std::sync::MutexGuard<'_, IdentityState> {
         // A responder that panicked mid-request cannot leave the maps half-written in a way that
         // matters more than refusing every later request would: keep serving.
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn error_response(&self, denial: &Denial, state: &IdentityState) -> ResponseTemplate {
@@ -51,21 +49,13 @@ impl Platform {
 impl IdentityServer {
     /// Starts the platform for `directory`, signing with `key`, telling time by `clock`.
     pub async fn start(directory: Directory, key: Arc<SigningKey>, clock: Clock) -> Self {
-        let server = MockServer::builder()
-            .disable_request_recording()
-            .start()
-            .await;
+        let server = MockServer::builder().disable_request_recording().start().await;
         Self::mount(server, directory, key, clock).await
     }
 
     /// Mounts the platform's endpoints on an already started server (for example one behind a
     /// TLS terminator, whose public URL differs from `server.uri()`).
-    pub async fn mount(
-        server: MockServer,
-        directory: Directory,
-        key: Arc<SigningKey>,
-        clock: Clock,
-    ) -> Self {
+    pub async fn mount(server: MockServer, directory: Directory, key: Arc<SigningKey>, clock: Clock) -> Self {
         let platform = Arc::new(Platform {
             state: Mutex::new(IdentityState::new(&directory)),
             directory,
@@ -85,9 +75,7 @@ impl IdentityServer {
             .mount(&server)
             .await;
         Mock::given(method("GET"))
-            .and(path_regex(
-                r"^/[^/]+/v2\.0/\.well-known/openid-configuration$",
-            ))
+            .and(path_regex(r"^/[^/]+/v2\.0/\.well-known/openid-configuration$"))
             .respond_with(MetadataResponder(platform.clone()))
             .named("OpenID Connect metadata")
             .mount(&server)
@@ -169,8 +157,7 @@ impl Respond for AuthorizeResponder {
                 }
                 ResponseTemplate::new(302).insert_header("Location", redirect.as_str())
             }
-            (AuthorizeOutcome::ErrorPage(denial), _)
-            | (AuthorizeOutcome::RedirectError(denial), Err(_)) => {
+            (AuthorizeOutcome::ErrorPage(denial), _) | (AuthorizeOutcome::RedirectError(denial), Err(_)) => {
                 let body = denial.to_body(state.ids(), self.0.clock.now());
                 let page = format!(
                     "<!DOCTYPE html><html><head><title>Sign in to your account</title></head><body>\n<p>{}</p>\n<p>Request Id: {}<br>Correlation Id: {}<br>Timestamp: {}</p>\n</body></html>\n",
@@ -195,9 +182,12 @@ impl TokenResponder {
             ..TokenRequest::default()
         };
         for (key, value) in url::form_urlencoded::parse(&request.body) {
+            if key == "grant_type" {
+                token_request.grant_type = value.into_owned();
+                continue;
+            }
             let value = Some(value.into_owned());
             match key.as_ref() {
-                "grant_type" => token_request.grant_type = value.unwrap_or_default(),
                 "client_id" => token_request.client_id = value,
                 "client_secret" => token_request.client_secret = value,
                 "scope" => token_request.scope = value,
@@ -262,8 +252,7 @@ impl Respond for MetadataResponder {
         let base = request.url.origin().ascii_serialization();
         let segment = tenant_segment(request);
         let tenant_id = &self.0.directory.tenant.id;
-        let issuer_tenant = if ["common", "organizations", "consumers"].contains(&segment.as_str())
-        {
+        let issuer_tenant = if ["common", "organizations", "consumers"].contains(&segment.as_str()) {
             "{tenantid}".to_owned()
         } else {
             tenant_id.clone()

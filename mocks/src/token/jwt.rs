@@ -49,8 +49,8 @@ impl SigningKey {
     pub fn from_pem(key_pem: &str, cert_pem: &str) -> Result<Self, KeyError> {
         let private_key = rsa::RsaPrivateKey::from_pkcs8_pem(key_pem).map_err(|_| KeyError::Key)?;
         let encoding = EncodingKey::from_rsa_pem(key_pem.as_bytes()).map_err(|_| KeyError::Key)?;
-        let certificate = CertificateDer::from_pem_slice(cert_pem.as_bytes())
-            .map_err(|_| KeyError::Certificate)?;
+        let certificate =
+            CertificateDer::from_pem_slice(cert_pem.as_bytes()).map_err(|_| KeyError::Certificate)?;
         let thumbprint = digest::digest(&digest::SHA1_FOR_LEGACY_USE_ONLY, certificate.as_ref());
         let thumbprint = URL_SAFE_NO_PAD.encode(thumbprint.as_ref());
         let public_key = private_key.to_public_key();
@@ -209,25 +209,17 @@ impl TokenVerifier {
             .and_then(|kid| self.keys.get(kid))
             .ok_or_else(|| VerifyError::UnknownKey(header.kid.clone()))?;
         let data =
-            jsonwebtoken::decode::<Claims>(token, key, &self.validation).map_err(
-                |err| match err.kind() {
-                    jsonwebtoken::errors::ErrorKind::InvalidSignature => VerifyError::Signature,
-                    jsonwebtoken::errors::ErrorKind::Json(_) => VerifyError::Claims,
-                    _ => VerifyError::NotJwt,
-                },
-            )?;
+            jsonwebtoken::decode::<Claims>(token, key, &self.validation).map_err(|err| match err.kind() {
+                jsonwebtoken::errors::ErrorKind::InvalidSignature => VerifyError::Signature,
+                jsonwebtoken::errors::ErrorKind::Json(_) => VerifyError::Claims,
+                _ => VerifyError::NotJwt,
+            })?;
         let claims = data.claims;
         if claims.nbf > now + CLOCK_SKEW_SECONDS {
-            return Err(VerifyError::NotYetValid {
-                nbf: claims.nbf,
-                now,
-            });
+            return Err(VerifyError::NotYetValid { nbf: claims.nbf, now });
         }
         if claims.exp + CLOCK_SKEW_SECONDS <= now {
-            return Err(VerifyError::Expired {
-                exp: claims.exp,
-                now,
-            });
+            return Err(VerifyError::Expired { exp: claims.exp, now });
         }
         Ok(claims)
     }
@@ -321,8 +313,7 @@ mod tests {
             Err(VerifyError::Algorithm(_) | VerifyError::NotJwt)
         ));
 
-        let hmac_header =
-            URL_SAFE_NO_PAD.encode(format!(r#"{{"alg":"HS256","kid":"{}"}}"#, key.kid()));
+        let hmac_header = URL_SAFE_NO_PAD.encode(format!(r#"{{"alg":"HS256","kid":"{}"}}"#, key.kid()));
         let hmac = format!("{hmac_header}.{payload}.c2ln");
         assert_eq!(
             verifier.verify(&hmac, 1_000),
@@ -339,9 +330,6 @@ mod tests {
         let tampered = format!("{signed}x.{}", token.rsplit_once('.').unwrap().1);
         assert!(verifier.verify(&tampered, 1_000).is_err());
 
-        assert_eq!(
-            verifier.verify("EwBAAl3BAAUF", 1_000),
-            Err(VerifyError::NotJwt)
-        );
+        assert_eq!(verifier.verify("EwBAAl3BAAUF", 1_000), Err(VerifyError::NotJwt));
     }
 }

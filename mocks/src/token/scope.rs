@@ -84,9 +84,7 @@ impl ResourceUri {
     pub fn api(&self) -> Option<ResourceApi> {
         match self {
             Self::Bare | Self::Graph => Some(ResourceApi::Graph),
-            Self::OutlookOffice | Self::OutlookOffice365 | Self::PsOutlook => {
-                Some(ResourceApi::Exchange)
-            }
+            Self::OutlookOffice | Self::OutlookOffice365 | Self::PsOutlook => Some(ResourceApi::Exchange),
             Self::AppId(api) => Some(*api),
             Self::Unknown(_) => None,
         }
@@ -171,10 +169,7 @@ impl Scope {
 
     /// Splits a `scope` parameter on spaces (FIDELITY.md rule 1).
     pub fn parse_list(parameter: &str) -> Vec<Self> {
-        parameter
-            .split_ascii_whitespace()
-            .map(Self::parse)
-            .collect()
+        parameter.split_ascii_whitespace().map(Self::parse).collect()
     }
 
     /// Returns what the scope asks for.

@@ -1,0 +1,37 @@
+# One command per habit; CI runs the same commands (.ci/run).
+CARGO ?= cargo
+NEXTEST_PROFILE := $(if $(CI),ci,default)
+
+.PHONY: run test lint fmt fmt-check doc snapshots review bench ci
+
+## Run the shipped scenarios against the simulated cloud.
+run:
+	$(CARGO) run --locked --quiet -p mailscope -- run scenarios
+
+## Run every test: unit, socket, CLI, and one test per scenario case with its snapshot.
+test:
+	$(CARGO) test --workspace --doc --locked
+	$(CARGO) nextest run --workspace --locked --profile $(NEXTEST_PROFILE)
+
+lint:
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+
+fmt:
+	$(CARGO) fmt --all
+
+fmt-check:
+	$(CARGO) fmt --all --check
+
+doc:
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps --locked
+
+## Write snapshots/**/*.snap.new for new or changed cases; review them before accepting.
+snapshots:
+	INSTA_UPDATE=new $(CARGO) nextest run -p mailscope --test scenarios --locked || true
+	@find snapshots -name '*.snap.new' | sort
+
+## Review pending snapshots (needs: cargo install cargo-insta --locked).
+review:
+	cargo insta review --workspace-root .
+
+ci: fmt-check lint test

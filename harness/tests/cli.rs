@@ -1,0 +1,218 @@
+//! The `mailscope` binary as a user runs it: exit statuses, the closing line, the JSON contract,
+//! and `path:line:column` errors for bad files.
+
+#![expect(clippy::unwrap_used, reason = "test helpers fail the test by panicking")]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
+}
+
+fn mailscope(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mailscope"))
+        .args(args)
+        .current_dir(workspace())
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Writes `text` to a fresh directory of this test and returns the file's path.
+fn scenario_file(test: &str, name: &str, text: &str) -> PathBuf {
+    let directory = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli").join(test);
+    let _ = std::fs::remove_dir_all(&directory);
+    std::fs::create_dir_all(&directory).unwrap();
+    let path = directory.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn seed_case_count() -> usize {
+    let files = mailscope::scenario::discover(&[workspace().join("scenarios/seed")]).unwrap();
+    files
+        .iter()
+        .map(|file| mailscope::scenario::load(file).unwrap().cases.len())
+        .sum()
+}
+
+#[test]
+fn run_prints_every_seed_case_met_and_exits_0() {
+    let output = mailscope(&["run", "scenarios/seed"]);
+
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}{}", stderr(&output));
+    let cases = seed_case_count();
+    assert_eq!(
+        text.lines().last(),
+        Some(format!("{cases} passed, 0 failed").as_str())
+    );
+    assert_eq!(text.lines().filter(|line| line.starts_with("ok ")).count(), cases);
+}
+
+#[test]
+fn json_lines_carry_every_contract_field() {
+    let output = mailscope(&["run", "--format", "json", "scenarios/seed"]);
+
+    assert_eq!(output.status.code(), Some(0));
+    let lines: Vec<serde_json::Value> = stdout(&output)
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("each line is one JSON object"))
+        .collect();
+    assert_eq!(lines.len(), seed_case_count());
+    for line in &lines {
+        assert!(line["id"].is_string());
+        for field in ["aud", "scp", "roles", "ver", "error"] {
+            assert!(line["token"].get(field).is_some(), "token.{field} in {line}");
+        }
+        for probe in line["probes"].as_array().unwrap() {
+            for field in ["protocol", "mechanism", "result", "reply"] {
+                assert!(probe.get(field).is_some(), "probes[].{field} in {line}");
+            }
+        }
+        assert_eq!(line["expectation"], "met");
+        assert_eq!(line["mismatches"], serde_json::json!([]));
+    }
+    let graph_first = lines
+        .iter()
+        .find(|line| line["id"] == "seed/graph-scope-added/graph-scope-first")
+        .unwrap();
+    assert_eq!(
+        graph_first["token"]["aud"],
+        "00000003-0000-0000-c000-000000000000"
+    );
+    assert_eq!(
+        graph_first["token"]["scp"],
+        serde_json::json!(["Mail.Send", "SMTP.Send"])
+    );
+    assert_eq!(graph_first["token"]["roles"], serde_json::Value::Null);
+    assert_eq!(graph_first["probes"][0]["result"], "rejected");
+    assert!(
+        graph_first["probes"][0]["reply"]
+            .as_str()
+            .unwrap()
+            .starts_with("535 5.7.3 Authentication unsuccessful [")
+    );
+    let refused = lines
+        .iter()
+        .find(|line| line["id"] == "seed/graph-scope-added-rejected/graph-scope-first")
+        .unwrap();
+    assert_eq!(refused["token"]["error"], "AADSTS28000");
+    assert_eq!(refused["probes"][0]["reply"], serde_json::Value::Null);
+}
+
+const HEADER: &str = "title = \"t\"\nsource = \"s\"\n";
+
+#[test]
+fn bad_files_exit_2_with_path_line_column_and_nothing_runs() {
+    let cases = [
+        (
+            "unknown-key",
+            format!("{HEADER}[[case]]\nname = \"a\"\nscopes = [\"x\"]\nexpect.token.audience = \"x\"\n"),
+            ":6:14: unknown field `audience`",
+        ),
+        (
+            "wrong-type",
+            format!("{HEADER}[[case]]\nname = \"a\"\nscopes = [\"x\"]\nprobes = \"smtp\"\n"),
+            ":6:10: invalid type: string \"smtp\", expected a sequence",
+        ),
+        (
+            "duplicate-name",
+            format!(
+                "{HEADER}[[case]]\nname = \"a\"\nscopes = [\"x\"]\n[[case]]\nname = \"a\"\nscopes = [\"x\"]\n"
+            ),
+            ":7:8: duplicate case name `a`",
+        ),
+    ];
+    for (test, text, expected) in cases {
+        let good = scenario_file(
+            test,
+            "good.toml",
+            &format!(
+                "{HEADER}[[case]]\nname = \"fine\"\nscopes = [\"https://outlook.office.com/SMTP.Send\"]\n"
+            ),
+        );
+        let bad = good.with_file_name("bad.toml");
+        std::fs::write(&bad, text).unwrap();
+
+        let output = mailscope(&["run", good.parent().unwrap().to_str().unwrap()]);
+
+        assert_eq!(output.status.code(), Some(2), "{test}");
+        let message = stderr(&output);
+        assert!(
+            message.starts_with(&format!("{}{expected}", bad.display())),
+            "{test}: {message}"
+        );
+        assert_eq!(
+            stdout(&output),
+            "",
+            "{test}: nothing runs, not even the good file"
+        );
+    }
+}
+
+#[test]
+fn swapping_two_scopes_flips_the_outcome_with_no_code_change() {
+    let outlook_first = "[[case]]\nname = \"order\"\nscopes = [\"https://outlook.office.com/SMTP.Send\", \"Mail.Send\"]\nprobes = [\"smtp\"]\nexpect.token.aud = \"https://outlook.office.com\"\nexpect.smtp = \"authenticated\"\n";
+    let passing = scenario_file("order-pass", "order.toml", &format!("{HEADER}{outlook_first}"));
+    let output = mailscope(&["run", passing.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+
+    let swapped = outlook_first.replace(
+        "[\"https://outlook.office.com/SMTP.Send\", \"Mail.Send\"]",
+        "[\"Mail.Send\", \"https://outlook.office.com/SMTP.Send\"]",
+    );
+    let failing = scenario_file("order-fail", "order.toml", &format!("{HEADER}{swapped}"));
+    let output = mailscope(&["run", failing.to_str().unwrap()]);
+
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(text.contains("FAIL  order/order"), "{text}");
+    assert!(
+        text.contains(
+            "token.aud: expected \"https://outlook.office.com\", got \"00000003-0000-0000-c000-000000000000\""
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("smtp: expected authenticated, got rejected (535 5.7.3 Authentication unsuccessful"),
+        "{text}"
+    );
+    assert_eq!(text.lines().last(), Some("0 passed, 1 failed"));
+}
+
+#[test]
+fn one_directory_setting_flips_the_outcome_with_no_code_change() {
+    let case = "[[case]]\nname = \"setting\"\nscopes = [\"https://outlook.office.com/SMTP.Send\"]\nprobes = [\"smtp\"]\nexpect.smtp = \"authenticated\"\n";
+    let mailbox_off = scenario_file(
+        "mailbox-off",
+        "setting.toml",
+        &format!("{HEADER}[user]\nsmtp_client_authentication = false\n{case}"),
+    );
+
+    let output = mailscope(&["run", mailbox_off.to_str().unwrap()]);
+
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains(
+            "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Mailbox."
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn unknown_subcommands_and_flags_exit_2() {
+    assert_eq!(mailscope(&["frobnicate"]).status.code(), Some(2));
+    assert_eq!(mailscope(&["run", "--format", "yaml"]).status.code(), Some(2));
+    assert_eq!(mailscope(&["run", "no/such/path"]).status.code(), Some(2));
+}
