@@ -34,4 +34,8 @@ snapshots:
 review:
 	cargo insta review --workspace-root .
 
+## Measure (release build): SMTP logins per second next to a bare TLS handshake reference.
+bench:
+	$(CARGO) bench --locked -p mailscope-mocks --bench smtp_logins
+
 ci: fmt-check lint test

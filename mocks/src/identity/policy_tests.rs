@@ -59,7 +59,11 @@ fn aud_scp(grant: &Grant) -> (String, String) {
 fn delegated_code_flow_follows_the_catalog() {
     let directory = Directory::contoso();
     /// `(catalog case, scopes, Ok((aud, scp)) or Err(AADSTS code))`.
-    type Row = (&'static str, &'static str, Result<(&'static str, &'static str), u32>);
+    type Row = (
+        &'static str,
+        &'static str,
+        Result<(&'static str, &'static str), u32>,
+    );
     let rows: [Row; 7] = [
         (
             "deleg-outlook-smtp-only",

@@ -1,0 +1,198 @@
+//! Load benchmark: SMTP STARTTLS + `AUTH XOAUTH2` logins per second against the mock, side by side
+//! with a reference server that only completes a TLS handshake with the same certificate and
+//! configuration (DESIGN.md, "Performance targets").
+//!
+//! Run with `make bench` (release build). Prints one line per measurement; nothing is asserted.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use mailscope_mocks::clock::Clock;
+use mailscope_mocks::cloud::SimulatedCloud;
+use mailscope_mocks::directory::Directory;
+use mailscope_mocks::identity::policy::{AuthorizeOutcome, AuthorizeRequest, IdentityState, TokenRequest};
+use mailscope_mocks::tls::TestPki;
+use rustls::pki_types::ServerName;
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+
+const CLIENTS: usize = 8;
+const DURATION: Duration = Duration::from_secs(5);
+
+fn client_config(pki: &TestPki) -> Arc<rustls::ClientConfig> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(pki.ca_der().clone())
+        .expect("the CA certificate parses");
+    Arc::new(
+        rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .expect("ring supports the default versions")
+            .with_root_certificates(roots)
+            .with_no_client_auth(),
+    )
+}
+
+fn valid_token(directory: &Directory) -> String {
+    let mut state = IdentityState::new(directory);
+    let request = AuthorizeRequest {
+        client_id: mailscope_mocks::directory::MAIL_CLIENT_ID.into(),
+        response_type: "code".into(),
+        redirect_uri: "http://localhost".into(),
+        scope: "https://outlook.office.com/SMTP.Send".into(),
+        ..AuthorizeRequest::default()
+    };
+    let AuthorizeOutcome::Code(code) = state.authorize(directory, &request) else {
+        panic!("sign-in failed")
+    };
+    let grant = state
+        .token(
+            directory,
+            &TokenRequest {
+                tenant_segment: "organizations".into(),
+                grant_type: "authorization_code".into(),
+                client_id: Some(mailscope_mocks::directory::MAIL_CLIENT_ID.into()),
+                code: Some(code),
+                redirect_uri: Some("http://localhost".into()),
+                scope: Some("https://outlook.office.com/SMTP.Send".into()),
+                ..TokenRequest::default()
+            },
+            Clock::default().now_unix(),
+        )
+        .expect("the token is granted");
+    mailscope_mocks::cloud::shared_signing_key().mint(&grant.claims)
+}
+
+async fn read_reply<S: AsyncRead + Unpin>(reader: &mut BufReader<S>, line: &mut String) -> String {
+    loop {
+        line.clear();
+        reader.read_line(line).await.expect("the server answers");
+        if line.as_bytes().get(3) != Some(&b'-') {
+            return line.clone();
+        }
+    }
+}
+
+async fn smtp_login(address: SocketAddr, tls: &tokio_rustls::TlsConnector, auth_line: &[u8]) {
+    let mut line = String::with_capacity(256);
+    let mut plain = BufReader::new(TcpStream::connect(address).await.expect("connect"));
+    read_reply(&mut plain, &mut line).await;
+    plain
+        .get_mut()
+        .write_all(b"EHLO bench.test\r\n")
+        .await
+        .expect("write");
+    read_reply(&mut plain, &mut line).await;
+    plain.get_mut().write_all(b"STARTTLS\r\n").await.expect("write");
+    read_reply(&mut plain, &mut line).await;
+    let server_name = ServerName::try_from("localhost").expect("valid name");
+    let stream = tls.connect(server_name, plain.into_inner()).await.expect("TLS");
+    let mut secure = BufReader::new(stream);
+    secure
+        .get_mut()
+        .write_all(b"EHLO bench.test\r\n")
+        .await
+        .expect("write");
+    read_reply(&mut secure, &mut line).await;
+    secure.get_mut().write_all(auth_line).await.expect("write");
+    let reply = read_reply(&mut secure, &mut line).await;
+    assert!(reply.starts_with("235 "), "{reply}");
+    secure.get_mut().write_all(b"QUIT\r\n").await.expect("write");
+    read_reply(&mut secure, &mut line).await;
+}
+
+async fn tls_handshake(address: SocketAddr, tls: &tokio_rustls::TlsConnector) {
+    let stream = TcpStream::connect(address).await.expect("connect");
+    let server_name = ServerName::try_from("localhost").expect("valid name");
+    let mut secure = tls.connect(server_name, stream).await.expect("TLS");
+    let _ = secure.shutdown().await;
+}
+
+/// Runs `CLIENTS` loops of `attempt` for `DURATION`; returns completed attempts per second.
+async fn measure<F, Fut>(attempt: F) -> f64
+where
+    F: Fn() -> Fut + Send + Sync + Clone + 'static,
+    Fut: Future<Output = ()> + Send,
+{
+    let done = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let mut clients = Vec::new();
+    for _ in 0..CLIENTS {
+        let attempt = attempt.clone();
+        let done = done.clone();
+        clients.push(tokio::spawn(async move {
+            while started.elapsed() < DURATION {
+                attempt().await;
+                done.fetch_add(1, Ordering::Relaxed);
+            }
+        }));
+    }
+    for client in clients {
+        client.await.expect("a client panicked");
+    }
+    done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
+}
+
+async fn reference_server(pki: &TestPki) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let address = listener.local_addr().expect("bound");
+    let acceptor = tokio_rustls::TlsAcceptor::from(pki.server_config());
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                if let Ok(mut tls) = acceptor.accept(stream).await {
+                    let _ = tls.shutdown().await;
+                }
+            });
+        }
+    });
+    address
+}
+
+#[tokio::main]
+async fn main() {
+    let directory = Directory::contoso();
+    let cloud = SimulatedCloud::start(directory.clone(), Clock::default())
+        .await
+        .expect("the cloud starts");
+    let pki = cloud.pki.clone();
+    let connector = tokio_rustls::TlsConnector::from(client_config(&pki));
+    let token = valid_token(&directory);
+    let auth_line: Arc<[u8]> = format!(
+        "AUTH XOAUTH2 {}\r\n",
+        mailscope_mocks::sasl::encode_xoauth2(mailscope_mocks::directory::ADELE, &token)
+    )
+    .into_bytes()
+    .into();
+
+    let reference = reference_server(&pki).await;
+    let handshake_connector = connector.clone();
+    let handshakes = measure(move || {
+        let connector = handshake_connector.clone();
+        async move { tls_handshake(reference, &connector).await }
+    })
+    .await;
+
+    let smtp = cloud.smtp.address();
+    let logins = measure(move || {
+        let connector = connector.clone();
+        let auth_line = auth_line.clone();
+        async move { smtp_login(smtp, &connector, &auth_line).await }
+    })
+    .await;
+
+    println!(
+        "clients: {CLIENTS}, {} s each, token {} bytes",
+        DURATION.as_secs(),
+        token.len()
+    );
+    println!("reference TLS handshakes (ECDSA P-256, same config): {handshakes:.0}/s");
+    println!("mock SMTP STARTTLS + AUTH XOAUTH2 + QUIT logins:      {logins:.0}/s");
+    println!("ratio: {:.0}% of the TLS floor", 100.0 * logins / handshakes);
+}
