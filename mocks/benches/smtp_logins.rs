@@ -156,6 +156,7 @@ async fn reference_server(pki: &TestPki) -> SocketAddr {
 }
 
 #[tokio::main]
+#[expect(clippy::print_stdout, reason = "the measurements are the benchmark's output")]
 async fn main() {
     let directory = Directory::contoso();
     let cloud = SimulatedCloud::start(directory.clone(), Clock::default())
