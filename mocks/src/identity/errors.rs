@@ -18,8 +18,8 @@ pub struct Denial {
     pub status: u16,
     /// The OAuth `error` value.
     pub error: &'static str,
-    /// The AADSTS number.
-    pub code: u32,
+    /// The AADSTS number; a few errors (a personal account at an organisations-only app) carry none.
+    pub code: Option<u32>,
     /// The text after `AADSTSnnnn: `.
     pub message: String,
 }
@@ -29,14 +29,26 @@ impl Denial {
         Self {
             status,
             error,
-            code,
+            code: Some(code),
             message: message.into(),
         }
     }
 
-    /// Returns the description's first line: `AADSTSnnnn: text`.
+    fn without_code(status: u16, error: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            error,
+            code: None,
+            message: message.into(),
+        }
+    }
+
+    /// Returns the description's first line: `AADSTSnnnn: text`, or the text alone.
     pub fn headline(&self) -> String {
-        format!("AADSTS{}: {}", self.code, self.message)
+        match self.code {
+            Some(code) => format!("AADSTS{code}: {}", self.message),
+            None => self.message.clone(),
+        }
     }
 
     /// Builds the v2 error body, with the next trace and correlation ids of `ids`.
@@ -54,11 +66,13 @@ impl Denial {
                 "{}\r\nTrace ID: {trace_id}\r\nCorrelation ID: {correlation_id}\r\nTimestamp: {timestamp}",
                 self.headline()
             ),
-            error_codes: vec![self.code],
+            error_codes: self.code.into_iter().collect(),
             timestamp,
             trace_id,
             correlation_id,
-            error_uri: format!("https://login.microsoftonline.com/error?code={}", self.code),
+            error_uri: self
+                .code
+                .map(|code| format!("https://login.microsoftonline.com/error?code={code}")),
         }
     }
 }
@@ -79,7 +93,8 @@ pub struct ErrorBody {
     /// Correlation id, a GUID.
     pub correlation_id: String,
     /// A link to the error's page.
-    pub error_uri: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_uri: Option<String>,
 }
 
 // fidelity: mixed-resources-at-token-endpoint-28000 (the `error` value was not captured in any
@@ -326,6 +341,121 @@ pub fn mfa_required() -> Denial {
     )
 }
 
+// Source: AADSTS70016 as pasted in public logs (squarephish #3, 2023; ESPTeamsPresence #49, 2025).
+/// `authorization_pending`: the user has not finished signing in on the other device.
+pub fn authorization_pending() -> Denial {
+    Denial::new(
+        400,
+        "authorization_pending",
+        70016,
+        "OAuth 2.0 device flow error. Authorization is pending. Continue polling.",
+    )
+}
+
+// fidelity: device-code-flow (Microsoft lists `authorization_declined`); the AADSTS number and
+// wording are unverified.
+/// `authorization_declined`: the user declined on the other device.
+pub fn authorization_declined() -> Denial {
+    Denial::new(
+        400,
+        "authorization_declined",
+        70018,
+        "OAuth 2.0 device flow error. The end user denied the authorization request. [mailscope: wording unverified]",
+    )
+}
+
+// Source: AADSTS70020 as pasted in azure-cli #22251 and azure-docs #92366 (2022).
+/// `expired_token`: the device code's 15 minutes passed.
+pub fn device_code_expired() -> Denial {
+    Denial::new(
+        400,
+        "expired_token",
+        70020,
+        "The provided value for the input parameter 'device_code' is not valid. This device code has expired.",
+    )
+}
+
+// fidelity: device-code-flow (`bad_verification_code`); the AADSTS number and wording are unverified.
+/// `bad_verification_code`: a device code the platform never issued.
+pub fn bad_verification_code() -> Denial {
+    Denial::new(
+        400,
+        "bad_verification_code",
+        70019,
+        "The device_code sent to the token endpoint wasn't recognized. [mailscope: wording unverified]",
+    )
+}
+
+// RFC 8628 §3.5 defines `slow_down`; no Entra paste of it was found, so it carries no AADSTS code.
+/// `slow_down`: the client polls faster than the platform allows.
+pub fn slow_down() -> Denial {
+    Denial::without_code(
+        400,
+        "slow_down",
+        "OAuth 2.0 device flow error. Polling too frequently: add 5 seconds to the interval (RFC 8628 §3.5). [mailscope: wording unverified]",
+    )
+}
+
+// fidelity: consumer-app-not-enabled (no AADSTS number in the quoted reply)
+/// A personal account at an app registered for organisational accounts only.
+pub fn not_enabled_for_consumers() -> Denial {
+    Denial::without_code(
+        400,
+        "unauthorized_client",
+        "The client does not exist or is not enabled for consumers. If you are the application developer, configure a new application through the App Registrations in the Azure Portal at https://go.microsoft.com/fwlink/?linkid=2083908.",
+    )
+}
+
+// Source: AADSTS50020 as widely pasted; wording unverified in the catalog.
+/// A personal account signing in at an organisations-only authority.
+pub fn personal_account_at_organizations(upn: &str) -> Denial {
+    Denial::new(
+        400,
+        "invalid_request",
+        50020,
+        format!(
+            "User account '{upn}' from identity provider 'live.com' does not exist in tenant 'Microsoft Services' and cannot access the application in that tenant. [mailscope: wording unverified]"
+        ),
+    )
+}
+
+// Source: AADSTS50034 as widely pasted; wording unverified in the catalog.
+/// ROPC for a user the tenant does not have.
+pub fn unknown_user(upn: &str, tenant: &str) -> Denial {
+    Denial::new(
+        400,
+        "invalid_grant",
+        50034,
+        format!(
+            "The user account {upn} does not exist in the {tenant} directory. To sign into this application, the account must be added to the directory."
+        ),
+    )
+}
+
+// fidelity: refresh-wrong-tenant-alias
+/// AADSTS7000012: a refresh token redeemed at another tenant alias.
+pub fn grant_for_another_tenant() -> Denial {
+    Denial::new(
+        400,
+        "invalid_grant",
+        7_000_012,
+        "The grant was obtained for a different tenant.",
+    )
+}
+
+// fidelity: refresh-without-scope (open-webui PR #22357)
+/// AADSTS90009: the app asks for a token for itself.
+pub fn token_for_itself(client_id: &str) -> Denial {
+    Denial::new(
+        400,
+        "invalid_request",
+        90009,
+        format!(
+            "Application '{client_id}' is requesting a token for itself. This scenario is supported only if resource is specified using the GUID based App Identifier."
+        ),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -349,8 +479,8 @@ mod tests {
                 .ends_with("\r\nTimestamp: 2016-01-09 02:02:12Z")
         );
         assert_eq!(
-            body.error_uri,
-            "https://login.microsoftonline.com/error?code=70011"
+            body.error_uri.as_deref(),
+            Some("https://login.microsoftonline.com/error?code=70011")
         );
         let json = serde_json::to_value(&body).unwrap();
         let keys: Vec<_> = json.as_object().unwrap().keys().cloned().collect();

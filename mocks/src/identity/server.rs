@@ -150,7 +150,9 @@ impl Respond for AuthorizeResponder {
                     let mut pairs = redirect.query_pairs_mut();
                     pairs.append_pair("error", &body.error);
                     pairs.append_pair("error_description", &body.error_description);
-                    pairs.append_pair("error_uri", &body.error_uri);
+                    if let Some(error_uri) = &body.error_uri {
+                        pairs.append_pair("error_uri", error_uri);
+                    }
                     if let Some(client_state) = query("state") {
                         pairs.append_pair("state", &client_state);
                     }
