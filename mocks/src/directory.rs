@@ -38,6 +38,35 @@ pub struct Tenant {
     pub exchange_extra_audiences: Vec<String>,
     /// Which server behaviour the mail front doors imitate.
     pub server_profile: ServerProfile,
+    /// How a `refresh_token` grant without `scope` is answered (fidelity: refresh-without-scope).
+    pub refresh_without_scope: RefreshWithoutScope,
+    /// The first device-code poll is answered `slow_down` (RFC 8628 §3.5).
+    pub device_code_slow_down: bool,
+}
+
+/// How the identity platform answers a `refresh_token` grant that names no scope; sources disagree
+/// (catalog section 3, item 3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RefreshWithoutScope {
+    /// Microsoft's current page (`scope | optional`): the first sign-in's scopes apply.
+    #[default]
+    FirstSignInScopes,
+    /// AADSTS900144, as in sasl-xoauth2 #89 and the page's older revision (`scope | required`).
+    RequireScope,
+    /// AADSTS90009, as in open-webui PR #22357.
+    TokenForItself,
+}
+
+/// What the simulated user does with a device code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DeviceCodeAnswer {
+    /// Signs in and approves, a few seconds after the code is shown.
+    #[default]
+    Approve,
+    /// Declines.
+    Decline,
+    /// Never enters the code; it expires after 15 minutes.
+    Ignore,
 }
 
 impl Tenant {
@@ -78,7 +107,7 @@ pub enum ServerProfile {
 }
 
 /// A user and their mailbox.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct User {
     /// User principal name, also the mailbox address.
     pub upn: String,
@@ -98,6 +127,21 @@ pub struct User {
     pub account: AccountKind,
     /// The user must pass MFA.
     pub mfa: bool,
+    /// The password, for ROPC; never logged.
+    pub password: String,
+    /// What the user does with a device code.
+    pub device_code: DeviceCodeAnswer,
+}
+
+impl std::fmt::Debug for User {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("User")
+            .field("upn", &self.upn)
+            .field("object_id", &self.object_id)
+            .field("account", &self.account)
+            .field("mfa", &self.mfa)
+            .finish_non_exhaustive()
+    }
 }
 
 impl User {
@@ -231,6 +275,8 @@ pub enum MailboxPermission {
     SendAs,
 }
 
+/// The tenant id of personal Microsoft accounts (fidelity: consumer-outlook-com-oauth).
+pub const CONSUMERS_TENANT_ID: &str = "9188040d-6c67-4c5b-b112-36a304b66dad";
 /// The default tenant id.
 pub const CONTOSO_TENANT_ID: &str = "8f3c1a52-6d4e-4b7a-9c21-5e0f7d3b2a64";
 /// Client id of the default public client `mail-client`.
@@ -265,6 +311,8 @@ impl Directory {
                 graph_audience: GraphAudience::Guid,
                 exchange_extra_audiences: Vec::new(),
                 server_profile: ServerProfile::ExchangeOnline,
+                refresh_without_scope: RefreshWithoutScope::FirstSignInScopes,
+                device_code_slow_down: false,
             },
             users: vec![User {
                 upn: ADELE.into(),
@@ -276,6 +324,8 @@ impl Directory {
                 pop_enabled: true,
                 account: AccountKind::Work,
                 mfa: false,
+                password: ADELE_PASSWORD.into(),
+                device_code: DeviceCodeAnswer::Approve,
             }],
             apps: vec![
                 App {

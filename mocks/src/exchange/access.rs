@@ -5,7 +5,7 @@
 //! app-only tokens the Exchange service principal and a mailbox permission
 //! (fidelity: ccg-missing-service-principal-or-permission), then the mailbox's own settings. Pure.
 
-use crate::directory::{App, Directory, MailboxPermission, User};
+use crate::directory::{AccountKind, App, CONSUMERS_TENANT_ID, Directory, MailboxPermission, User};
 use crate::sasl::BearerResponse;
 use crate::token::{Claims, TokenVerifier, VerifyError};
 
@@ -173,9 +173,20 @@ pub fn check(
 }
 
 fn check_issuer(directory: &Directory, claims: &Claims) -> Result<(), Refusal> {
-    let tenant_id = &directory.tenant.id;
+    // Personal accounts sign in through the consumers tenant (fidelity: consumer-outlook-com-oauth).
+    let personal = claims.tid == CONSUMERS_TENANT_ID
+        && claims
+            .upn
+            .as_deref()
+            .and_then(|upn| directory.user(upn))
+            .is_some_and(|user| user.account == AccountKind::Personal);
+    let tenant_id = if personal {
+        CONSUMERS_TENANT_ID
+    } else {
+        directory.tenant.id.as_str()
+    };
     let issuers = [
-        directory.v1_issuer(),
+        format!("https://sts.windows.net/{tenant_id}/"),
         format!("https://login.microsoftonline.com/{tenant_id}/v2.0"),
     ];
     if claims.tid != *tenant_id || !issuers.contains(&claims.iss) {

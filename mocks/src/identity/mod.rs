@@ -4,7 +4,10 @@
 //! (grant or denial) against the directory and what was consented, `errors` holds the AADSTS
 //! catalog, and `server` adapts all of it to HTTP on a wiremock `MockServer`.
 
+pub mod app_only;
+pub mod device;
 pub mod errors;
+pub mod password;
 pub mod permissions;
 pub mod policy;
 pub mod resolve;

@@ -12,7 +12,10 @@ use ring::digest;
 use super::errors::{self, Denial};
 use super::permissions::{self, MAIL_PROTOCOL_PERMISSIONS};
 use super::resolve::{Leg, Resolution, ResolveError, resolve};
-use crate::directory::{App, ClientType, Consent, Directory, User};
+use crate::directory::{
+    AccountKind, App, CONSUMERS_TENANT_ID, ClientType, Consent, Directory, MultiResourceScopes,
+    RefreshWithoutScope, SignInAudience, User,
+};
 use crate::ids::IdSource;
 use crate::token::{Claims, ResourceApi, Scope, ScopeKind};
 
@@ -30,11 +33,12 @@ type ConsentKey = (String, String, ResourceApi, String);
 /// What the identity platform remembers between requests.
 #[derive(Debug)]
 pub struct IdentityState {
-    consents: BTreeSet<ConsentKey>,
+    pub(super) consents: BTreeSet<ConsentKey>,
     codes: HashMap<String, CodeGrant>,
     redeemed_codes: BTreeSet<String>,
     refresh_tokens: HashMap<String, RefreshGrant>,
-    ids: IdSource,
+    pub(super) device_codes: HashMap<String, super::device::DeviceGrant>,
+    pub(super) ids: IdSource,
 }
 
 #[derive(Debug, Clone)]
@@ -53,11 +57,14 @@ struct RefreshGrant {
     scopes: String,
     issued_at: i64,
     last_used: i64,
+    consumers: bool,
 }
 
 /// An authorization request (`/authorize`), as the browser sent it.
 #[derive(Debug, Clone, Default)]
 pub struct AuthorizeRequest {
+    /// The authority's path segment (`organizations`, `common`, `consumers`, a tenant id).
+    pub tenant_segment: String,
     /// `client_id`.
     pub client_id: String,
     /// `response_type`.
@@ -108,6 +115,8 @@ pub struct TokenRequest {
     pub username: Option<String>,
     /// `password` (ROPC).
     pub password: Option<String>,
+    /// `device_code` (device authorization grant).
+    pub device_code: Option<String>,
 }
 
 impl std::fmt::Debug for TokenRequest {
@@ -126,6 +135,8 @@ impl std::fmt::Debug for TokenRequest {
 pub struct Grant {
     /// The access token's claims.
     pub claims: Claims,
+    /// The token is for a personal account: opaque, not a JWT (fidelity: consumer-outlook-com-oauth).
+    pub opaque: bool,
     /// The response's `scope`: the granted permissions with their resource prefix.
     pub scope: String,
     /// A refresh token, when `offline_access` was asked for.
@@ -155,6 +166,7 @@ impl IdentityState {
             codes: HashMap::new(),
             redeemed_codes: BTreeSet::new(),
             refresh_tokens: HashMap::new(),
+            device_codes: HashMap::new(),
             ids: IdSource::new("identity"),
         }
     }
@@ -190,17 +202,8 @@ impl IdentityState {
         {
             return AuthorizeOutcome::RedirectError(errors::missing_parameter("code_challenge_method"));
         }
-        let scopes = Scope::parse_list(&request.scope);
-        let resolution = match resolve(&scopes, Leg::Authorize, directory.tenant.multi_resource_scopes) {
-            Ok(resolution) => resolution,
-            Err(error) => {
-                return AuthorizeOutcome::RedirectError(resolve_denial(error, &request.scope));
-            }
-        };
         let user = directory.signed_in_user();
-        if app.consent == Consent::User
-            && let Err(denial) = self.consent_at_sign_in(app, user, &scopes, &resolution)
-        {
+        if let Err(denial) = self.sign_in(directory, app, user, &request.tenant_segment, &request.scope) {
             return AuthorizeOutcome::RedirectError(denial);
         }
 
@@ -221,6 +224,25 @@ impl IdentityState {
             },
         );
         AuthorizeOutcome::Code(code)
+    }
+
+    /// The simulated user signs in at `segment` and consents to `scope` as the app allows: the
+    /// shared step of the authorization-code and device-code flows.
+    pub(super) fn sign_in(
+        &mut self,
+        directory: &Directory,
+        app: &App,
+        user: &User,
+        segment: &str,
+        scope: &str,
+    ) -> Result<(), Denial> {
+        check_account_and_authority(app, user, segment)?;
+        let scopes = Scope::parse_list(scope);
+        let resolution = resolve_for(user, &scopes, Leg::Authorize, directory, scope)?;
+        if app.consent == Consent::User {
+            self.consent_at_sign_in(app, user, &scopes, &resolution)?;
+        }
+        Ok(())
     }
 
     /// Dynamic consent: the user consents to every requested permission as read on the token's
@@ -293,6 +315,9 @@ impl IdentityState {
         match request.grant_type.as_str() {
             "authorization_code" => self.redeem_code(directory, app, request, now),
             "refresh_token" => self.redeem_refresh_token(directory, app, request, now),
+            "client_credentials" => self.client_credentials(directory, app, request, now),
+            "password" => self.password(directory, app, request, now),
+            super::device::DEVICE_CODE_GRANT => self.poll_device_code(directory, app, request, now),
             "" => Err(errors::missing_parameter("grant_type")),
             other => Err(errors::unsupported_grant_type(other)),
         }
@@ -354,13 +379,22 @@ impl IdentityState {
         };
         self.codes.remove(code);
         self.redeemed_codes.insert(code.to_owned());
-        let resolution = resolve(
+        let resolution = resolve_for(
+            user,
             &Scope::parse_list(&scope_parameter),
             Leg::Redeem,
-            directory.tenant.multi_resource_scopes,
+            directory,
+            &scope_parameter,
+        )?;
+        self.delegated_grant(
+            directory,
+            app,
+            user,
+            &resolution,
+            &request.tenant_segment,
+            &scope_parameter,
+            now,
         )
-        .map_err(|error| resolve_denial(error, &scope_parameter))?;
-        self.delegated_grant(directory, app, user, &resolution, &scope_parameter, now)
     }
 
     fn redeem_refresh_token(
@@ -381,6 +415,9 @@ impl IdentityState {
             .filter(|grant| grant.client_id == app.client_id)
             .cloned()
             .ok_or_else(errors::malformed_grant)?;
+        if grant.consumers != is_consumers_segment(&request.tenant_segment) {
+            return Err(errors::grant_for_another_tenant());
+        }
         if now - grant.last_used > REFRESH_TOKEN_INACTIVITY {
             return Err(errors::refresh_token_inactive(
                 &format_date(grant.issued_at),
@@ -393,32 +430,52 @@ impl IdentityState {
         let user = directory
             .user_by_object_id(&grant.user_object_id)
             .ok_or_else(errors::malformed_grant)?;
-        // Microsoft's current page makes `scope` optional here without saying which resource
-        // follows (fidelity: refresh-without-scope); the simulation reuses the first sign-in's.
+        // Sources disagree on a refresh without `scope` (fidelity: refresh-without-scope); Microsoft's
+        // current page makes it optional without saying which resource follows, so by default the
+        // first sign-in's scopes apply.
         let scope_parameter = match request.scope.as_deref().map(str::trim) {
             Some(scope) if !scope.is_empty() => scope.to_owned(),
-            _ => grant.scopes.clone(),
+            _ => match directory.tenant.refresh_without_scope {
+                RefreshWithoutScope::FirstSignInScopes => grant.scopes.clone(),
+                RefreshWithoutScope::RequireScope => return Err(errors::missing_parameter("scope")),
+                RefreshWithoutScope::TokenForItself => return Err(errors::token_for_itself(&app.client_id)),
+            },
         };
-        let resolution = resolve(
+        let resolution = resolve_for(
+            user,
             &Scope::parse_list(&scope_parameter),
             Leg::Refresh,
-            directory.tenant.multi_resource_scopes,
-        )
-        .map_err(|error| resolve_denial(error, &scope_parameter))?;
-        let mut granted = self.delegated_grant(directory, app, user, &resolution, &scope_parameter, now)?;
+            directory,
+            &scope_parameter,
+        )?;
+        let mut granted = self.delegated_grant(
+            directory,
+            app,
+            user,
+            &resolution,
+            &request.tenant_segment,
+            &scope_parameter,
+            now,
+        )?;
         // Each use returns a new refresh token; the old one stays valid (fidelity: refresh-cross-resource).
         if granted.refresh_token.is_none() {
-            granted.refresh_token = Some(self.issue_refresh_token(app, user, &grant.scopes, now));
+            granted.refresh_token =
+                Some(self.issue_refresh_token(app, user, &grant.scopes, &request.tenant_segment, now));
         }
         Ok(granted)
     }
 
-    fn delegated_grant(
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one grant needs every one of these, and only here"
+    )]
+    pub(super) fn delegated_grant(
         &mut self,
         directory: &Directory,
         app: &App,
         user: &User,
         resolution: &Resolution,
+        tenant_segment: &str,
         scope_parameter: &str,
         now: i64,
     ) -> Result<Grant, Denial> {
@@ -432,9 +489,10 @@ impl IdentityState {
         let claims = self.delegated_claims(directory, app, user, audience, granted.join(" "), now);
         let refresh_token = resolution
             .wants_refresh_token()
-            .then(|| self.issue_refresh_token(app, user, scope_parameter, now));
+            .then(|| self.issue_refresh_token(app, user, scope_parameter, tenant_segment, now));
         Ok(Grant {
             claims,
+            opaque: user.account == AccountKind::Personal,
             scope: granted
                 .iter()
                 .map(|name| format!("{prefix}{name}"))
@@ -508,9 +566,13 @@ impl IdentityState {
         if user.mfa {
             amr.push("mfa".to_owned());
         }
+        let tenant_id = match user.account {
+            AccountKind::Work => directory.tenant.id.clone(),
+            AccountKind::Personal => CONSUMERS_TENANT_ID.to_owned(),
+        };
         Claims {
             aud: audience,
-            iss: directory.v1_issuer(),
+            iss: format!("https://sts.windows.net/{tenant_id}/"),
             iat: now,
             nbf: now,
             exp: now + ACCESS_TOKEN_LIFETIME,
@@ -529,7 +591,7 @@ impl IdentityState {
             roles: None,
             scp: Some(scp),
             sub: pairwise_subject(&user.object_id, &app.client_id),
-            tid: directory.tenant.id.clone(),
+            tid: tenant_id,
             unique_name: Some(user.upn.clone()),
             upn: Some(user.upn.clone()),
             uti: Some(self.ids.base64url("uti", 16)),
@@ -537,7 +599,14 @@ impl IdentityState {
         }
     }
 
-    fn issue_refresh_token(&mut self, app: &App, user: &User, scopes: &str, now: i64) -> String {
+    fn issue_refresh_token(
+        &mut self,
+        app: &App,
+        user: &User,
+        scopes: &str,
+        segment: &str,
+        now: i64,
+    ) -> String {
         let token = format!("1.A{}", self.ids.base64url("refresh", 32));
         self.refresh_tokens.insert(
             token.clone(),
@@ -547,6 +616,7 @@ impl IdentityState {
                 scopes: scopes.to_owned(),
                 issued_at: now,
                 last_used: now,
+                consumers: is_consumers_segment(segment),
             },
         );
         token
@@ -566,7 +636,50 @@ fn consent_targets(api: ResourceApi, name: &str) -> Vec<ResourceApi> {
     }
 }
 
-fn resolve_denial(error: ResolveError, scope_parameter: &str) -> Denial {
+/// Resolves scopes for `user`: personal accounts may not name two resources at all
+/// (fidelity: consumer-graph-scopes-imap: "... is not valid").
+pub(super) fn resolve_for(
+    user: &User,
+    scopes: &[Scope],
+    leg: Leg,
+    directory: &Directory,
+    scope_parameter: &str,
+) -> Result<Resolution, Denial> {
+    let setting = match user.account {
+        AccountKind::Work => directory.tenant.multi_resource_scopes,
+        AccountKind::Personal => MultiResourceScopes::Reject,
+    };
+    let leg = match (user.account, leg) {
+        (AccountKind::Personal, Leg::Authorize) => Leg::Redeem,
+        (_, leg) => leg,
+    };
+    resolve(scopes, leg, setting).map_err(|error| match (user.account, error) {
+        (AccountKind::Personal, ResolveError::MultipleResources) => errors::invalid_scope(scope_parameter),
+        (_, error) => resolve_denial(error, scope_parameter),
+    })
+}
+
+/// Which accounts may sign in where (fidelity: consumer-app-not-enabled, ropc-exchange).
+fn check_account_and_authority(app: &App, user: &User, segment: &str) -> Result<(), Denial> {
+    match user.account {
+        AccountKind::Work => Ok(()),
+        AccountKind::Personal if !matches!(segment, "common" | "consumers") => {
+            Err(errors::personal_account_at_organizations(&user.upn))
+        }
+        AccountKind::Personal if app.sign_in_audience != SignInAudience::OrganizationsAndPersonal => {
+            Err(errors::not_enabled_for_consumers())
+        }
+        AccountKind::Personal => Ok(()),
+    }
+}
+
+/// `/consumers` issues grants a work tenant does not honour, and the other way round
+/// (fidelity: refresh-wrong-tenant-alias).
+fn is_consumers_segment(segment: &str) -> bool {
+    segment == "consumers"
+}
+
+pub(super) fn resolve_denial(error: ResolveError, scope_parameter: &str) -> Denial {
     match error {
         ResolveError::MultipleResources => errors::multiple_resources(scope_parameter),
         ResolveError::UnknownResource(scope) => errors::invalid_scope(&scope),
@@ -594,14 +707,14 @@ fn redirect_uri_registered(app: &App, redirect_uri: &str) -> bool {
             .any(|registered| without_port(registered) == wanted)
 }
 
-fn tenant_segment_known(directory: &Directory, segment: &str) -> bool {
+pub(super) fn tenant_segment_known(directory: &Directory, segment: &str) -> bool {
     let tenant = &directory.tenant;
     ["organizations", "common", "consumers"].contains(&segment)
         || segment.eq_ignore_ascii_case(&tenant.id)
         || segment.eq_ignore_ascii_case(&tenant.domain)
 }
 
-fn authenticate_client(app: &App, secret: Option<&str>) -> Result<(), Denial> {
+pub(super) fn authenticate_client(app: &App, secret: Option<&str>) -> Result<(), Denial> {
     match (&app.client_type, secret) {
         (ClientType::Public, _) => Ok(()),
         (ClientType::Confidential { .. }, None) => Err(errors::client_secret_missing()),
@@ -610,7 +723,7 @@ fn authenticate_client(app: &App, secret: Option<&str>) -> Result<(), Denial> {
     }
 }
 
-fn app_authentication_class(app: &App) -> &'static str {
+pub(super) fn app_authentication_class(app: &App) -> &'static str {
     match app.client_type {
         ClientType::Public => "0",
         ClientType::Confidential { .. } => "1",
@@ -629,7 +742,7 @@ fn pkce_matches(challenge: &str, verifier: &str) -> bool {
 }
 
 /// `sub` is pairwise: the same user has a different `sub` in each app.
-fn pairwise_subject(object_id: &str, client_id: &str) -> String {
+pub(super) fn pairwise_subject(object_id: &str, client_id: &str) -> String {
     let hash = digest::digest(&digest::SHA256, format!("{object_id}/{client_id}").as_bytes());
     URL_SAFE_NO_PAD.encode(hash.as_ref())
 }

@@ -74,6 +74,12 @@ impl IdentityServer {
             .named("token endpoint")
             .mount(&server)
             .await;
+        Mock::given(method("POST"))
+            .and(path_regex(r"^/[^/]+/oauth2/v2\.0/devicecode$"))
+            .respond_with(DeviceCodeResponder(platform.clone()))
+            .named("device authorization endpoint")
+            .mount(&server)
+            .await;
         Mock::given(method("GET"))
             .and(path_regex(r"^/[^/]+/v2\.0/\.well-known/openid-configuration$"))
             .respond_with(MetadataResponder(platform.clone()))
@@ -122,6 +128,7 @@ impl Respond for AuthorizeResponder {
                 .map(|(_, value)| value.into_owned())
         };
         let authorize_request = AuthorizeRequest {
+            tenant_segment: tenant_segment(request),
             client_id: query("client_id").unwrap_or_default(),
             response_type: query("response_type").unwrap_or_default(),
             redirect_uri: query("redirect_uri").unwrap_or_default(),
@@ -199,6 +206,7 @@ impl TokenResponder {
                 "refresh_token" => token_request.refresh_token = value,
                 "username" => token_request.username = value,
                 "password" => token_request.password = value,
+                "device_code" => token_request.device_code = value,
                 _ => {}
             }
         }
@@ -229,19 +237,51 @@ impl Respond for TokenResponder {
         let mut state = self.0.state();
         match state.token(&self.0.directory, &token_request, self.0.clock.now_unix()) {
             Ok(grant) => {
-                let access_token = self.0.key.mint(&grant.claims);
+                let jwt = self.0.key.mint(&grant.claims);
+                let access_token = if grant.opaque {
+                    crate::token::jwt::wrap_opaque(&jwt)
+                } else {
+                    jwt
+                };
                 let mut body = json!({
                     "token_type": "Bearer",
-                    "scope": grant.scope,
                     "expires_in": EXPIRES_IN,
                     "ext_expires_in": EXPIRES_IN,
                     "access_token": access_token,
                 });
+                if !grant.scope.is_empty() {
+                    body["scope"] = grant.scope.into();
+                }
                 if let Some(refresh_token) = grant.refresh_token {
                     body["refresh_token"] = refresh_token.into();
                 }
                 ResponseTemplate::new(200).set_body_json(body)
             }
+            Err(denial) => self.0.error_response(&denial, &state),
+        }
+    }
+}
+
+struct DeviceCodeResponder(Arc<Platform>);
+
+impl Respond for DeviceCodeResponder {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let form: Vec<(String, String)> = url::form_urlencoded::parse(&request.body).into_owned().collect();
+        let field = |name: &str| {
+            form.iter()
+                .find(|(key, _)| key == name)
+                .map(|(_, value)| value.as_str())
+        };
+        let mut state = self.0.state();
+        let answer = state.device_authorization(
+            &self.0.directory,
+            &tenant_segment(request),
+            field("client_id"),
+            field("scope"),
+            self.0.clock.now_unix(),
+        );
+        match answer {
+            Ok(authorization) => ResponseTemplate::new(200).set_body_json(authorization),
             Err(denial) => self.0.error_response(&denial, &state),
         }
     }

@@ -24,6 +24,21 @@ const TEST_CERT_PEM: &str = include_str!("../../keys/signing-cert.pem");
 /// Clock skew tolerated on `nbf` and `exp` (FIDELITY.md rule 13: "a few minutes").
 pub const CLOCK_SKEW_SECONDS: i64 = 300;
 
+/// The prefix of personal-account (MSA) access tokens, which are opaque (fidelity:
+/// consumer-outlook-com-oauth: Microsoft's sample `EwBAAl3BAAUF…`).
+pub const OPAQUE_PREFIX: &str = "EwA";
+
+/// Wraps a signed JWT as an opaque personal-account token: no dots, so no client can decode it;
+/// only the simulated Exchange unwraps it.
+pub fn wrap_opaque(jwt: &str) -> String {
+    format!("{OPAQUE_PREFIX}{}", URL_SAFE_NO_PAD.encode(jwt))
+}
+
+fn unwrap_opaque(token: &str) -> Option<String> {
+    let inner = URL_SAFE_NO_PAD.decode(token.strip_prefix(OPAQUE_PREFIX)?).ok()?;
+    String::from_utf8(inner).ok()
+}
+
 /// The identity platform's token-signing key.
 pub struct SigningKey {
     encoding: EncodingKey,
@@ -197,8 +212,15 @@ impl TokenVerifier {
         Self { keys, validation }
     }
 
-    /// Verifies the signature, then `nbf` and `exp` at `now`, and returns the claims.
+    /// Verifies the signature, then `nbf` and `exp` at `now`, and returns the claims. Opaque
+    /// personal-account tokens minted by the simulation are unwrapped first.
     pub fn verify(&self, token: &str, now: i64) -> Result<Claims, VerifyError> {
+        let unwrapped = if token.contains('.') {
+            None
+        } else {
+            unwrap_opaque(token)
+        };
+        let token = unwrapped.as_deref().unwrap_or(token);
         let header = jsonwebtoken::decode_header(token).map_err(|_| VerifyError::NotJwt)?;
         if header.alg != Algorithm::RS256 {
             return Err(VerifyError::Algorithm(format!("{:?}", header.alg)));

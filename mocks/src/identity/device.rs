@@ -1,0 +1,309 @@
+//! The device authorization grant ([RFC 8628](https://www.rfc-editor.org/rfc/rfc8628); fidelity:
+//! device-code-flow): `/devicecode` hands out a code, the client polls `/token`, and the simulated
+//! user answers on "another device" as the directory says, a few simulated seconds later.
+
+use serde::Serialize;
+
+use super::errors::{self, Denial};
+use super::policy::{Grant, IdentityState, TokenRequest, resolve_for};
+use super::resolve::Leg;
+use crate::directory::{App, DeviceCodeAnswer, Directory};
+use crate::token::Scope;
+
+/// The `grant_type` of a device-code poll.
+pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+/// How long a device code lives: 15 minutes.
+pub const DEVICE_CODE_LIFETIME: i64 = 900;
+/// The polling interval the platform asks for.
+pub const POLL_INTERVAL: i64 = 5;
+/// How long after the code is shown the simulated user has answered.
+pub const USER_ANSWERS_AFTER: i64 = 8;
+/// Where the user enters the code.
+pub const VERIFICATION_URI: &str = "https://microsoft.com/devicelogin";
+
+/// An outstanding device code.
+#[derive(Debug, Clone)]
+pub struct DeviceGrant {
+    client_id: String,
+    segment: String,
+    scope: String,
+    user_object_id: String,
+    issued_at: i64,
+    polls: u32,
+}
+
+/// The `/devicecode` response. `verification_uri_complete` is not returned (fidelity: device-code-flow).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeviceAuthorization {
+    /// The code the user types.
+    pub user_code: String,
+    /// The code the client polls with.
+    pub device_code: String,
+    /// Where the user types it.
+    pub verification_uri: String,
+    /// Seconds until the codes expire.
+    pub expires_in: i64,
+    /// Seconds between polls.
+    pub interval: i64,
+    /// What the client shows the user.
+    pub message: String,
+}
+
+impl IdentityState {
+    /// Answers `/devicecode`: checks the client and the scopes, and issues the codes.
+    pub fn device_authorization(
+        &mut self,
+        directory: &Directory,
+        segment: &str,
+        client_id: Option<&str>,
+        scope: Option<&str>,
+        now: i64,
+    ) -> Result<DeviceAuthorization, Denial> {
+        let client_id = client_id.ok_or_else(|| errors::missing_parameter("client_id"))?;
+        let app = directory
+            .app_by_client_id(client_id)
+            .ok_or_else(|| errors::unknown_client(client_id, &directory.tenant.id))?;
+        let scope = scope
+            .map(str::trim)
+            .filter(|scope| !scope.is_empty())
+            .ok_or_else(|| errors::missing_parameter("scope"))?;
+        let user = directory.signed_in_user();
+        resolve_for(user, &Scope::parse_list(scope), Leg::Authorize, directory, scope)?;
+
+        let device_code = format!("DAQABIQEAAAD{}", self.ids.base64url("device-code", 48));
+        let user_code: String = self
+            .ids
+            .hex_upper("user-code", 16)
+            .chars()
+            .map(|c| {
+                if c.is_ascii_digit() {
+                    (b'K' + c as u8 - b'0') as char
+                } else {
+                    c
+                }
+            })
+            .take(9)
+            .collect();
+        self.device_codes.insert(
+            device_code.clone(),
+            DeviceGrant {
+                client_id: app.client_id.clone(),
+                segment: segment.to_owned(),
+                scope: scope.to_owned(),
+                user_object_id: user.object_id.clone(),
+                issued_at: now,
+                polls: 0,
+            },
+        );
+        Ok(DeviceAuthorization {
+            message: format!(
+                "To sign in, use a web browser to open the page {VERIFICATION_URI} and enter the code {user_code} to authenticate."
+            ),
+            user_code,
+            device_code,
+            verification_uri: VERIFICATION_URI.to_owned(),
+            expires_in: DEVICE_CODE_LIFETIME,
+            interval: POLL_INTERVAL,
+        })
+    }
+
+    /// Answers a poll: pending until the simulated user has answered, then the token.
+    pub(super) fn poll_device_code(
+        &mut self,
+        directory: &Directory,
+        app: &App,
+        request: &TokenRequest,
+        now: i64,
+    ) -> Result<Grant, Denial> {
+        let code = request
+            .device_code
+            .as_deref()
+            .ok_or_else(|| errors::missing_parameter("device_code"))?;
+        let grant = match self.device_codes.get_mut(code) {
+            Some(grant) if grant.client_id == app.client_id => grant,
+            _ => return Err(errors::bad_verification_code()),
+        };
+        grant.polls += 1;
+        let grant = grant.clone();
+        if now - grant.issued_at >= DEVICE_CODE_LIFETIME {
+            self.device_codes.remove(code);
+            return Err(errors::device_code_expired());
+        }
+        if grant.polls == 1 && directory.tenant.device_code_slow_down {
+            return Err(errors::slow_down());
+        }
+        let user = directory
+            .user_by_object_id(&grant.user_object_id)
+            .ok_or_else(errors::bad_verification_code)?;
+        let answered = now - grant.issued_at >= USER_ANSWERS_AFTER;
+        match user.device_code {
+            DeviceCodeAnswer::Approve if answered => {
+                self.device_codes.remove(code);
+                self.sign_in(directory, app, user, &grant.segment, &grant.scope)?;
+                let resolution = resolve_for(
+                    user,
+                    &Scope::parse_list(&grant.scope),
+                    Leg::Redeem,
+                    directory,
+                    &grant.scope,
+                )?;
+                self.delegated_grant(
+                    directory,
+                    app,
+                    user,
+                    &resolution,
+                    &request.tenant_segment,
+                    &grant.scope,
+                    now,
+                )
+            }
+            DeviceCodeAnswer::Decline if answered => {
+                self.device_codes.remove(code);
+                Err(errors::authorization_declined())
+            }
+            _ => Err(errors::authorization_pending()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::directory::{MAIL_CLIENT_ID, MAIL_DAEMON_ID};
+
+    const NOW: i64 = 1_745_690_893;
+    const SCOPE: &str = "offline_access https://outlook.office.com/SMTP.Send";
+
+    fn poll(
+        state: &mut IdentityState,
+        directory: &Directory,
+        device_code: &str,
+        at: i64,
+    ) -> Result<Grant, Denial> {
+        let request = TokenRequest {
+            tenant_segment: "organizations".into(),
+            grant_type: DEVICE_CODE_GRANT.into(),
+            client_id: Some(MAIL_CLIENT_ID.into()),
+            device_code: Some(device_code.into()),
+            ..TokenRequest::default()
+        };
+        state.token(directory, &request, at)
+    }
+
+    fn error_of(result: Result<Grant, Denial>) -> &'static str {
+        result.map(|_| "granted").unwrap_or_else(|denial| denial.error)
+    }
+
+    #[test]
+    fn pending_until_the_user_approves_then_a_token() {
+        // fidelity: device-code-flow
+        let directory = Directory::contoso();
+        let mut state = IdentityState::new(&directory);
+        let authorization = state
+            .device_authorization(
+                &directory,
+                "organizations",
+                Some(MAIL_CLIENT_ID),
+                Some(SCOPE),
+                NOW,
+            )
+            .unwrap();
+
+        assert_eq!(authorization.interval, 5);
+        assert_eq!(authorization.expires_in, 900);
+        assert_eq!(authorization.user_code.len(), 9);
+        assert!(authorization.message.starts_with("To sign in, use a web browser to open the page https://microsoft.com/devicelogin and enter the code "));
+        assert_eq!(
+            error_of(poll(&mut state, &directory, &authorization.device_code, NOW + 5)),
+            "authorization_pending"
+        );
+        let grant = poll(&mut state, &directory, &authorization.device_code, NOW + 10).unwrap();
+        assert_eq!(grant.claims.aud, "https://outlook.office.com");
+        assert!(grant.refresh_token.is_some());
+        assert_eq!(
+            error_of(poll(&mut state, &directory, &authorization.device_code, NOW + 15)),
+            "bad_verification_code"
+        );
+    }
+
+    #[test]
+    fn declined_ignored_and_throttled_codes() {
+        let mut directory = Directory::contoso();
+        directory.signed_in_user_mut().device_code = DeviceCodeAnswer::Decline;
+        let mut state = IdentityState::new(&directory);
+        let code = state
+            .device_authorization(
+                &directory,
+                "organizations",
+                Some(MAIL_CLIENT_ID),
+                Some(SCOPE),
+                NOW,
+            )
+            .unwrap()
+            .device_code;
+        assert_eq!(
+            error_of(poll(&mut state, &directory, &code, NOW + 10)),
+            "authorization_declined"
+        );
+
+        directory.signed_in_user_mut().device_code = DeviceCodeAnswer::Ignore;
+        directory.tenant.device_code_slow_down = true;
+        let mut state = IdentityState::new(&directory);
+        let code = state
+            .device_authorization(
+                &directory,
+                "organizations",
+                Some(MAIL_CLIENT_ID),
+                Some(SCOPE),
+                NOW,
+            )
+            .unwrap()
+            .device_code;
+        assert_eq!(
+            error_of(poll(&mut state, &directory, &code, NOW + 5)),
+            "slow_down"
+        );
+        assert_eq!(
+            error_of(poll(&mut state, &directory, &code, NOW + 15)),
+            "authorization_pending"
+        );
+        let expired = poll(&mut state, &directory, &code, NOW + 900).unwrap_err();
+        assert_eq!((expired.error, expired.code), ("expired_token", Some(70020)));
+    }
+
+    #[test]
+    fn a_request_without_scope_is_aadsts900144() {
+        // fidelity: device-code-flow (azure-docs #60942)
+        let directory = Directory::contoso();
+        let mut state = IdentityState::new(&directory);
+        let denial = state
+            .device_authorization(&directory, "organizations", Some(MAIL_CLIENT_ID), None, NOW)
+            .unwrap_err();
+        assert_eq!(
+            denial.headline(),
+            "AADSTS900144: The request body must contain the following parameter: 'scope'."
+        );
+
+        let confidential = state
+            .device_authorization(
+                &directory,
+                "organizations",
+                Some(MAIL_DAEMON_ID),
+                Some(SCOPE),
+                NOW,
+            )
+            .unwrap();
+        let request = TokenRequest {
+            tenant_segment: "organizations".into(),
+            grant_type: DEVICE_CODE_GRANT.into(),
+            client_id: Some(MAIL_DAEMON_ID.into()),
+            device_code: Some(confidential.device_code),
+            ..TokenRequest::default()
+        };
+        assert_eq!(
+            state.token(&directory, &request, NOW + 10).unwrap_err().code,
+            Some(7_000_218),
+            "fidelity: public-client-secret-missing"
+        );
+    }
+}
