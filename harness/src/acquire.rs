@@ -6,13 +6,17 @@
 //! network broke.
 
 use std::fmt;
+use std::pin::Pin;
+use std::sync::Mutex;
 use std::time::Duration;
 
+use mailscope_mocks::clock::Clock;
 use oauth2::basic::{BasicRevocationErrorResponse, BasicTokenIntrospectionResponse, BasicTokenResponse};
 use oauth2::{
-    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet, EndpointSet,
-    PkceCodeChallenge, RedirectUrl, RefreshToken, RequestTokenError, Scope, StandardRevocableToken,
-    TokenResponse, TokenUrl,
+    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken,
+    DeviceAuthorizationUrl, EndpointNotSet, EndpointSet, PkceCodeChallenge, RedirectUrl, RefreshToken,
+    RequestTokenError, ResourceOwnerPassword, ResourceOwnerUsername, Scope, StandardDeviceAuthorizationResponse,
+    StandardRevocableToken, TokenResponse, TokenUrl,
 };
 use serde::{Deserialize, Serialize};
 
@@ -81,6 +85,21 @@ pub struct Authority {
     pub redirect_uri: String,
 }
 
+impl Authority {
+    fn endpoint(&self, segment: &str, name: &str) -> String {
+        format!("{}/{segment}/oauth2/v2.0/{name}", self.base.as_str().trim_end_matches('/'))
+    }
+}
+
+/// The user's name and password, for ROPC.
+#[derive(Debug, Clone)]
+pub struct ResourceOwner {
+    /// The user principal name.
+    pub username: String,
+    /// The password.
+    pub password: Secret,
+}
+
 /// What to ask for.
 #[derive(Debug, Clone)]
 pub struct TokenRequest {
@@ -90,6 +109,40 @@ pub struct TokenRequest {
     pub scopes: Vec<String>,
     /// The first sign-in's scopes (refresh-token flow); the case's scopes when absent.
     pub initial_scopes: Option<Vec<String>>,
+    /// Refresh-token flow: days the refresh token lies unused before it is redeemed.
+    pub refresh_after_days: Option<u32>,
+    /// Refresh-token flow: the path segment the refresh token is redeemed at, when not the sign-in's.
+    pub refresh_segment: Option<String>,
+    /// ROPC credentials.
+    pub resource_owner: Option<ResourceOwner>,
+}
+
+/// How the harness waits: for real, or by moving the simulated cloud's clock.
+#[derive(Debug, Clone)]
+pub enum Waiting {
+    /// Sleep on the wall clock (live targets).
+    Real,
+    /// Advance the simulated clock instead of sleeping: a device-code poll interval or 90 days of
+    /// refresh-token inactivity take no time.
+    Simulated(Clock),
+}
+
+impl Waiting {
+    async fn wait(&self, duration: Duration) {
+        match self {
+            Self::Real => tokio::time::sleep(duration).await,
+            Self::Simulated(clock) => clock.advance(i64::try_from(duration.as_secs()).unwrap_or(i64::MAX)),
+        }
+    }
+
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        match self {
+            Self::Real => chrono::Utc::now(),
+            Self::Simulated(clock) => {
+                chrono::DateTime::from_timestamp_millis(clock.now_millis()).unwrap_or_default()
+            }
+        }
+    }
 }
 
 /// How a token request ended.
@@ -117,10 +170,9 @@ pub struct IssuedToken {
 /// A refusal by the identity platform.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Denial {
-    /// `authorize`, `token`, or `sign-in` (a client-side precondition failed).
+    /// `authorize`, `devicecode`, `token`, or `sign-in` (a client-side precondition failed).
     pub stage: &'static str,
-    /// The HTTP status, when the harness saw it (an error page; the token endpoint's status is
-    /// not passed through by the `oauth2` crate).
+    /// The HTTP status of the refusal, when it was an HTTP response.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub http_status: Option<u16>,
     /// The error body.
@@ -149,8 +201,8 @@ pub enum AcquireError {
     /// The authorize endpoint answered something a browser could not follow.
     #[error("the authorize endpoint answered {0}")]
     Authorize(String),
-    /// The flow is not implemented by this harness yet.
-    #[error("flow `{0}` is not supported yet")]
+    /// The case needs something this target cannot give.
+    #[error("{0}")]
     Unsupported(&'static str),
 }
 
@@ -161,13 +213,54 @@ pub fn http_client(extra_roots: &[Vec<u8>]) -> Result<oauth2::reqwest::Client, A
         .redirect(oauth2::reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(30));
     for der in extra_roots {
-        let certificate = oauth2::reqwest::Certificate::from_der(der)
-            .map_err(|error| AcquireError::Http(error.to_string()))?;
+        let certificate =
+            oauth2::reqwest::Certificate::from_der(der).map_err(|error| AcquireError::Http(error.to_string()))?;
         builder = builder.add_root_certificate(certificate);
     }
-    builder
-        .build()
-        .map_err(|error| AcquireError::Http(error.to_string()))
+    builder.build().map_err(|error| AcquireError::Http(error.to_string()))
+}
+
+/// An HTTP client for the `oauth2` crate that remembers the last response. The crate turns
+/// device-code polling errors into its own type, dropping Entra's `error_codes` (STACK.md
+/// gotcha 8), and passes no status through; the raw response keeps both.
+struct RecordingClient {
+    http: oauth2::reqwest::Client,
+    last: Mutex<Option<(u16, Vec<u8>)>>,
+}
+
+impl RecordingClient {
+    fn new(http: &oauth2::reqwest::Client) -> Self {
+        Self {
+            http: http.clone(),
+            last: Mutex::new(None),
+        }
+    }
+
+    fn last(&self) -> Option<(u16, Vec<u8>)> {
+        self.last.lock().map(|last| last.clone()).unwrap_or_default()
+    }
+
+    /// The last response as an Entra error, if it was one.
+    fn last_error(&self) -> Option<(u16, EntraError)> {
+        let (status, body) = self.last()?;
+        let error = serde_json::from_slice(&body).ok()?;
+        (status >= 400).then_some((status, error))
+    }
+}
+
+impl<'c> oauth2::AsyncHttpClient<'c> for RecordingClient {
+    type Error = oauth2::HttpClientError<oauth2::reqwest::Error>;
+    type Future = Pin<Box<dyn Future<Output = Result<oauth2::HttpResponse, Self::Error>> + Send + 'c>>;
+
+    fn call(&'c self, request: oauth2::HttpRequest) -> Self::Future {
+        Box::pin(async move {
+            let response = self.http.call(request).await?;
+            if let Ok(mut last) = self.last.lock() {
+                *last = Some((response.status().as_u16(), response.body().clone()));
+            }
+            Ok(response)
+        })
+    }
 }
 
 /// Obtains a token for `request` from `authority`.
@@ -175,52 +268,138 @@ pub async fn acquire(
     http: &oauth2::reqwest::Client,
     authority: &Authority,
     request: &TokenRequest,
+    waiting: &Waiting,
 ) -> Result<TokenOutcome, AcquireError> {
-    let client = client(authority)?;
+    let recording = RecordingClient::new(http);
+    let client = client(authority, &authority.segment)?;
+    let scopes = || request.scopes.iter().map(|scope| Scope::new(scope.clone()));
     match request.flow {
-        Flow::AuthorizationCode => authorization_code(http, &client, &request.scopes, true).await,
-        Flow::RefreshToken => {
-            let initial = request.initial_scopes.as_ref().unwrap_or(&request.scopes);
-            let first = match authorization_code(http, &client, initial, true).await? {
-                TokenOutcome::Issued(token) => token,
-                denied @ TokenOutcome::Denied(_) => return Ok(denied),
-            };
-            let Some(refresh_token) = first.refresh_token else {
-                return Ok(TokenOutcome::Denied(Denial {
-                    stage: "sign-in",
-                    http_status: None,
-                    error: EntraError {
-                        error: "no_refresh_token".into(),
-                        error_description: Some(
-                            "the first sign-in returned no refresh token: `offline_access` was not among its scopes".into(),
-                        ),
-                        error_codes: Vec::new(),
-                        trace_id: None,
-                        correlation_id: None,
-                        timestamp: None,
-                    },
-                }));
-            };
-            let refresh_token = RefreshToken::new(refresh_token.secret().to_owned());
+        Flow::AuthorizationCode => authorization_code(http, &recording, &client, &request.scopes).await,
+        Flow::RefreshToken => refresh_token(http, &recording, authority, request, waiting).await,
+        Flow::ClientCredentials => {
             let response = client
-                .exchange_refresh_token(&refresh_token)
-                .add_scopes(request.scopes.iter().map(|scope| Scope::new(scope.clone())))
-                .request_async(http)
+                .exchange_client_credentials()
+                .add_scopes(scopes())
+                .request_async(&recording)
                 .await;
-            token_outcome(response)
+            token_outcome(response, &recording)
         }
-        Flow::DeviceCode => Err(AcquireError::Unsupported("device_code")),
-        Flow::ClientCredentials => Err(AcquireError::Unsupported("client_credentials")),
-        Flow::Password => Err(AcquireError::Unsupported("password")),
+        Flow::Password => {
+            let owner = request
+                .resource_owner
+                .as_ref()
+                .ok_or(AcquireError::Unsupported("the password flow needs the user's password"))?;
+            let username = ResourceOwnerUsername::new(owner.username.clone());
+            let password = ResourceOwnerPassword::new(owner.password.secret().to_owned());
+            let response = client
+                .exchange_password(&username, &password)
+                .add_scopes(scopes())
+                .request_async(&recording)
+                .await;
+            token_outcome(response, &recording)
+        }
+        Flow::DeviceCode => device_code(&recording, authority, request, waiting).await,
     }
 }
 
-fn client(authority: &Authority) -> Result<EntraClient, AcquireError> {
-    let base = authority.base.as_str().trim_end_matches('/');
-    let segment = &authority.segment;
+async fn refresh_token(
+    http: &oauth2::reqwest::Client,
+    recording: &RecordingClient,
+    authority: &Authority,
+    request: &TokenRequest,
+    waiting: &Waiting,
+) -> Result<TokenOutcome, AcquireError> {
+    let client = client(authority, &authority.segment)?;
+    let initial = request.initial_scopes.as_ref().unwrap_or(&request.scopes);
+    let first = match authorization_code(http, recording, &client, initial).await? {
+        TokenOutcome::Issued(token) => token,
+        denied @ TokenOutcome::Denied(_) => return Ok(denied),
+    };
+    let Some(refresh_token) = first.refresh_token else {
+        return Ok(TokenOutcome::Denied(Denial {
+            stage: "sign-in",
+            http_status: None,
+            error: EntraError {
+                error: "no_refresh_token".into(),
+                error_description: Some(
+                    "the first sign-in returned no refresh token: `offline_access` was not among its scopes".into(),
+                ),
+                error_codes: Vec::new(),
+                trace_id: None,
+                correlation_id: None,
+                timestamp: None,
+            },
+        }));
+    };
+    if let Some(days) = request.refresh_after_days {
+        if matches!(waiting, Waiting::Real) {
+            return Err(AcquireError::Unsupported("`refresh_after_days` needs the simulated target"));
+        }
+        waiting.wait(Duration::from_secs(u64::from(days) * 86_400)).await;
+    }
+    let segment = request.refresh_segment.as_deref().unwrap_or(&authority.segment);
+    let refresh_client = self::client(authority, segment)?;
+    let refresh_token = RefreshToken::new(refresh_token.secret().to_owned());
+    let response = refresh_client
+        .exchange_refresh_token(&refresh_token)
+        .add_scopes(request.scopes.iter().map(|scope| Scope::new(scope.clone())))
+        .request_async(recording)
+        .await;
+    token_outcome(response, recording)
+}
+
+/// The device authorization grant: the simulated user answers on "another device"; the harness
+/// polls at the interval the platform asks for (RFC 8628 §3.4, §3.5).
+async fn device_code(
+    recording: &RecordingClient,
+    authority: &Authority,
+    request: &TokenRequest,
+    waiting: &Waiting,
+) -> Result<TokenOutcome, AcquireError> {
+    let device_url = DeviceAuthorizationUrl::new(authority.endpoint(&authority.segment, "devicecode"))?;
+    let client = client(authority, &authority.segment)?.set_device_authorization_url(device_url);
+    let details: StandardDeviceAuthorizationResponse = match client
+        .exchange_device_code()
+        .add_scopes(request.scopes.iter().map(|scope| Scope::new(scope.clone())))
+        .request_async(recording)
+        .await
+    {
+        Ok(details) => details,
+        Err(RequestTokenError::ServerResponse(error)) => {
+            return Ok(TokenOutcome::Denied(Denial {
+                stage: "devicecode",
+                http_status: recording.last().map(|(status, _)| status),
+                error,
+            }));
+        }
+        Err(error) => return Err(AcquireError::Http(error_chain(&error))),
+    };
+    let clock = waiting.clone();
+    let response = client
+        .exchange_device_access_token(&details)
+        .set_time_fn(move || clock.now())
+        .request_async(recording, |interval| waiting.wait(interval), None)
+        .await;
+    match response {
+        Ok(token) => Ok(issued(&token)),
+        Err(RequestTokenError::ServerResponse(_)) => match recording.last_error() {
+            Some((status, error)) => Ok(TokenOutcome::Denied(Denial {
+                stage: "token",
+                http_status: Some(status),
+                error,
+            })),
+            None => Err(AcquireError::Http(
+                "the device code expired before the platform answered".into(),
+            )),
+        },
+        Err(error) => Err(AcquireError::Http(error_chain(&error))),
+    }
+}
+
+fn client(authority: &Authority, segment: &str) -> Result<EntraClient, AcquireError> {
     let mut client = oauth2::Client::new(ClientId::new(authority.client_id.clone()))
-        .set_auth_uri(AuthUrl::new(format!("{base}/{segment}/oauth2/v2.0/authorize"))?)
-        .set_token_uri(TokenUrl::new(format!("{base}/{segment}/oauth2/v2.0/token"))?)
+        .set_auth_uri(AuthUrl::new(authority.endpoint(segment, "authorize"))?)
+        .set_token_uri(TokenUrl::new(authority.endpoint(segment, "token"))?)
         .set_redirect_uri(RedirectUrl::new(authority.redirect_uri.clone())?)
         .set_auth_type(AuthType::RequestBody);
     if let Some(secret) = &authority.client_secret {
@@ -233,9 +412,9 @@ fn client(authority: &Authority) -> Result<EntraClient, AcquireError> {
 /// URL without a person, reads the redirect, and checks the `state`.
 async fn authorization_code(
     http: &oauth2::reqwest::Client,
+    recording: &RecordingClient,
     client: &EntraClient,
     scopes: &[String],
-    send_scope_on_redemption: bool,
 ) -> Result<TokenOutcome, AcquireError> {
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let (url, state) = client
@@ -247,14 +426,12 @@ async fn authorization_code(
         Ok(code) => code,
         Err(denial) => return Ok(TokenOutcome::Denied(denial)),
     };
-    let mut exchange = client
+    // Entra's v2 redemption takes `scope`; the crate's code request has no add_scope.
+    let exchange = client
         .exchange_code(AuthorizationCode::new(code.secret().to_owned()))
-        .set_pkce_verifier(verifier);
-    if send_scope_on_redemption {
-        // Entra's v2 redemption takes `scope`; the crate's code request has no add_scope.
-        exchange = exchange.add_extra_param("scope", scopes.join(" "));
-    }
-    token_outcome(exchange.request_async(http).await)
+        .set_pkce_verifier(verifier)
+        .add_extra_param("scope", scopes.join(" "));
+    token_outcome(exchange.request_async(recording).await, recording)
 }
 
 async fn follow_authorize(
@@ -344,34 +521,36 @@ fn aadsts_code(text: &str) -> Option<u32> {
     digits.parse().ok()
 }
 
-type TokenResult = Result<
-    BasicTokenResponse,
-    RequestTokenError<oauth2::HttpClientError<oauth2::reqwest::Error>, EntraError>,
->;
+type TokenResult =
+    Result<BasicTokenResponse, RequestTokenError<oauth2::HttpClientError<oauth2::reqwest::Error>, EntraError>>;
 
-fn token_outcome(response: TokenResult) -> Result<TokenOutcome, AcquireError> {
+fn token_outcome(response: TokenResult, recording: &RecordingClient) -> Result<TokenOutcome, AcquireError> {
     match response {
-        Ok(token) => Ok(TokenOutcome::Issued(IssuedToken {
-            access_token: Secret::new("access-token", token.access_token().secret().clone()),
-            scope: token.scopes().map(|scopes| {
-                scopes
-                    .iter()
-                    .map(|scope| scope.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            }),
-            refresh_token: token
-                .refresh_token()
-                .map(|refresh| Secret::new("refresh-token", refresh.secret().clone())),
-            expires_in: token.expires_in().map(|duration| duration.as_secs()),
-        })),
+        Ok(token) => Ok(issued(&token)),
         Err(RequestTokenError::ServerResponse(error)) => Ok(TokenOutcome::Denied(Denial {
             stage: "token",
-            http_status: None,
+            http_status: recording.last().map(|(status, _)| status),
             error,
         })),
         Err(error) => Err(AcquireError::Http(error_chain(&error))),
     }
+}
+
+fn issued(token: &BasicTokenResponse) -> TokenOutcome {
+    TokenOutcome::Issued(IssuedToken {
+        access_token: Secret::new("access-token", token.access_token().secret().clone()),
+        scope: token.scopes().map(|scopes| {
+            scopes
+                .iter()
+                .map(|scope| scope.as_str())
+                .collect::<Vec<_>>()
+                .join(" ")
+        }),
+        refresh_token: token
+            .refresh_token()
+            .map(|refresh| Secret::new("refresh-token", refresh.secret().clone())),
+        expires_in: token.expires_in().map(|duration| duration.as_secs()),
+    })
 }
 
 fn error_chain(error: &dyn std::error::Error) -> String {

@@ -31,6 +31,12 @@ pub struct Outcome {
     pub initial_scopes: Option<Vec<String>>,
     /// The scopes, in the order sent.
     pub scopes: Vec<String>,
+    /// Days the refresh token lay unused (refresh-token flow).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_after_days: Option<u32>,
+    /// Where the refresh token was redeemed, when not at `endpoint`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_endpoint: Option<Endpoint>,
     /// What the identity platform answered.
     pub token: TokenRecord,
     /// What each mail server answered.
@@ -305,6 +311,8 @@ impl Outcome {
             endpoint: case.endpoint,
             initial_scopes: case.initial_scopes.clone(),
             scopes: case.scopes.clone(),
+            refresh_after_days: case.refresh_after_days,
+            refresh_endpoint: case.refresh_endpoint,
             token,
             probes,
             expectation,

@@ -54,8 +54,11 @@ pub async fn run_case(target: Target, scenario: &Scenario, case: &Case) -> Resul
         flow: case.flow,
         scopes: case.scopes.clone(),
         initial_scopes: case.initial_scopes.clone(),
+        refresh_after_days: case.refresh_after_days,
+        refresh_segment: prepared.refresh_segment.clone(),
+        resource_owner: prepared.resource_owner.clone(),
     };
-    let token = acquire::acquire(&http, &prepared.authority, &request)
+    let token = acquire::acquire(&http, &prepared.authority, &request, &prepared.waiting)
         .await
         .map_err(|error| fail(error.to_string()))?;
 

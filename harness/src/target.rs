@@ -7,7 +7,7 @@ use mailscope_mocks::cloud::SimulatedCloud;
 use mailscope_mocks::directory::ClientType;
 use mailscope_mocks::journal::{ConnectionRecord, Observation};
 
-use crate::acquire::Authority;
+use crate::acquire::{Authority, ResourceOwner, Waiting};
 use crate::probe::ServerAddress;
 use crate::scenario::types::{Endpoint, Protocol};
 use crate::scenario::{Case, Scenario, directory};
@@ -41,11 +41,12 @@ impl Target {
                     .app_by_name(&app_name)
                     .expect("scenario loading checked the app name")
                     .clone();
-                let segment = match case.endpoint {
-                    Endpoint::Organizations => "organizations".to_owned(),
-                    Endpoint::Common => "common".to_owned(),
-                    Endpoint::Consumers => "consumers".to_owned(),
-                    Endpoint::Tenant => cloud.directory.tenant.id.clone(),
+                let tenant_id = cloud.directory.tenant.id.clone();
+                let segment = segment_of(case.endpoint, &tenant_id);
+                let user = cloud.directory.signed_in_user();
+                let resource_owner = ResourceOwner {
+                    username: user.upn.clone(),
+                    password: Secret::new("password", user.password.clone()),
                 };
                 let base = url::Url::parse(&cloud.identity.uri()).map_err(std::io::Error::other)?;
                 let client_secret = match &app.client_type {
@@ -58,6 +59,9 @@ impl Target {
                     extra_roots: vec![cloud.pki.ca_der().to_vec()],
                 };
                 Ok(Prepared {
+                    refresh_segment: case.refresh_endpoint.map(|endpoint| segment_of(endpoint, &tenant_id)),
+                    resource_owner: Some(resource_owner),
+                    waiting: Waiting::Simulated(cloud.clock.clone()),
                     authority: Authority {
                         base,
                         segment,
@@ -79,9 +83,25 @@ impl Target {
     }
 }
 
+/// The authority path segment of an `endpoint` value.
+fn segment_of(endpoint: Endpoint, tenant_id: &str) -> String {
+    match endpoint {
+        Endpoint::Organizations => "organizations".to_owned(),
+        Endpoint::Common => "common".to_owned(),
+        Endpoint::Consumers => "consumers".to_owned(),
+        Endpoint::Tenant => tenant_id.to_owned(),
+    }
+}
+
 /// Everything a case needs to run against a target.
 #[derive(Debug)]
 pub struct Prepared {
+    /// Where a refresh token is redeemed, when not at the sign-in's segment.
+    pub refresh_segment: Option<String>,
+    /// The user's credentials, for ROPC.
+    pub resource_owner: Option<ResourceOwner>,
+    /// How to wait.
+    pub waiting: Waiting,
     /// The identity platform and the app.
     pub authority: Authority,
     /// The mailbox the probes open (XOAUTH2's `user=`).

@@ -5,7 +5,7 @@ use mailscope_mocks::directory as mocks;
 use mailscope_mocks::token::ResourceApi;
 
 use super::types::{
-    AccountKind, AppChanges, Consent, GraphAudience, MailboxPermission, MailboxSetting, MultiResourceScopes,
+    AccountKind, AppChanges, Consent, DeviceCodeAnswer, RefreshWithoutScope, GraphAudience, MailboxPermission, MailboxSetting, MultiResourceScopes,
     PermissionLists, ScenarioFile, ServerProfile, SignInAudience, TenantChanges, UserChanges,
 };
 
@@ -56,6 +56,16 @@ fn apply_tenant(tenant: &mut mocks::Tenant, changes: &TenantChanges) {
     if let Some(value) = &changes.exchange_extra_audiences {
         tenant.exchange_extra_audiences = value.clone();
     }
+    if let Some(value) = changes.refresh_without_scope {
+        tenant.refresh_without_scope = match value {
+            RefreshWithoutScope::FirstSignInScopes => mocks::RefreshWithoutScope::FirstSignInScopes,
+            RefreshWithoutScope::RequireScope => mocks::RefreshWithoutScope::RequireScope,
+            RefreshWithoutScope::TokenForItself => mocks::RefreshWithoutScope::TokenForItself,
+        };
+    }
+    if let Some(value) = changes.device_code_slow_down {
+        tenant.device_code_slow_down = value;
+    }
     if let Some(value) = changes.server_profile {
         tenant.server_profile = match value {
             ServerProfile::ExchangeOnline => mocks::ServerProfile::ExchangeOnline,
@@ -89,6 +99,13 @@ fn apply_user(user: &mut mocks::User, changes: &UserChanges) {
     }
     if let Some(value) = changes.mfa {
         user.mfa = value;
+    }
+    if let Some(value) = changes.device_code {
+        user.device_code = match value {
+            DeviceCodeAnswer::Approve => mocks::DeviceCodeAnswer::Approve,
+            DeviceCodeAnswer::Decline => mocks::DeviceCodeAnswer::Decline,
+            DeviceCodeAnswer::Ignore => mocks::DeviceCodeAnswer::Ignore,
+        };
     }
 }
 

@@ -36,6 +36,10 @@ pub struct Case {
     pub initial_scopes: Option<Vec<String>>,
     /// The authority's path segment.
     pub endpoint: Endpoint,
+    /// Days the refresh token lies unused before it is redeemed.
+    pub refresh_after_days: Option<u32>,
+    /// Where the refresh token is redeemed, when not at `endpoint`.
+    pub refresh_endpoint: Option<Endpoint>,
     /// The mail protocols to try.
     pub probes: Vec<ProbeSpec>,
     /// What must hold, if anything.
@@ -252,6 +256,8 @@ fn merge(defaults: &CaseSpec, case: &CaseSpec) -> CaseSpec {
             .clone()
             .or_else(|| defaults.initial_scopes.clone()),
         endpoint: case.endpoint.or(defaults.endpoint),
+        refresh_after_days: case.refresh_after_days.or(defaults.refresh_after_days),
+        refresh_endpoint: case.refresh_endpoint.or(defaults.refresh_endpoint),
         probes: case.probes.clone().or_else(|| defaults.probes.clone()),
         expect,
     }
@@ -361,6 +367,8 @@ fn finish(prefix: &str, name: &str, spec: CaseSpec) -> Result<Case, String> {
         scopes,
         initial_scopes: spec.initial_scopes,
         endpoint: spec.endpoint.unwrap_or(Endpoint::Organizations),
+        refresh_after_days: spec.refresh_after_days,
+        refresh_endpoint: spec.refresh_endpoint,
         probes,
         expect: spec.expect,
     })

@@ -52,6 +52,35 @@ pub struct TenantChanges {
     pub exchange_extra_audiences: Option<Vec<String>>,
     /// `"exchange-online"` or `"generic"`.
     pub server_profile: Option<ServerProfile>,
+    /// A `refresh_token` grant without `scope`: `"first-sign-in-scopes"` (Microsoft's current page),
+    /// `"require-scope"` (AADSTS900144) or `"token-for-itself"` (AADSTS90009).
+    pub refresh_without_scope: Option<RefreshWithoutScope>,
+    /// The first device-code poll is answered `slow_down`.
+    pub device_code_slow_down: Option<bool>,
+}
+
+/// `tenant.refresh_without_scope`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RefreshWithoutScope {
+    /// The first sign-in's scopes apply.
+    FirstSignInScopes,
+    /// AADSTS900144.
+    RequireScope,
+    /// AADSTS90009.
+    TokenForItself,
+}
+
+/// `user.device_code`: what the user does with a device code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DeviceCodeAnswer {
+    /// Signs in and approves.
+    Approve,
+    /// Declines.
+    Decline,
+    /// Never enters the code.
+    Ignore,
 }
 
 /// `tenant.multi_resource_scopes`.
@@ -100,6 +129,8 @@ pub struct UserChanges {
     pub account: Option<AccountKind>,
     /// The user must pass MFA.
     pub mfa: Option<bool>,
+    /// What the user does with a device code: `"approve"`, `"decline"` or `"ignore"`.
+    pub device_code: Option<DeviceCodeAnswer>,
 }
 
 /// `user.smtp_client_authentication`: a boolean, or `"tenant"` to inherit.
@@ -226,6 +257,10 @@ pub struct CaseSpec {
     pub initial_scopes: Option<Vec<String>>,
     /// The authority's path segment.
     pub endpoint: Option<Endpoint>,
+    /// With `flow = "refresh_token"`: days the refresh token lies unused first (simulated clock).
+    pub refresh_after_days: Option<u32>,
+    /// With `flow = "refresh_token"`: the authority segment the refresh token is redeemed at.
+    pub refresh_endpoint: Option<Endpoint>,
     /// The mail protocols to try.
     pub probes: Option<Vec<ProbeSpec>>,
     /// What must hold.
