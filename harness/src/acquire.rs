@@ -13,9 +13,9 @@ use std::time::Duration;
 use mailscope_mocks::clock::Clock;
 use oauth2::basic::{BasicRevocationErrorResponse, BasicTokenIntrospectionResponse, BasicTokenResponse};
 use oauth2::{
-    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken,
-    DeviceAuthorizationUrl, EndpointNotSet, EndpointSet, PkceCodeChallenge, RedirectUrl, RefreshToken,
-    RequestTokenError, ResourceOwnerPassword, ResourceOwnerUsername, Scope, StandardDeviceAuthorizationResponse,
+    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, DeviceAuthorizationUrl,
+    EndpointNotSet, EndpointSet, PkceCodeChallenge, RedirectUrl, RefreshToken, RequestTokenError,
+    ResourceOwnerPassword, ResourceOwnerUsername, Scope, StandardDeviceAuthorizationResponse,
     StandardRevocableToken, TokenResponse, TokenUrl,
 };
 use serde::{Deserialize, Serialize};
@@ -87,7 +87,10 @@ pub struct Authority {
 
 impl Authority {
     fn endpoint(&self, segment: &str, name: &str) -> String {
-        format!("{}/{segment}/oauth2/v2.0/{name}", self.base.as_str().trim_end_matches('/'))
+        format!(
+            "{}/{segment}/oauth2/v2.0/{name}",
+            self.base.as_str().trim_end_matches('/')
+        )
     }
 }
 
@@ -109,6 +112,8 @@ pub struct TokenRequest {
     pub scopes: Vec<String>,
     /// The first sign-in's scopes (refresh-token flow); the case's scopes when absent.
     pub initial_scopes: Option<Vec<String>>,
+    /// The scopes sent to `/authorize`, when not those redeemed.
+    pub authorize_scopes: Option<Vec<String>>,
     /// Refresh-token flow: days the refresh token lies unused before it is redeemed.
     pub refresh_after_days: Option<u32>,
     /// Refresh-token flow: the path segment the refresh token is redeemed at, when not the sign-in's.
@@ -213,11 +218,13 @@ pub fn http_client(extra_roots: &[Vec<u8>]) -> Result<oauth2::reqwest::Client, A
         .redirect(oauth2::reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(30));
     for der in extra_roots {
-        let certificate =
-            oauth2::reqwest::Certificate::from_der(der).map_err(|error| AcquireError::Http(error.to_string()))?;
+        let certificate = oauth2::reqwest::Certificate::from_der(der)
+            .map_err(|error| AcquireError::Http(error.to_string()))?;
         builder = builder.add_root_certificate(certificate);
     }
-    builder.build().map_err(|error| AcquireError::Http(error.to_string()))
+    builder
+        .build()
+        .map_err(|error| AcquireError::Http(error.to_string()))
 }
 
 /// An HTTP client for the `oauth2` crate that remembers the last response. The crate turns
@@ -274,7 +281,10 @@ pub async fn acquire(
     let client = client(authority, &authority.segment)?;
     let scopes = || request.scopes.iter().map(|scope| Scope::new(scope.clone()));
     match request.flow {
-        Flow::AuthorizationCode => authorization_code(http, &recording, &client, &request.scopes).await,
+        Flow::AuthorizationCode => {
+            let authorize = request.authorize_scopes.as_ref().unwrap_or(&request.scopes);
+            authorization_code(http, &recording, &client, authorize, &request.scopes).await
+        }
         Flow::RefreshToken => refresh_token(http, &recording, authority, request, waiting).await,
         Flow::ClientCredentials => {
             let response = client
@@ -285,10 +295,9 @@ pub async fn acquire(
             token_outcome(response, &recording)
         }
         Flow::Password => {
-            let owner = request
-                .resource_owner
-                .as_ref()
-                .ok_or(AcquireError::Unsupported("the password flow needs the user's password"))?;
+            let owner = request.resource_owner.as_ref().ok_or(AcquireError::Unsupported(
+                "the password flow needs the user's password",
+            ))?;
             let username = ResourceOwnerUsername::new(owner.username.clone());
             let password = ResourceOwnerPassword::new(owner.password.secret().to_owned());
             let response = client
@@ -311,7 +320,8 @@ async fn refresh_token(
 ) -> Result<TokenOutcome, AcquireError> {
     let client = client(authority, &authority.segment)?;
     let initial = request.initial_scopes.as_ref().unwrap_or(&request.scopes);
-    let first = match authorization_code(http, recording, &client, initial).await? {
+    let authorize = request.authorize_scopes.as_ref().unwrap_or(initial);
+    let first = match authorization_code(http, recording, &client, authorize, initial).await? {
         TokenOutcome::Issued(token) => token,
         denied @ TokenOutcome::Denied(_) => return Ok(denied),
     };
@@ -322,7 +332,8 @@ async fn refresh_token(
             error: EntraError {
                 error: "no_refresh_token".into(),
                 error_description: Some(
-                    "the first sign-in returned no refresh token: `offline_access` was not among its scopes".into(),
+                    "the first sign-in returned no refresh token: `offline_access` was not among its scopes"
+                        .into(),
                 ),
                 error_codes: Vec::new(),
                 trace_id: None,
@@ -333,7 +344,9 @@ async fn refresh_token(
     };
     if let Some(days) = request.refresh_after_days {
         if matches!(waiting, Waiting::Real) {
-            return Err(AcquireError::Unsupported("`refresh_after_days` needs the simulated target"));
+            return Err(AcquireError::Unsupported(
+                "`refresh_after_days` needs the simulated target",
+            ));
         }
         waiting.wait(Duration::from_secs(u64::from(days) * 86_400)).await;
     }
@@ -414,23 +427,27 @@ async fn authorization_code(
     http: &oauth2::reqwest::Client,
     recording: &RecordingClient,
     client: &EntraClient,
-    scopes: &[String],
+    authorize_scopes: &[String],
+    redeem_scopes: &[String],
 ) -> Result<TokenOutcome, AcquireError> {
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let (url, state) = client
         .authorize_url(CsrfToken::new_random)
-        .add_scopes(scopes.iter().map(|scope| Scope::new(scope.clone())))
+        .add_scopes(authorize_scopes.iter().map(|scope| Scope::new(scope.clone())))
         .set_pkce_challenge(challenge)
         .url();
     let code = match follow_authorize(http, url, &state).await? {
         Ok(code) => code,
         Err(denial) => return Ok(TokenOutcome::Denied(denial)),
     };
-    // Entra's v2 redemption takes `scope`; the crate's code request has no add_scope.
-    let exchange = client
+    let mut exchange = client
         .exchange_code(AuthorizationCode::new(code.secret().to_owned()))
-        .set_pkce_verifier(verifier)
-        .add_extra_param("scope", scopes.join(" "));
+        .set_pkce_verifier(verifier);
+    // Entra's v2 redemption takes `scope`; the crate's code request has no add_scope. No scopes
+    // means no parameter, as clients that omit it send (fidelity: code-redemption-empty-scope).
+    if !redeem_scopes.is_empty() {
+        exchange = exchange.add_extra_param("scope", redeem_scopes.join(" "));
+    }
     token_outcome(exchange.request_async(recording).await, recording)
 }
 
@@ -521,8 +538,10 @@ fn aadsts_code(text: &str) -> Option<u32> {
     digits.parse().ok()
 }
 
-type TokenResult =
-    Result<BasicTokenResponse, RequestTokenError<oauth2::HttpClientError<oauth2::reqwest::Error>, EntraError>>;
+type TokenResult = Result<
+    BasicTokenResponse,
+    RequestTokenError<oauth2::HttpClientError<oauth2::reqwest::Error>, EntraError>,
+>;
 
 fn token_outcome(response: TokenResult, recording: &RecordingClient) -> Result<TokenOutcome, AcquireError> {
     match response {

@@ -29,6 +29,9 @@ pub struct Outcome {
     /// The first sign-in's scopes (refresh-token flow).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub initial_scopes: Option<Vec<String>>,
+    /// The scopes sent to `/authorize`, when not those redeemed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authorize_scopes: Option<Vec<String>>,
     /// The scopes, in the order sent.
     pub scopes: Vec<String>,
     /// Days the refresh token lay unused (refresh-token flow).
@@ -310,6 +313,7 @@ impl Outcome {
             flow: case.flow,
             endpoint: case.endpoint,
             initial_scopes: case.initial_scopes.clone(),
+            authorize_scopes: case.authorize_scopes.clone(),
             scopes: case.scopes.clone(),
             refresh_after_days: case.refresh_after_days,
             refresh_endpoint: case.refresh_endpoint,

@@ -54,6 +54,7 @@ pub async fn run_case(target: Target, scenario: &Scenario, case: &Case) -> Resul
         flow: case.flow,
         scopes: case.scopes.clone(),
         initial_scopes: case.initial_scopes.clone(),
+        authorize_scopes: case.authorize_scopes.clone(),
         refresh_after_days: case.refresh_after_days,
         refresh_segment: prepared.refresh_segment.clone(),
         resource_owner: prepared.resource_owner.clone(),

@@ -59,7 +59,9 @@ impl Target {
                     extra_roots: vec![cloud.pki.ca_der().to_vec()],
                 };
                 Ok(Prepared {
-                    refresh_segment: case.refresh_endpoint.map(|endpoint| segment_of(endpoint, &tenant_id)),
+                    refresh_segment: case
+                        .refresh_endpoint
+                        .map(|endpoint| segment_of(endpoint, &tenant_id)),
                     resource_owner: Some(resource_owner),
                     waiting: Waiting::Simulated(cloud.clock.clone()),
                     authority: Authority {

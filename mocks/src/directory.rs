@@ -186,6 +186,9 @@ pub struct App {
     pub service_principal_id: String,
     /// Public or confidential client.
     pub client_type: ClientType,
+    /// "Allow public client flows": requests without a client secret are accepted
+    /// (fidelity: public-client-secret-missing).
+    pub public_client_flows: bool,
     /// Registered redirect URIs.
     pub redirect_uris: Vec<String>,
     /// Delegated permissions as the portal lists them.
@@ -334,6 +337,7 @@ impl Directory {
                     client_id: MAIL_CLIENT_ID.into(),
                     service_principal_id: "6e1d8c40-2f7a-4b93-a5d8-0c3e9b7f2a15".into(),
                     client_type: ClientType::Public,
+                    public_client_flows: true,
                     redirect_uris: vec!["http://localhost".into()],
                     delegated: [
                         "SMTP.Send",
@@ -360,6 +364,7 @@ impl Directory {
                     client_type: ClientType::Confidential {
                         secret: MAIL_DAEMON_SECRET.into(),
                     },
+                    public_client_flows: false,
                     redirect_uris: vec!["http://localhost".into()],
                     delegated: Vec::new(),
                     application: ["SMTP.SendAsApp", "IMAP.AccessAsApp", "POP.AccessAsApp"]

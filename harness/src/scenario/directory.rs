@@ -5,8 +5,9 @@ use mailscope_mocks::directory as mocks;
 use mailscope_mocks::token::ResourceApi;
 
 use super::types::{
-    AccountKind, AppChanges, Consent, DeviceCodeAnswer, RefreshWithoutScope, GraphAudience, MailboxPermission, MailboxSetting, MultiResourceScopes,
-    PermissionLists, ScenarioFile, ServerProfile, SignInAudience, TenantChanges, UserChanges,
+    AccountKind, AppChanges, Consent, DeviceCodeAnswer, GraphAudience, MailboxPermission, MailboxSetting,
+    MultiResourceScopes, PermissionLists, RefreshWithoutScope, ScenarioFile, ServerProfile, SignInAudience,
+    TenantChanges, UserChanges,
 };
 
 /// Returns true when the default directory has an app of that name.
@@ -129,6 +130,9 @@ fn apply_app(app: &mut mocks::App, changes: &AppChanges) {
             SignInAudience::SingleTenant => mocks::SignInAudience::SingleTenant,
             SignInAudience::OrganizationsAndPersonal => mocks::SignInAudience::OrganizationsAndPersonal,
         };
+    }
+    if let Some(value) = changes.public_client_flows {
+        app.public_client_flows = value;
     }
     if let Some(value) = changes.exchange_service_principal {
         app.exchange_service_principal = value;

@@ -34,6 +34,8 @@ pub struct Case {
     pub scopes: Vec<String>,
     /// The first sign-in's scopes (refresh-token flow).
     pub initial_scopes: Option<Vec<String>>,
+    /// The scopes sent to `/authorize`, when not those redeemed.
+    pub authorize_scopes: Option<Vec<String>>,
     /// The authority's path segment.
     pub endpoint: Endpoint,
     /// Days the refresh token lies unused before it is redeemed.
@@ -255,6 +257,10 @@ fn merge(defaults: &CaseSpec, case: &CaseSpec) -> CaseSpec {
             .initial_scopes
             .clone()
             .or_else(|| defaults.initial_scopes.clone()),
+        authorize_scopes: case
+            .authorize_scopes
+            .clone()
+            .or_else(|| defaults.authorize_scopes.clone()),
         endpoint: case.endpoint.or(defaults.endpoint),
         refresh_after_days: case.refresh_after_days.or(defaults.refresh_after_days),
         refresh_endpoint: case.refresh_endpoint.or(defaults.refresh_endpoint),
@@ -322,7 +328,12 @@ fn expand(defaults: &CaseSpec, matrix: &Matrix) -> Vec<(String, CaseSpec)> {
 fn finish(prefix: &str, name: &str, spec: CaseSpec) -> Result<Case, String> {
     let flow = spec.flow.unwrap_or(Flow::AuthorizationCode);
     let scopes = spec.scopes.unwrap_or_default();
-    if scopes.is_empty() && flow != Flow::RefreshToken {
+    if spec.authorize_scopes.is_some() && !matches!(flow, Flow::AuthorizationCode | Flow::RefreshToken) {
+        return Err(format!(
+            "case `{name}`: `authorize_scopes` applies only to the authorization code and refresh token flows"
+        ));
+    }
+    if scopes.is_empty() && flow != Flow::RefreshToken && spec.authorize_scopes.is_none() {
         return Err(format!("case `{name}` has no `scopes`"));
     }
     if spec.initial_scopes.is_some() && flow != Flow::RefreshToken {
@@ -366,6 +377,7 @@ fn finish(prefix: &str, name: &str, spec: CaseSpec) -> Result<Case, String> {
         flow,
         scopes,
         initial_scopes: spec.initial_scopes,
+        authorize_scopes: spec.authorize_scopes,
         endpoint: spec.endpoint.unwrap_or(Endpoint::Organizations),
         refresh_after_days: spec.refresh_after_days,
         refresh_endpoint: spec.refresh_endpoint,

@@ -194,6 +194,8 @@ pub struct AppChanges {
     pub consent: Option<Consent>,
     /// `"organizations"`, `"single-tenant"` or `"organizations-and-personal"`.
     pub sign_in_audience: Option<SignInAudience>,
+    /// "Allow public client flows": requests without a client secret are accepted.
+    pub public_client_flows: Option<bool>,
     /// The app's service principal is registered in Exchange Online.
     pub exchange_service_principal: Option<bool>,
     /// `["FullAccess", "SendAs"]` granted to the app on the user's mailbox.
@@ -255,6 +257,9 @@ pub struct CaseSpec {
     pub scopes: Option<Vec<String>>,
     /// With `flow = "refresh_token"`: the first sign-in's scopes.
     pub initial_scopes: Option<Vec<String>>,
+    /// Authorization code (and the first sign-in of `refresh_token`): the scopes sent to
+    /// `/authorize` when they differ from those redeemed at `/token`.
+    pub authorize_scopes: Option<Vec<String>>,
     /// The authority's path segment.
     pub endpoint: Option<Endpoint>,
     /// With `flow = "refresh_token"`: days the refresh token lies unused first (simulated clock).

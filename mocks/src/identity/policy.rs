@@ -716,10 +716,10 @@ pub(super) fn tenant_segment_known(directory: &Directory, segment: &str) -> bool
 
 pub(super) fn authenticate_client(app: &App, secret: Option<&str>) -> Result<(), Denial> {
     match (&app.client_type, secret) {
-        (ClientType::Public, _) => Ok(()),
-        (ClientType::Confidential { .. }, None) => Err(errors::client_secret_missing()),
+        (_, None) if app.public_client_flows => Ok(()),
+        (_, None) => Err(errors::client_secret_missing()),
         (ClientType::Confidential { secret: expected }, Some(sent)) if sent == expected => Ok(()),
-        (ClientType::Confidential { .. }, Some(_)) => Err(errors::client_secret_invalid(&app.client_id)),
+        (_, Some(_)) => Err(errors::client_secret_invalid(&app.client_id)),
     }
 }
 
