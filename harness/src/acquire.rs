@@ -493,17 +493,25 @@ async fn follow_authorize(
         ));
     }
     if let Some(error) = parameter("error") {
-        let description = parameter("error_description");
+        let description = parameter("error_description").unwrap_or_default();
+        // The redirect carries only the description; its trailing lines hold the ids.
+        let line = |label: &str| {
+            description.lines().find_map(|line| {
+                line.trim()
+                    .strip_prefix(label)
+                    .map(|value| value.trim().to_owned())
+            })
+        };
         return Ok(Err(Denial {
             stage: "authorize",
             http_status: None,
             error: EntraError {
                 error,
-                error_codes: description.as_deref().and_then(aadsts_code).into_iter().collect(),
-                error_description: description,
-                trace_id: None,
-                correlation_id: None,
-                timestamp: None,
+                error_codes: aadsts_code(&description).into_iter().collect(),
+                trace_id: line("Trace ID:"),
+                correlation_id: line("Correlation ID:"),
+                timestamp: line("Timestamp:"),
+                error_description: Some(description),
             },
         }));
     }

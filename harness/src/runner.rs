@@ -81,6 +81,7 @@ pub async fn run_case(target: Target, scenario: &Scenario, case: &Case) -> Resul
                     user: prepared.user.clone(),
                     mechanism: probe.mechanism,
                     send: probe.send,
+                    from: probe.from.clone(),
                 };
                 let report = smtp
                     .run(&issued.access_token)

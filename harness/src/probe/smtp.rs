@@ -26,8 +26,10 @@ pub struct SmtpProbe {
     pub user: String,
     /// The SASL mechanism.
     pub mechanism: Mechanism,
-    /// Also send one test message from the user to itself.
+    /// Also send one test message to the user.
     pub send: bool,
+    /// The test message's sender; the user when absent.
+    pub from: Option<String>,
 }
 
 /// Errors of the probe itself (the server refusing is a [`ProbeReport`], not an error).
@@ -109,14 +111,19 @@ impl SmtpProbe {
     }
 
     async fn send_test_message(&self, connection: &mut AsyncSmtpConnection) -> String {
-        let envelope = self.user.parse().ok().and_then(|address: lettre::Address| {
-            lettre::address::Envelope::new(Some(address.clone()), vec![address]).ok()
-        });
+        let from = self.from.as_deref().unwrap_or(&self.user);
+        let envelope = match (
+            from.parse::<lettre::Address>(),
+            self.user.parse::<lettre::Address>(),
+        ) {
+            (Ok(sender), Ok(recipient)) => lettre::address::Envelope::new(Some(sender), vec![recipient]).ok(),
+            _ => None,
+        };
         let Some(envelope) = envelope else {
-            return format!("cannot send: `{}` is not an address", self.user);
+            return format!("cannot send: `{from}` or `{}` is not an address", self.user);
         };
         let message = format!(
-            "From: <{0}>\r\nTo: <{0}>\r\nSubject: mailscope test message\r\n\r\nSent by mailscope to check SMTP submission.\r\n",
+            "From: <{from}>\r\nTo: <{}>\r\nSubject: mailscope test message\r\n\r\nSent by mailscope to check SMTP submission.\r\n",
             self.user
         );
         match connection.send(&envelope, message.as_bytes()).await {

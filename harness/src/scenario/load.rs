@@ -327,13 +327,15 @@ fn expand(defaults: &CaseSpec, matrix: &Matrix) -> Vec<(String, CaseSpec)> {
 /// Applies defaults and checks the rules that span fields.
 fn finish(prefix: &str, name: &str, spec: CaseSpec) -> Result<Case, String> {
     let flow = spec.flow.unwrap_or(Flow::AuthorizationCode);
+    // `scopes = []` is a deliberate request without `scope`; no `scopes` key at all is a mistake.
+    let scopes_given = spec.scopes.is_some();
     let scopes = spec.scopes.unwrap_or_default();
     if spec.authorize_scopes.is_some() && !matches!(flow, Flow::AuthorizationCode | Flow::RefreshToken) {
         return Err(format!(
             "case `{name}`: `authorize_scopes` applies only to the authorization code and refresh token flows"
         ));
     }
-    if scopes.is_empty() && flow != Flow::RefreshToken && spec.authorize_scopes.is_none() {
+    if !scopes_given && flow != Flow::RefreshToken && spec.authorize_scopes.is_none() {
         return Err(format!("case `{name}` has no `scopes`"));
     }
     if spec.initial_scopes.is_some() && flow != Flow::RefreshToken {

@@ -99,7 +99,7 @@ fn reports_unknown_keys_wrong_types_and_duplicates_at_their_place() {
         error_of(&format!(
             "{HEADER}[[case]]\nname = \"a\"\nscopes = [\"x\"]\nscope = [\"y\"]\n"
         )),
-        "scenarios/seed/example.toml:6:1: unknown field `scope`, expected one of `name`, `flow`, `scopes`, `initial_scopes`, `endpoint`, `probes`, `expect`"
+        "scenarios/seed/example.toml:6:1: unknown field `scope`, expected one of `name`, `flow`, `scopes`, `initial_scopes`, `authorize_scopes`, `endpoint`, `refresh_after_days`, `refresh_endpoint`, `probes`, `expect`"
     );
     assert_eq!(
         error_of(&format!("{HEADER}[[case]]\nname = \"a\"\nscopes = \"x\"\n")),

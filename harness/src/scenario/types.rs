@@ -339,7 +339,7 @@ pub enum Mechanism {
 }
 
 /// An entry of `probes`: `"smtp"`, or `{ protocol = "imap", mechanism = "oauthbearer", send = false }`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProbeSpec {
     /// The protocol.
     pub protocol: Protocol,
@@ -347,6 +347,8 @@ pub struct ProbeSpec {
     pub mechanism: Mechanism,
     /// SMTP only: also send one test message from the user to itself.
     pub send: bool,
+    /// SMTP with `send`: the sender address, when not the signed-in mailbox.
+    pub from: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -357,6 +359,7 @@ struct ProbeTable {
     mechanism: Mechanism,
     #[serde(default)]
     send: bool,
+    from: Option<String>,
 }
 
 impl<'de> Deserialize<'de> for ProbeSpec {
@@ -373,6 +376,7 @@ impl<'de> Deserialize<'de> for ProbeSpec {
                     protocol,
                     mechanism: Mechanism::Xoauth2,
                     send: false,
+                    from: None,
                 })
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
@@ -381,6 +385,7 @@ impl<'de> Deserialize<'de> for ProbeSpec {
                     protocol: table.protocol,
                     mechanism: table.mechanism,
                     send: table.send,
+                    from: table.from,
                 })
             }
         }

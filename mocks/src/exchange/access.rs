@@ -50,8 +50,6 @@ pub struct Access {
     pub mailbox: String,
     /// The token was issued to an app acting as itself.
     pub app_only: bool,
-    /// The app may send as the mailbox (delegated: the owner; app-only: SendAs granted).
-    pub may_send_as_mailbox: bool,
 }
 
 /// Why Exchange refused a token. Only the simulation knows this: the wire says `535 5.7.3` or
@@ -145,7 +143,7 @@ pub fn check(
     let mailbox = directory
         .user(&response.user)
         .ok_or_else(|| Refusal::UnknownMailbox(response.user.clone()))?;
-    let may_send_as_mailbox = if app_only {
+    if app_only {
         let app = directory
             .app_by_client_id(&claims.appid)
             .filter(|app| app.exchange_service_principal)
@@ -153,7 +151,6 @@ pub fn check(
         if !app_may_open(app, protocol) {
             return Err(Refusal::MailboxPermissionMissing);
         }
-        app.mailbox_permissions.contains(&MailboxPermission::SendAs)
     } else {
         let owner = claims.upn.clone().unwrap_or_default();
         if !owner.eq_ignore_ascii_case(&mailbox.upn) {
@@ -162,13 +159,11 @@ pub fn check(
                 owner,
             });
         }
-        true
-    };
+    }
     check_mailbox_settings(directory, mailbox, protocol)?;
     Ok(Access {
         mailbox: mailbox.upn.clone(),
         app_only,
-        may_send_as_mailbox,
     })
 }
 

@@ -246,10 +246,11 @@ impl SmtpSession {
         let Some(access) = &self.authenticated else {
             return vec![Action::reply(reply::BAD_SEQUENCE)];
         };
-        // fidelity: smtp-sendas-denied: the refusal comes after the final dot.
+        // fidelity: smtp-sendas-denied: another sender than the authenticated mailbox needs SendAs
+        // on that address, which no mailbox of the simulation grants; the refusal comes after the
+        // final dot.
         for address in std::iter::once(sender).chain(from_header) {
-            let is_own = address.eq_ignore_ascii_case(&access.mailbox);
-            if !(is_own && access.may_send_as_mailbox) {
+            if !address.eq_ignore_ascii_case(&access.mailbox) {
                 return vec![Action::reply(reply::send_as_denied(
                     stamp,
                     &access.mailbox,

@@ -136,6 +136,11 @@ pub fn resolve(
     for (uri, api, name) in &permission_scopes {
         if *api != first_api && uri.is_explicit() {
             other_resources.push((*api, (*name).to_owned()));
+            // Microsoft documents only that the refresh leg answers for the first resource; a
+            // scope explicitly naming another one is read as asking nothing of this one.
+            if leg == Leg::Refresh {
+                continue;
+            }
         }
         if *name == ".default" {
             default_scope = true;
@@ -260,7 +265,7 @@ mod tests {
                 scopes: "https://outlook.office.com/SMTP.Send https://graph.microsoft.com/User.Read",
                 leg: Leg::Refresh,
                 setting: FIRST,
-                expected: Ok((OUTLOOK, &["SMTP.Send", "User.Read"])),
+                expected: Ok((OUTLOOK, &["SMTP.Send"])),
             },
             Row {
                 case: "refresh-cross-resource",
