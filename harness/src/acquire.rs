@@ -43,6 +43,9 @@ pub struct EntraError {
     /// `yyyy-mm-dd hh:mm:ssZ`.
     #[serde(default)]
     pub timestamp: Option<String>,
+    /// A finer reason, on some errors (`token_expired`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suberror: Option<String>,
 }
 
 impl fmt::Display for EntraError {
@@ -339,6 +342,7 @@ async fn refresh_token(
                 trace_id: None,
                 correlation_id: None,
                 timestamp: None,
+                suberror: None,
             },
         }));
     };
@@ -511,6 +515,7 @@ async fn follow_authorize(
                 trace_id: line("Trace ID:"),
                 correlation_id: line("Correlation ID:"),
                 timestamp: line("Timestamp:"),
+                suberror: None,
                 error_description: Some(description),
             },
         }));
@@ -534,6 +539,7 @@ fn error_from_page(body: &str) -> Option<EntraError> {
         trace_id: None,
         correlation_id: None,
         timestamp: None,
+        suberror: None,
     })
 }
 

@@ -42,6 +42,9 @@ pub struct Tenant {
     pub refresh_without_scope: RefreshWithoutScope,
     /// The first device-code poll is answered `slow_down` (RFC 8628 §3.5).
     pub device_code_slow_down: bool,
+    /// A Conditional Access sign-in frequency, in hours: refresh tokens older than this are
+    /// refused (fidelity: refresh-ca-signin-frequency).
+    pub sign_in_frequency_hours: Option<u32>,
 }
 
 /// How the identity platform answers a `refresh_token` grant that names no scope; sources disagree
@@ -316,6 +319,7 @@ impl Directory {
                 server_profile: ServerProfile::ExchangeOnline,
                 refresh_without_scope: RefreshWithoutScope::FirstSignInScopes,
                 device_code_slow_down: false,
+                sign_in_frequency_hours: None,
             },
             users: vec![User {
                 upn: ADELE.into(),

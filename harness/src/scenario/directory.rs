@@ -67,6 +67,9 @@ fn apply_tenant(tenant: &mut mocks::Tenant, changes: &TenantChanges) {
     if let Some(value) = changes.device_code_slow_down {
         tenant.device_code_slow_down = value;
     }
+    if let Some(value) = changes.sign_in_frequency_hours {
+        tenant.sign_in_frequency_hours = Some(value);
+    }
     if let Some(value) = changes.server_profile {
         tenant.server_profile = match value {
             ServerProfile::ExchangeOnline => mocks::ServerProfile::ExchangeOnline,

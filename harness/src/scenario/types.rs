@@ -57,6 +57,8 @@ pub struct TenantChanges {
     pub refresh_without_scope: Option<RefreshWithoutScope>,
     /// The first device-code poll is answered `slow_down`.
     pub device_code_slow_down: Option<bool>,
+    /// A Conditional Access sign-in frequency in hours: older refresh tokens get AADSTS70043.
+    pub sign_in_frequency_hours: Option<u32>,
 }
 
 /// `tenant.refresh_without_scope`.

@@ -22,6 +22,8 @@ pub struct Denial {
     pub code: Option<u32>,
     /// The text after `AADSTSnnnn: `.
     pub message: String,
+    /// A finer reason some errors carry (`token_expired`).
+    pub suberror: Option<&'static str>,
 }
 
 impl Denial {
@@ -31,6 +33,7 @@ impl Denial {
             error,
             code: Some(code),
             message: message.into(),
+            suberror: None,
         }
     }
 
@@ -40,6 +43,7 @@ impl Denial {
             error,
             code: None,
             message: message.into(),
+            suberror: None,
         }
     }
 
@@ -73,6 +77,7 @@ impl Denial {
             error_uri: self
                 .code
                 .map(|code| format!("https://login.microsoftonline.com/error?code={code}")),
+            suberror: self.suberror.map(str::to_owned),
         }
     }
 }
@@ -95,6 +100,9 @@ pub struct ErrorBody {
     /// A link to the error's page.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_uri: Option<String>,
+    /// A finer reason, on some errors.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suberror: Option<String>,
 }
 
 // fidelity: mixed-resources-at-token-endpoint-28000 (the `error` value was not captured in any
@@ -441,6 +449,22 @@ pub fn grant_for_another_tenant() -> Denial {
         7_000_012,
         "The grant was obtained for a different tenant.",
     )
+}
+
+// fidelity: refresh-ca-signin-frequency (email-oauth2-proxy #181)
+/// AADSTS70043: Conditional Access sign-in frequency ended the refresh token's life.
+pub fn sign_in_frequency_expired(issued: &str, max_seconds: i64) -> Denial {
+    Denial {
+        suberror: Some("token_expired"),
+        ..Denial::new(
+            400,
+            "invalid_grant",
+            70043,
+            format!(
+                "The refresh token has expired or is invalid due to sign-in frequency checks by conditional access. The token was issued on {issued} and the maximum allowed lifetime for this request is {max_seconds}."
+            ),
+        )
+    }
 }
 
 // fidelity: refresh-without-scope (open-webui PR #22357)

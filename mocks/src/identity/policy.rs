@@ -418,6 +418,15 @@ impl IdentityState {
         if grant.consumers != is_consumers_segment(&request.tenant_segment) {
             return Err(errors::grant_for_another_tenant());
         }
+        if let Some(hours) = directory.tenant.sign_in_frequency_hours {
+            let max_seconds = i64::from(hours) * 3600;
+            if now - grant.issued_at > max_seconds {
+                return Err(errors::sign_in_frequency_expired(
+                    &format_iso(grant.issued_at),
+                    max_seconds,
+                ));
+            }
+        }
         if now - grant.last_used > REFRESH_TOKEN_INACTIVITY {
             return Err(errors::refresh_token_inactive(
                 &format_date(grant.issued_at),
@@ -753,6 +762,19 @@ fn format_date(unix: i64) -> String {
         .and_then(|date| {
             date.format(time::macros::format_description!(
                 "[month]/[day]/[year] [hour]:[minute]:[second]"
+            ))
+            .ok()
+        })
+        .unwrap_or_default()
+}
+
+/// `2023-06-02T14:27:05.0000000Z`, the form AADSTS70043 quotes.
+fn format_iso(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|date| {
+            date.format(time::macros::format_description!(
+                "[year]-[month]-[day]T[hour]:[minute]:[second].0000000Z"
             ))
             .ok()
         })
