@@ -6,6 +6,8 @@ use tokio::sync::{Semaphore, mpsc};
 
 use crate::acquire::{self, TokenOutcome, TokenRequest};
 use crate::outcome::{Outcome, ProbeRecord, TokenRecord};
+use crate::probe::imap::ImapProbe;
+use crate::probe::pop3::Pop3Probe;
 use crate::probe::smtp::SmtpProbe;
 use crate::scenario::types::{ProbeResult, Protocol};
 use crate::scenario::{Case, Scenario};
@@ -75,21 +77,41 @@ pub async fn run_case(target: Target, scenario: &Scenario, case: &Case) -> Resul
                 diagnosis: None,
                 transcript: None,
             },
-            (TokenOutcome::Issued(issued), Protocol::Smtp) => {
-                let smtp = SmtpProbe {
-                    server: prepared.smtp.clone(),
-                    user: prepared.user.clone(),
-                    mechanism: probe.mechanism,
-                    send: probe.send,
-                    from: probe.from.clone(),
-                };
-                let report = smtp
+            (TokenOutcome::Issued(issued), protocol) => {
+                let report = match protocol {
+                    Protocol::Smtp => SmtpProbe {
+                        server: prepared.smtp.clone(),
+                        user: prepared.user.clone(),
+                        mechanism: probe.mechanism,
+                        send: probe.send,
+                        from: probe.from.clone(),
+                        initial_response: probe.initial_response.unwrap_or(true),
+                    }
                     .run(&issued.access_token)
                     .await
-                    .map_err(|error| fail(error.to_string()))?;
-                let server = prepared.server_record(Protocol::Smtp);
+                    .map_err(|error| fail(error.to_string()))?,
+                    Protocol::Imap => ImapProbe {
+                        server: prepared.imap.clone(),
+                        user: prepared.user.clone(),
+                        mechanism: probe.mechanism,
+                        initial_response: probe.initial_response.unwrap_or(true),
+                    }
+                    .run(&issued.access_token)
+                    .await
+                    .map_err(|error| fail(error.to_string()))?,
+                    Protocol::Pop3 => Pop3Probe {
+                        server: prepared.pop3.clone(),
+                        user: prepared.user.clone(),
+                        mechanism: probe.mechanism,
+                        initial_response: probe.initial_response.unwrap_or(false),
+                    }
+                    .run(&issued.access_token)
+                    .await
+                    .map_err(|error| fail(error.to_string()))?,
+                };
+                let server = prepared.server_record(protocol);
                 ProbeRecord {
-                    protocol: probe.protocol,
+                    protocol,
                     mechanism: probe.mechanism,
                     result: report.result,
                     reply: report.reply,
@@ -97,9 +119,6 @@ pub async fn run_case(target: Target, scenario: &Scenario, case: &Case) -> Resul
                     diagnosis: server.diagnosis,
                     transcript: server.transcript,
                 }
-            }
-            (TokenOutcome::Issued(_), protocol) => {
-                return Err(fail(format!("the {protocol:?} probe is not supported yet")));
             }
         };
         probes.push(record);

@@ -53,11 +53,14 @@ impl Target {
                     ClientType::Public => None,
                     ClientType::Confidential { secret } => Some(Secret::new("client-secret", secret.clone())),
                 };
-                let smtp = ServerAddress {
+                let server = |port: u16| ServerAddress {
                     host: "localhost".into(),
-                    port: cloud.smtp.address().port(),
+                    port,
                     extra_roots: vec![cloud.pki.ca_der().to_vec()],
                 };
+                let smtp = server(cloud.smtp.address().port());
+                let imap = server(cloud.imap.address().port());
+                let pop3 = server(cloud.pop3.address().port());
                 Ok(Prepared {
                     refresh_segment: case
                         .refresh_endpoint
@@ -77,6 +80,8 @@ impl Target {
                     },
                     user: cloud.directory.signed_in_user().upn.clone(),
                     smtp,
+                    imap,
+                    pop3,
                     extra_roots: vec![cloud.pki.ca_der().to_vec()],
                     cloud: Some(cloud),
                 })
@@ -110,6 +115,10 @@ pub struct Prepared {
     pub user: String,
     /// The SMTP server.
     pub smtp: ServerAddress,
+    /// The IMAP server.
+    pub imap: ServerAddress,
+    /// The POP3 server.
+    pub pop3: ServerAddress,
     /// Trust roots for HTTPS on top of the web PKI.
     pub extra_roots: Vec<Vec<u8>>,
     cloud: Option<SimulatedCloud>,
@@ -130,10 +139,12 @@ impl Prepared {
         let Some(cloud) = &self.cloud else {
             return ServerRecord::default();
         };
-        let connections = match protocol {
-            Protocol::Smtp => cloud.smtp.journal().connections(),
-            Protocol::Imap | Protocol::Pop3 => Vec::new(),
+        let server = match protocol {
+            Protocol::Smtp => &cloud.smtp,
+            Protocol::Imap => &cloud.imap,
+            Protocol::Pop3 => &cloud.pop3,
         };
+        let connections = server.journal().connections();
         let Some(ConnectionRecord {
             transcript,
             observations,

@@ -5,7 +5,7 @@ use std::sync::{Arc, OnceLock};
 
 use crate::clock::Clock;
 use crate::directory::Directory;
-use crate::exchange::{ExchangeConfig, SmtpServer};
+use crate::exchange::{ExchangeConfig, MailServer, bind_loopback};
 use crate::identity::IdentityServer;
 use crate::tls::TestPki;
 use crate::token::SigningKey;
@@ -16,7 +16,11 @@ pub struct SimulatedCloud {
     /// Entra ID's v2.0 endpoints.
     pub identity: IdentityServer,
     /// `smtp.office365.com:587`.
-    pub smtp: SmtpServer,
+    pub smtp: MailServer,
+    /// `outlook.office365.com:993`.
+    pub imap: MailServer,
+    /// `outlook.office365.com:995`.
+    pub pop3: MailServer,
     /// The CA every front door's certificate chains to.
     pub pki: Arc<TestPki>,
     /// The directory it simulates.
@@ -43,10 +47,14 @@ impl SimulatedCloud {
             clock: clock.clone(),
             pki: pki.clone(),
         };
-        let smtp = SmtpServer::start(&exchange).await?;
+        let smtp = MailServer::start_smtp(bind_loopback().await?, &exchange)?;
+        let imap = MailServer::start_imap(bind_loopback().await?, &exchange)?;
+        let pop3 = MailServer::start_pop3(bind_loopback().await?, &exchange)?;
         Ok(Self {
             identity,
             smtp,
+            imap,
+            pop3,
             pki,
             directory,
             clock,

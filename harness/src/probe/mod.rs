@@ -1,6 +1,9 @@
 //! Mail clients that authenticate with a bearer token and report what the server answered.
 
+pub mod imap;
+pub mod pop3;
 pub mod smtp;
+pub mod tls;
 
 use serde::Serialize;
 

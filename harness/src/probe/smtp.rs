@@ -30,6 +30,8 @@ pub struct SmtpProbe {
     pub send: bool,
     /// The test message's sender; the user when absent.
     pub from: Option<String>,
+    /// The SASL response on the AUTH line; otherwise after the server's `334`.
+    pub initial_response: bool,
 }
 
 /// Errors of the probe itself (the server refusing is a [`ProbeReport`], not an error).
@@ -73,16 +75,35 @@ impl SmtpProbe {
         .await?;
         step("STARTTLS", connection.starttls(tls, &hello)).await?;
 
-        let authenticated = match self.mechanism {
-            Mechanism::Xoauth2 => {
+        let authenticated = match (self.mechanism, self.initial_response) {
+            // lettre's own XOAUTH2: always inline (STACK.md gotcha 3).
+            (Mechanism::Xoauth2, true) => {
                 let credentials = Credentials::new(self.user.clone(), token.secret().to_owned());
                 connection.auth(&[LettreMechanism::Xoauth2], &credentials).await
             }
-            Mechanism::Oauthbearer => {
-                let response = mailscope_mocks::sasl::encode_oauthbearer(&self.user, token.secret());
-                connection
-                    .command(RawCommand(format!("AUTH OAUTHBEARER {response}")))
-                    .await
+            (mechanism, inline) => {
+                let (name, response) = match mechanism {
+                    Mechanism::Xoauth2 => (
+                        "XOAUTH2",
+                        mailscope_mocks::sasl::encode_xoauth2(&self.user, token.secret()),
+                    ),
+                    Mechanism::Oauthbearer => (
+                        "OAUTHBEARER",
+                        mailscope_mocks::sasl::encode_oauthbearer(&self.user, token.secret()),
+                    ),
+                };
+                if inline {
+                    connection
+                        .command(RawCommand(format!("AUTH {name} {response}")))
+                        .await
+                } else {
+                    match connection.command(RawCommand(format!("AUTH {name}"))).await {
+                        Ok(continuation) if continuation.has_code(334) => {
+                            connection.command(RawCommand(response)).await
+                        }
+                        other => other,
+                    }
+                }
             }
         };
         let report = match authenticated {

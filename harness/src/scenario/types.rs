@@ -351,6 +351,9 @@ pub struct ProbeSpec {
     pub send: bool,
     /// SMTP with `send`: the sender address, when not the signed-in mailbox.
     pub from: Option<String>,
+    /// Send the SASL response on the AUTH line (SASL-IR) rather than after the server's empty
+    /// continuation. Default: inline for SMTP and IMAP, two lines for POP3, as careful clients do.
+    pub initial_response: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -362,6 +365,7 @@ struct ProbeTable {
     #[serde(default)]
     send: bool,
     from: Option<String>,
+    initial_response: Option<bool>,
 }
 
 impl<'de> Deserialize<'de> for ProbeSpec {
@@ -379,6 +383,7 @@ impl<'de> Deserialize<'de> for ProbeSpec {
                     mechanism: Mechanism::Xoauth2,
                     send: false,
                     from: None,
+                    initial_response: None,
                 })
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
@@ -388,6 +393,7 @@ impl<'de> Deserialize<'de> for ProbeSpec {
                     mechanism: table.mechanism,
                     send: table.send,
                     from: table.from,
+                    initial_response: table.initial_response,
                 })
             }
         }

@@ -68,6 +68,106 @@ fn format_greeting_date(now: OffsetDateTime) -> String {
     .unwrap_or_default()
 }
 
+/// The back-end server's name, which the IMAP and POP greetings carry base64-encoded.
+pub const BACK_END: &str = "SN7PR00MB0001.namprd00.prod.outlook.com";
+
+/// Base64 of the UTF-16LE back-end name, the bracketed token of IMAP and POP greetings
+/// (fidelity: imap-greeting-capability, pop-greeting-capa).
+pub fn back_end_token() -> String {
+    use base64::Engine as _;
+    let utf16: Vec<u8> = BACK_END.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    base64::engine::general_purpose::STANDARD.encode(utf16)
+}
+
+/// IMAP replies (catalog section 2.6). Tagged replies take the client's tag.
+pub mod imap {
+    // fidelity: imap-greeting-capability
+    /// The greeting.
+    pub fn greeting() -> String {
+        format!(
+            "* OK The Microsoft Exchange IMAP4 service is ready. [{}]",
+            super::back_end_token()
+        )
+    }
+
+    // fidelity: imap-greeting-capability (the common list; some logs add MOVE, catalog section 3, item 13)
+    /// Capabilities before authentication.
+    pub const CAPABILITY_PRE_AUTH: &str = "* CAPABILITY IMAP4 IMAP4rev1 AUTH=PLAIN AUTH=XOAUTH2 SASL-IR UIDPLUS ID UNSELECT CHILDREN IDLE NAMESPACE LITERAL+";
+    // fidelity: imap-capability-postauth
+    /// Capabilities after authentication.
+    pub const CAPABILITY_POST_AUTH: &str = "* CAPABILITY IMAP4 IMAP4rev1 AUTH=PLAIN AUTH=XOAUTH2 SASL-IR UIDPLUS MOVE ID UNSELECT CLIENTACCESSRULES CLIENTNETWORKPRESENCELOCATION BACKENDAUTHENTICATE CHILDREN IDLE NAMESPACE LITERAL+";
+    /// The generic profile also offers OAUTHBEARER (RFC 7628).
+    pub const CAPABILITY_GENERIC: &str = "* CAPABILITY IMAP4rev1 AUTH=XOAUTH2 AUTH=OAUTHBEARER SASL-IR ID UNSELECT CHILDREN IDLE NAMESPACE LITERAL+";
+
+    // fidelity: imap-xoauth2-continuation ("+" with empty text; a trailing space is not verifiable
+    // from logs, RFC 3501's `continue-req` has one).
+    /// The empty continuation.
+    pub const CONTINUE: &str = "+ ";
+
+    // fidelity: imap-xoauth2-sasl-ir
+    /// `OK AUTHENTICATE completed.`
+    pub const AUTHENTICATED: &str = "OK AUTHENTICATE completed.";
+    // fidelity: imap-xoauth2-rejected
+    /// `NO AUTHENTICATE failed.`: every refused token, with no JSON challenge.
+    pub const AUTHENTICATE_FAILED: &str = "NO AUTHENTICATE failed.";
+    // fidelity: imap-basic-login-disabled
+    /// `NO LOGIN failed.`: Basic auth.
+    pub const LOGIN_FAILED: &str = "NO LOGIN failed.";
+    // fidelity: imap-authenticated-not-connected
+    /// The answer to a mailbox command after an authentication that opened no mailbox.
+    pub const NOT_CONNECTED: &str = "BAD User is authenticated but not connected.";
+    /// `* BYE Connection closed. 14` (MailKit #1496), when such a session logs out.
+    pub const BYE_NOT_CONNECTED: &str = "* BYE Connection closed. 14";
+    // Catalog section 2.6 (LOGOUT).
+    /// The untagged LOGOUT reply.
+    pub const BYE: &str = "* BYE Microsoft Exchange Server IMAP4 server signing off.";
+
+    /// `BAD Command Error. 12` for a command Exchange does not know (unverified form).
+    pub const COMMAND_ERROR: &str = "BAD Command Error. 12";
+    /// A mailbox command before authentication (unverified form).
+    pub const INVALID_STATE: &str = "BAD Command received in Invalid state.";
+    /// A line over the limit (unverified form).
+    pub const LINE_TOO_LONG: &str = "* BAD Line too long.";
+}
+
+/// POP3 replies (catalog section 2.6).
+pub mod pop3 {
+    // fidelity: pop-greeting-capa
+    /// The greeting.
+    pub fn greeting() -> String {
+        format!(
+            "+OK The Microsoft Exchange POP3 service is ready. [{}]",
+            super::back_end_token()
+        )
+    }
+
+    // fidelity: pop-greeting-capa (port 995)
+    /// The CAPA reply, without the terminating dot.
+    pub const CAPA: [&str; 5] = ["+OK", "TOP", "UIDL", "SASL PLAIN XOAUTH2", "USER"];
+    /// The generic profile's CAPA.
+    pub const CAPA_GENERIC: [&str; 4] = ["+OK", "TOP", "UIDL", "SASL XOAUTH2 OAUTHBEARER"];
+
+    // fidelity: pop-xoauth2-two-step (RFC 5034's `continue-req` is "+" SP).
+    /// The empty continuation.
+    pub const CONTINUE: &str = "+ ";
+    /// `+OK User successfully authenticated.`
+    pub const AUTHENTICATED: &str = "+OK User successfully authenticated.";
+    // fidelity: pop-xoauth2-rejected
+    /// Every refused authentication.
+    pub const AUTHENTICATION_FAILURE: &str =
+        "-ERR Authentication failure: unknown user name or bad password.";
+    // fidelity: pop-xoauth2-inline-rejected
+    /// The answer to an inline initial response; the connection closes after it.
+    pub const PROTOCOL_ERROR: &str = "-ERR Protocol error. Connection is closed. 10";
+
+    /// QUIT (unverified form).
+    pub const SIGNING_OFF: &str = "+OK Microsoft Exchange Server POP3 server signing off.";
+    /// An unknown command (unverified form).
+    pub const COMMAND_ERROR: &str = "-ERR Command is not valid in this state.";
+    /// `+OK` with no text.
+    pub const OK: &str = "+OK";
+}
+
 /// SMTP replies (catalog section 2.6).
 pub mod smtp {
     use super::ReplyStamp;
@@ -261,6 +361,27 @@ mod tests {
             suffix.len(),
             "[SN7PR00CA0001.NAMPRD00.PROD.OUTLOOK.COM 2025-04-26T18:08:13.000Z 08DD66EDEFB0DFDF]".len()
         );
+    }
+
+    #[test]
+    fn greeting_tokens_are_utf16le_base64_of_the_back_end() {
+        // fidelity: imap-greeting-capability: the catalog's example decodes to its FQDN.
+        use base64::Engine as _;
+        let example = "TQBXAEgAUABSADIAMQBDAEEAMAAwADYAMAAuAG4AYQBtAHAAcgBkADIAMQAuAHAAcgBvAGQALgBvAHUAdABsAG8AbwBrAC4AYwBvAG0A";
+        let bytes = base64::engine::general_purpose::STANDARD.decode(example).unwrap();
+        let units: Vec<u16> = bytes
+            .chunks(2)
+            .map(|pair| u16::from_le_bytes([pair[0], pair[1]]))
+            .collect();
+        assert_eq!(
+            String::from_utf16(&units).unwrap(),
+            "MWHPR21CA0060.namprd21.prod.outlook.com"
+        );
+
+        let ours = base64::engine::general_purpose::STANDARD
+            .decode(back_end_token())
+            .unwrap();
+        assert_eq!(ours.len(), BACK_END.len() * 2);
     }
 
     #[test]

@@ -7,6 +7,8 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+use super::imap::ImapSession;
+use super::pop3::Pop3Session;
 use super::replies::ReplyStamp;
 use super::smtp::SmtpSession;
 use crate::clock::Clock;
@@ -50,32 +52,55 @@ impl ExchangeContext {
     }
 }
 
-/// A running simulated `smtp.office365.com:587` (STARTTLS).
+/// A running simulated Exchange front door: `smtp.office365.com:587` (STARTTLS), or
+/// `outlook.office365.com:993` / `:995` (implicit TLS). Dropping it stops the accept loop.
 #[derive(Debug)]
-pub struct SmtpServer {
+pub struct MailServer {
     address: SocketAddr,
     journal: Journal,
     accept_loop: JoinHandle<()>,
 }
 
-impl SmtpServer {
+/// The SMTP front door.
+pub type SmtpServer = MailServer;
+
+impl MailServer {
     /// Starts the SMTP front door on an ephemeral loopback port.
     pub async fn start(config: &ExchangeConfig) -> std::io::Result<Self> {
-        // Bind before spawning: the caller needs the port now, and a bind error should fail
-        // `start()` rather than surface later as "connection refused" inside a scenario.
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
-        Self::start_on(listener, config)
+        Self::start_smtp(bind_loopback().await?, config)
     }
 
-    /// Starts the SMTP front door on a bound listener.
-    pub fn start_on(listener: TcpListener, config: &ExchangeConfig) -> std::io::Result<Self> {
-        let address = listener.local_addr()?;
-        let journal = Journal::default();
+    /// Starts the SMTP front door (STARTTLS) on a bound listener.
+    pub fn start_smtp(listener: TcpListener, config: &ExchangeConfig) -> std::io::Result<Self> {
         let context = Arc::new(ExchangeContext::new(config));
         let tls = TlsMode::StartTls(config.pki.server_config());
-        let accept_loop = tokio::spawn(net::serve(listener, tls, journal.clone(), move |connection| {
+        Self::serve(listener, tls, move |connection| {
             SmtpSession::new(context.clone(), connection, false)
-        }));
+        })
+    }
+
+    /// Starts the IMAP front door (implicit TLS) on a bound listener.
+    pub fn start_imap(listener: TcpListener, config: &ExchangeConfig) -> std::io::Result<Self> {
+        let context = Arc::new(ExchangeContext::new(config));
+        let tls = TlsMode::Implicit(config.pki.server_config());
+        Self::serve(listener, tls, move |_| ImapSession::new(context.clone()))
+    }
+
+    /// Starts the POP3 front door (implicit TLS) on a bound listener.
+    pub fn start_pop3(listener: TcpListener, config: &ExchangeConfig) -> std::io::Result<Self> {
+        let context = Arc::new(ExchangeContext::new(config));
+        let tls = TlsMode::Implicit(config.pki.server_config());
+        Self::serve(listener, tls, move |_| Pop3Session::new(context.clone()))
+    }
+
+    fn serve<S, F>(listener: TcpListener, tls: TlsMode, make_session: F) -> std::io::Result<Self>
+    where
+        S: crate::net::Session,
+        F: Fn(crate::net::ConnectionInfo) -> S + Send + Sync + 'static,
+    {
+        let address = listener.local_addr()?;
+        let journal = Journal::default();
+        let accept_loop = tokio::spawn(net::serve(listener, tls, journal.clone(), make_session));
         Ok(Self {
             address,
             journal,
@@ -94,7 +119,13 @@ impl SmtpServer {
     }
 }
 
-impl Drop for SmtpServer {
+/// Binds an ephemeral loopback port. Bind before spawning: the caller needs the port now, and a
+/// bind error should fail `start()` rather than surface later as "connection refused".
+pub async fn bind_loopback() -> std::io::Result<TcpListener> {
+    TcpListener::bind("127.0.0.1:0").await
+}
+
+impl Drop for MailServer {
     fn drop(&mut self) {
         self.accept_loop.abort();
     }

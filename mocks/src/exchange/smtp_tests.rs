@@ -1,107 +1,14 @@
 //! The SMTP session driven as transcripts, with no runtime and no sockets.
 
 use super::*;
-use crate::clock::Clock;
 use crate::directory::{ADELE, Directory};
-use crate::exchange::server::ExchangeConfig;
-use crate::identity::policy::{AuthorizeOutcome, AuthorizeRequest, IdentityState, TokenRequest};
-use crate::tls::TestPki;
-use crate::token::SigningKey;
+use crate::exchange::testing::{assert_dialogue, context, token_for};
 
 fn session_with(directory: Directory) -> SmtpSession {
-    let config = ExchangeConfig {
-        directory,
-        jwks: SigningKey::test_key().jwks(),
-        clock: Clock::default(),
-        pki: TestPki::shared(),
-    };
     let connection = ConnectionInfo {
         peer: "203.0.113.5:50000".parse().unwrap(),
     };
-    SmtpSession::new(Arc::new(ExchangeContext::new(&config)), connection, false)
-}
-
-/// A token for `scope`, minted the way the identity platform would.
-fn token_for(scope: &str) -> String {
-    let directory = Directory::contoso();
-    let mut state = IdentityState::new(&directory);
-    let AuthorizeOutcome::Code(code) = state.authorize(
-        &directory,
-        &AuthorizeRequest {
-            client_id: crate::directory::MAIL_CLIENT_ID.into(),
-            response_type: "code".into(),
-            redirect_uri: "http://localhost".into(),
-            scope: scope.into(),
-            ..AuthorizeRequest::default()
-        },
-    ) else {
-        panic!("sign-in failed");
-    };
-    let grant = state
-        .token(
-            &directory,
-            &TokenRequest {
-                tenant_segment: "organizations".into(),
-                grant_type: "authorization_code".into(),
-                client_id: Some(crate::directory::MAIL_CLIENT_ID.into()),
-                code: Some(code),
-                redirect_uri: Some("http://localhost".into()),
-                scope: Some(scope.into()),
-                ..TokenRequest::default()
-            },
-            Clock::default().now_unix(),
-        )
-        .unwrap();
-    SigningKey::test_key().mint(&grant.claims)
-}
-
-/// Plays `script`: `C:` lines are sent, `S:` lines must be the replies, in order; `-- STARTTLS`
-/// marks where the session asks for TLS. A reply written with ` [...]` at its end matches any
-/// `[host timestamp id]` suffix; one ending in `...` matches any reply it begins.
-fn assert_dialogue(mut session: SmtpSession, script: &str) {
-    let mut pending: std::collections::VecDeque<String> = std::collections::VecDeque::new();
-    let collect = |actions: Vec<Action>, pending: &mut std::collections::VecDeque<String>| {
-        for action in actions {
-            match action {
-                Action::Reply(lines) => pending.extend(lines),
-                Action::StartTls => pending.push_back("-- STARTTLS".into()),
-                Action::Close => pending.push_back("-- CLOSE".into()),
-                Action::Observe(_) => {}
-            }
-        }
-    };
-    collect(session.greeting(), &mut pending);
-    for expected in script.lines().filter(|line| !line.is_empty()) {
-        if let Some(client_line) = expected.strip_prefix("C: ") {
-            assert!(
-                pending.is_empty(),
-                "unexpected replies before {client_line:?}: {pending:?}"
-            );
-            let actions = session.on_line(client_line.as_bytes());
-            collect(actions, &mut pending);
-            continue;
-        }
-        let expected = expected.strip_prefix("S: ").unwrap_or(expected);
-        let actual = pending
-            .pop_front()
-            .unwrap_or_else(|| panic!("no reply where {expected:?} was expected"));
-        if let Some(prefix) = expected.strip_suffix(" [...]") {
-            assert!(
-                actual.starts_with(prefix)
-                    && actual[prefix.len()..].starts_with(" [")
-                    && actual.ends_with(']'),
-                "expected {expected:?}, got {actual:?}"
-            );
-        } else if let Some(prefix) = expected.strip_suffix("...") {
-            assert!(
-                actual.starts_with(prefix),
-                "expected {expected:?}, got {actual:?}"
-            );
-        } else {
-            assert_eq!(actual, expected);
-        }
-    }
-    assert!(pending.is_empty(), "replies left over: {pending:?}");
+    SmtpSession::new(context(directory), connection, false)
 }
 
 fn xoauth2(user: &str, token: &str) -> String {

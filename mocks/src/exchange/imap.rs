@@ -1,0 +1,352 @@
+//! Exchange Online's IMAP4 front door (implicit TLS) as a sans-IO session
+//! (catalog section 2.6; FIDELITY.md rules 11–16).
+//!
+//! `AUTHENTICATE XOAUTH2` with SASL-IR or after an empty `+`; `OK AUTHENTICATE completed.` or
+//! `NO AUTHENTICATE failed.` with no JSON challenge; and rule 16: a token that opens no mailbox
+//! still gets `OK`, then `BAD User is authenticated but not connected.` on the next mailbox command.
+
+use std::sync::Arc;
+
+use super::access::{self, Protocol, Refusal};
+use super::replies::imap as reply;
+use super::server::ExchangeContext;
+use crate::journal::Observation;
+use crate::net::{Action, Session};
+use crate::sasl;
+
+/// One IMAP connection's state.
+#[derive(Debug)]
+pub struct ImapSession {
+    context: Arc<ExchangeContext>,
+    state: State,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum State {
+    NotAuthenticated,
+    /// After `AUTHENTICATE XOAUTH2` without an initial response.
+    AwaitingResponse {
+        tag: String,
+    },
+    /// Authenticated and connected to the mailbox.
+    Authenticated {
+        selected: bool,
+    },
+    /// Rule 16: authenticated, but the mailbox could not be opened.
+    NotConnected,
+    /// After `IDLE`, until `DONE`.
+    Idling {
+        tag: String,
+    },
+}
+
+impl ImapSession {
+    /// Starts a session (the listener speaks implicit TLS).
+    pub fn new(context: Arc<ExchangeContext>) -> Self {
+        Self {
+            context,
+            state: State::NotAuthenticated,
+        }
+    }
+
+    fn tagged(tag: &str, text: &str) -> Action {
+        Action::reply(format!("{tag} {text}"))
+    }
+
+    fn command(&mut self, tag: &str, verb: &str, arguments: &str) -> Vec<Action> {
+        let verb = verb.to_ascii_uppercase();
+        match verb.as_str() {
+            "CAPABILITY" => {
+                let list = match self.state {
+                    State::NotAuthenticated => reply::CAPABILITY_PRE_AUTH,
+                    _ => reply::CAPABILITY_POST_AUTH,
+                };
+                vec![Action::reply(list), Self::tagged(tag, "OK CAPABILITY completed.")]
+            }
+            "NOOP" => vec![Self::tagged(tag, "OK NOOP completed.")],
+            "ID" => vec![Action::reply("* ID NIL"), Self::tagged(tag, "OK ID completed.")],
+            "LOGOUT" => {
+                let bye = if self.state == State::NotConnected {
+                    reply::BYE_NOT_CONNECTED
+                } else {
+                    reply::BYE
+                };
+                vec![
+                    Action::reply(bye),
+                    Self::tagged(tag, "OK LOGOUT completed."),
+                    Action::Close,
+                ]
+            }
+            "AUTHENTICATE" => self.authenticate(tag, arguments),
+            "LOGIN" => match self.state {
+                State::NotAuthenticated => vec![
+                    Action::Observe(Observation::AuthRejected {
+                        mechanism: "LOGIN".into(),
+                        reason: "basic authentication is disabled".into(),
+                    }),
+                    Self::tagged(tag, reply::LOGIN_FAILED),
+                ],
+                _ => vec![Self::tagged(tag, reply::INVALID_STATE)],
+            },
+            _ if is_mailbox_command(&verb) => self.mailbox_command(tag, &verb, arguments),
+            _ => vec![Self::tagged(tag, reply::COMMAND_ERROR)],
+        }
+    }
+
+    fn authenticate(&mut self, tag: &str, arguments: &str) -> Vec<Action> {
+        if self.state != State::NotAuthenticated {
+            return vec![Self::tagged(tag, reply::INVALID_STATE)];
+        }
+        let (mechanism, initial_response) = match arguments.split_once(' ') {
+            Some((mechanism, response)) => (mechanism, Some(response.trim())),
+            None => (arguments, None),
+        };
+        if !mechanism.eq_ignore_ascii_case("XOAUTH2") {
+            // PLAIN is Basic auth, refused; OAUTHBEARER is not offered (fidelity:
+            // oauthbearer-not-offered; the exact reply to it was never captured: unverified).
+            return vec![
+                Action::Observe(Observation::AuthRejected {
+                    mechanism: mechanism.to_ascii_uppercase(),
+                    reason: format!("{mechanism} is not accepted by Exchange Online"),
+                }),
+                Self::tagged(tag, reply::AUTHENTICATE_FAILED),
+            ];
+        }
+        match initial_response {
+            // RFC 4959 §3: "=" is an empty initial response.
+            Some("=") => self.xoauth2(tag, b""),
+            Some(response) => self.xoauth2(tag, response.as_bytes()),
+            None => {
+                self.state = State::AwaitingResponse { tag: tag.to_owned() };
+                vec![Action::reply(reply::CONTINUE)]
+            }
+        }
+    }
+
+    fn xoauth2(&mut self, tag: &str, encoded: &[u8]) -> Vec<Action> {
+        self.state = State::NotAuthenticated;
+        let parsed = sasl::decode_base64(encoded).and_then(|decoded| sasl::parse_xoauth2(&decoded));
+        let Some(response) = parsed else {
+            return rejected(
+                tag,
+                "the XOAUTH2 response is not base64 of user=…^Aauth=Bearer …^A^A".into(),
+            );
+        };
+        let context = &self.context;
+        let now = context.clock.now_unix();
+        match access::check(
+            &context.directory,
+            &context.verifier,
+            Protocol::Imap,
+            &response,
+            now,
+        ) {
+            Ok(access) => {
+                self.state = State::Authenticated { selected: false };
+                vec![
+                    Action::Observe(Observation::AuthSucceeded {
+                        mechanism: "XOAUTH2".into(),
+                        user: access.mailbox,
+                    }),
+                    Self::tagged(tag, reply::AUTHENTICATED),
+                ]
+            }
+            // fidelity: imap-authenticated-not-connected (a mailbox the token cannot open, or
+            // IMAP disabled on it: the Microsoft employee's script names both).
+            Err(
+                refusal @ (Refusal::NotTheOwner { .. }
+                | Refusal::ProtocolDisabledForMailbox(_)
+                | Refusal::MailboxPermissionMissing),
+            ) => {
+                self.state = State::NotConnected;
+                vec![
+                    Action::Observe(Observation::AuthRejected {
+                        mechanism: "XOAUTH2".into(),
+                        reason: format!("authenticated but not connected: {refusal}"),
+                    }),
+                    Self::tagged(tag, reply::AUTHENTICATED),
+                ]
+            }
+            Err(refusal) => rejected(tag, refusal.to_string()),
+        }
+    }
+
+    fn mailbox_command(&mut self, tag: &str, verb: &str, arguments: &str) -> Vec<Action> {
+        let selected = match self.state {
+            State::NotAuthenticated | State::AwaitingResponse { .. } | State::Idling { .. } => {
+                return vec![Self::tagged(tag, reply::INVALID_STATE)];
+            }
+            State::NotConnected => return vec![Self::tagged(tag, reply::NOT_CONNECTED)],
+            State::Authenticated { selected } => selected,
+        };
+        let mailbox = arguments
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .trim_matches('"');
+        let completed = |name: &str| Self::tagged(tag, &format!("OK {name} completed."));
+        match verb {
+            "NAMESPACE" => vec![
+                Action::reply("* NAMESPACE ((\"\" \"/\")) NIL NIL"),
+                completed("NAMESPACE"),
+            ],
+            "LIST" | "LSUB" => {
+                let wants_root = arguments.split_whitespace().nth(1) == Some("\"\"");
+                let line = if wants_root {
+                    format!("* {verb} (\\Noselect \\HasChildren) \"/\" \"\"")
+                } else {
+                    format!("* {verb} (\\Marked \\HasNoChildren) \"/\" INBOX")
+                };
+                vec![Action::reply(line), completed(verb)]
+            }
+            "SELECT" | "EXAMINE" if mailbox.eq_ignore_ascii_case("INBOX") => {
+                self.state = State::Authenticated { selected: true };
+                let access = if verb == "SELECT" {
+                    "READ-WRITE"
+                } else {
+                    "READ-ONLY"
+                };
+                vec![
+                    Action::Reply(vec![
+                        "* 0 EXISTS".into(),
+                        "* 0 RECENT".into(),
+                        "* FLAGS (\\Seen \\Answered \\Flagged \\Deleted \\Draft $MDNSent)".into(),
+                        "* OK [PERMANENTFLAGS (\\Seen \\Answered \\Flagged \\Deleted \\Draft $MDNSent)] Permanent flags".into(),
+                        "* OK [UIDVALIDITY 14] UIDVALIDITY value".into(),
+                        "* OK [UIDNEXT 1] The next unique identifier value".into(),
+                    ]),
+                    Self::tagged(tag, &format!("OK [{access}] {verb} completed.")),
+                ]
+            }
+            "SELECT" | "EXAMINE" | "STATUS" if !mailbox.eq_ignore_ascii_case("INBOX") => {
+                vec![Self::tagged(tag, "NO Mailbox doesn't exist.")]
+            }
+            "STATUS" => vec![
+                Action::reply("* STATUS INBOX (MESSAGES 0 UIDNEXT 1 UIDVALIDITY 14 UNSEEN 0)"),
+                completed("STATUS"),
+            ],
+            "IDLE" => {
+                self.state = State::Idling { tag: tag.to_owned() };
+                vec![Action::reply("+ IDLE accepted, awaiting DONE command.")]
+            }
+            "CLOSE" | "UNSELECT" => {
+                self.state = State::Authenticated { selected: false };
+                vec![completed(verb)]
+            }
+            _ if !selected
+                && matches!(
+                    verb,
+                    "FETCH" | "SEARCH" | "UID" | "STORE" | "EXPUNGE" | "COPY" | "MOVE"
+                ) =>
+            {
+                vec![Self::tagged(tag, reply::INVALID_STATE)]
+            }
+            "SEARCH" => vec![Action::reply("* SEARCH"), completed("SEARCH")],
+            "UID" if arguments.to_ascii_uppercase().starts_with("SEARCH") => {
+                vec![Action::reply("* SEARCH"), completed("SEARCH")]
+            }
+            _ => vec![completed(verb)],
+        }
+    }
+}
+
+fn rejected(tag: &str, reason: String) -> Vec<Action> {
+    vec![
+        Action::Observe(Observation::AuthRejected {
+            mechanism: "XOAUTH2".into(),
+            reason,
+        }),
+        ImapSession::tagged(tag, reply::AUTHENTICATE_FAILED),
+    ]
+}
+
+fn is_mailbox_command(verb: &str) -> bool {
+    matches!(
+        verb,
+        "SELECT"
+            | "EXAMINE"
+            | "CREATE"
+            | "DELETE"
+            | "RENAME"
+            | "SUBSCRIBE"
+            | "UNSUBSCRIBE"
+            | "LIST"
+            | "LSUB"
+            | "STATUS"
+            | "APPEND"
+            | "NAMESPACE"
+            | "IDLE"
+            | "ENABLE"
+            | "CHECK"
+            | "CLOSE"
+            | "UNSELECT"
+            | "EXPUNGE"
+            | "SEARCH"
+            | "FETCH"
+            | "STORE"
+            | "COPY"
+            | "MOVE"
+            | "UID"
+    )
+}
+
+impl Session for ImapSession {
+    fn greeting(&mut self) -> Vec<Action> {
+        vec![Action::reply(reply::greeting())]
+    }
+
+    fn on_line(&mut self, line: &[u8]) -> Vec<Action> {
+        match std::mem::replace(&mut self.state, State::NotAuthenticated) {
+            State::AwaitingResponse { tag } => {
+                if line == b"*" {
+                    // The reply to a cancelled exchange was never captured (unverified).
+                    return rejected(&tag, "the client cancelled the exchange".into());
+                }
+                return self.xoauth2(&tag, line);
+            }
+            State::Idling { tag } => {
+                self.state = State::Authenticated { selected: true };
+                return if line.eq_ignore_ascii_case(b"DONE") {
+                    vec![Self::tagged(&tag, "OK IDLE completed.")]
+                } else {
+                    vec![Self::tagged(&tag, "BAD Command Argument Error. 11")]
+                };
+            }
+            state => self.state = state,
+        }
+        let text = String::from_utf8_lossy(line);
+        let mut words = text.splitn(3, ' ');
+        let (Some(tag), Some(verb)) = (words.next().filter(|tag| !tag.is_empty()), words.next()) else {
+            return vec![Action::reply(format!("* {}", reply::COMMAND_ERROR))];
+        };
+        let arguments = words.next().unwrap_or_default().trim();
+        self.command(tag, verb, arguments)
+    }
+
+    fn on_line_too_long(&mut self) -> Vec<Action> {
+        self.state = match std::mem::replace(&mut self.state, State::NotAuthenticated) {
+            State::AwaitingResponse { .. } => State::NotAuthenticated,
+            state => state,
+        };
+        vec![Action::reply(reply::LINE_TOO_LONG)]
+    }
+
+    fn describe_client_line(&self, line: &[u8]) -> String {
+        if matches!(self.state, State::AwaitingResponse { .. }) {
+            return format!("<redacted {} B>", line.len());
+        }
+        let text = String::from_utf8_lossy(line);
+        let words: Vec<&str> = text.splitn(4, ' ').collect();
+        match words.as_slice() {
+            [tag, verb, mechanism, response] if verb.eq_ignore_ascii_case("AUTHENTICATE") => {
+                format!("{tag} {verb} {mechanism} <redacted {} B>", response.len())
+            }
+            [tag, verb, ..] if verb.eq_ignore_ascii_case("LOGIN") => format!("{tag} {verb} <redacted>"),
+            _ => text.into_owned(),
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "imap_tests.rs"]
+mod tests;

@@ -1,0 +1,99 @@
+//! The IMAP session driven as transcripts.
+
+use super::*;
+use crate::directory::{ADELE, Directory};
+use crate::exchange::testing::{assert_dialogue, context, token_for};
+use crate::sasl::encode_xoauth2;
+
+const GREETING: &str = "S: * OK The Microsoft Exchange IMAP4 service is ready. [...]";
+const IMAP_SCOPE: &str = "https://outlook.office.com/IMAP.AccessAsUser.All";
+
+#[test]
+fn sasl_ir_authenticates_and_capabilities_grow() {
+    // fidelity: imap-greeting-capability, imap-xoauth2-sasl-ir, imap-capability-postauth
+    let response = encode_xoauth2(ADELE, &token_for(IMAP_SCOPE));
+    assert_dialogue(ImapSession::new(context(Directory::contoso())), &format!("{GREETING}
+C: A0 CAPABILITY
+S: * CAPABILITY IMAP4 IMAP4rev1 AUTH=PLAIN AUTH=XOAUTH2 SASL-IR UIDPLUS ID UNSELECT CHILDREN IDLE NAMESPACE LITERAL+
+S: A0 OK CAPABILITY completed.
+C: A1 AUTHENTICATE XOAUTH2 {response}
+S: A1 OK AUTHENTICATE completed.
+C: A2 CAPABILITY
+S: * CAPABILITY IMAP4 IMAP4rev1 AUTH=PLAIN AUTH=XOAUTH2 SASL-IR UIDPLUS MOVE ID UNSELECT CLIENTACCESSRULES CLIENTNETWORKPRESENCELOCATION BACKENDAUTHENTICATE CHILDREN IDLE NAMESPACE LITERAL+
+S: A2 OK CAPABILITY completed.
+C: A3 SELECT INBOX
+S: * 0 EXISTS
+S: * 0 RECENT
+S: * FLAGS (\\Seen \\Answered \\Flagged \\Deleted \\Draft $MDNSent)
+S: * OK [PERMANENTFLAGS (\\Seen \\Answered \\Flagged \\Deleted \\Draft $MDNSent)] Permanent flags
+S: * OK [UIDVALIDITY 14] UIDVALIDITY value
+S: * OK [UIDNEXT 1] The next unique identifier value
+S: A3 OK [READ-WRITE] SELECT completed.
+C: A9 LOGOUT
+S: * BYE Microsoft Exchange Server IMAP4 server signing off.
+S: A9 OK LOGOUT completed.
+-- CLOSE
+"));
+}
+
+#[test]
+fn graph_token_via_continuation_gets_no_with_no_challenge() {
+    // fidelity: deleg-bare-imap-scope, imap-xoauth2-continuation, imap-xoauth2-rejected
+    let response = encode_xoauth2(ADELE, &token_for("IMAP.AccessAsUser.All"));
+    assert_dialogue(
+        ImapSession::new(context(Directory::contoso())),
+        &format!(
+            "{GREETING}
+C: A1 AUTHENTICATE XOAUTH2
+S: + 
+C: {response}
+S: A1 NO AUTHENTICATE failed.
+C: A2 NAMESPACE
+S: A2 BAD Command received in Invalid state.
+C: A3 LOGIN adele secret
+S: A3 NO LOGIN failed.
+C: A4 AUTHENTICATE OAUTHBEARER bixhPWFkZWxlLAFhdXRoPUJlYXJlciB4AQE=
+S: A4 NO AUTHENTICATE failed.
+C: garbage
+S: * BAD Command Error. 12
+"
+        ),
+    );
+}
+
+#[test]
+fn a_mailbox_the_token_cannot_open_is_authenticated_but_not_connected() {
+    // fidelity: imap-authenticated-not-connected
+    let mut directory = Directory::contoso();
+    directory.signed_in_user_mut().imap_enabled = false;
+    let response = encode_xoauth2(ADELE, &token_for(IMAP_SCOPE));
+    assert_dialogue(
+        ImapSession::new(context(directory)),
+        &format!(
+            "{GREETING}
+C: A1 AUTHENTICATE XOAUTH2 {response}
+S: A1 OK AUTHENTICATE completed.
+C: A2 NAMESPACE
+S: A2 BAD User is authenticated but not connected.
+C: A3 LOGOUT
+S: * BYE Connection closed. 14
+S: A3 OK LOGOUT completed.
+-- CLOSE
+"
+        ),
+    );
+}
+
+#[test]
+fn an_smtp_only_token_is_refused() {
+    let response = encode_xoauth2(ADELE, &token_for("https://outlook.office.com/SMTP.Send"));
+    assert_dialogue(
+        ImapSession::new(context(Directory::contoso())),
+        &format!(
+            "{GREETING}
+C: A1 AUTHENTICATE XOAUTH2 {response}
+S: A1 NO AUTHENTICATE failed.
+"
+        ),
+    );
+}

@@ -1,0 +1,91 @@
+//! The POP3 session driven as transcripts.
+
+use super::*;
+use crate::directory::{ADELE, Directory};
+use crate::exchange::testing::{assert_dialogue, context, token_for};
+use crate::sasl::encode_xoauth2;
+
+const GREETING: &str = "S: +OK The Microsoft Exchange POP3 service is ready. [...]";
+const POP_SCOPE: &str = "https://outlook.office.com/POP.AccessAsUser.All";
+
+#[test]
+fn two_step_xoauth2_authenticates_an_empty_mailbox() {
+    // fidelity: pop-greeting-capa, pop-xoauth2-two-step
+    let response = encode_xoauth2(ADELE, &token_for(POP_SCOPE));
+    assert_dialogue(
+        Pop3Session::new(context(Directory::contoso())),
+        &format!(
+            "{GREETING}
+C: CAPA
+S: +OK
+S: TOP
+S: UIDL
+S: SASL PLAIN XOAUTH2
+S: USER
+S: .
+C: AUTH XOAUTH2
+S: + 
+C: {response}
+S: +OK User successfully authenticated.
+C: STAT
+S: +OK 0 0
+C: UIDL
+S: +OK
+S: .
+C: QUIT
+S: +OK Microsoft Exchange Server POP3 server signing off.
+-- CLOSE
+"
+        ),
+    );
+}
+
+#[test]
+fn an_inline_initial_response_is_a_protocol_error_that_closes() {
+    // fidelity: pop-xoauth2-inline-rejected
+    let response = encode_xoauth2(ADELE, &token_for(POP_SCOPE));
+    assert_dialogue(
+        Pop3Session::new(context(Directory::contoso())),
+        &format!(
+            "{GREETING}
+C: AUTH XOAUTH2 {response}
+S: -ERR Protocol error. Connection is closed. 10
+-- CLOSE
+"
+        ),
+    );
+}
+
+#[test]
+fn refused_tokens_and_disabled_pop_fail_the_auth() {
+    // fidelity: pop-xoauth2-rejected; FIDELITY.md rule 16 (POP disabled fails the AUTH)
+    let graph = encode_xoauth2(ADELE, &token_for("POP.AccessAsUser.All"));
+    assert_dialogue(
+        Pop3Session::new(context(Directory::contoso())),
+        &format!(
+            "{GREETING}
+C: AUTH XOAUTH2
+S: + 
+C: {graph}
+S: -ERR Authentication failure: unknown user name or bad password.
+C: STAT
+S: -ERR Command is not valid in this state.
+"
+        ),
+    );
+
+    let mut directory = Directory::contoso();
+    directory.signed_in_user_mut().pop_enabled = false;
+    let valid = encode_xoauth2(ADELE, &token_for(POP_SCOPE));
+    assert_dialogue(
+        Pop3Session::new(context(directory)),
+        &format!(
+            "{GREETING}
+C: AUTH XOAUTH2
+S: + 
+C: {valid}
+S: -ERR Authentication failure: unknown user name or bad password.
+"
+        ),
+    );
+}

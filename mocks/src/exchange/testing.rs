@@ -1,0 +1,102 @@
+//! Test helpers shared by the session tests: tokens minted as the platform would, and transcripts.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use super::server::{ExchangeConfig, ExchangeContext};
+use crate::clock::Clock;
+use crate::directory::{Directory, MAIL_CLIENT_ID};
+use crate::identity::policy::{AuthorizeOutcome, AuthorizeRequest, IdentityState, TokenRequest};
+use crate::net::{Action, Session};
+use crate::tls::TestPki;
+use crate::token::SigningKey;
+
+/// The shared context of a front door for `directory`.
+pub(super) fn context(directory: Directory) -> Arc<ExchangeContext> {
+    let config = ExchangeConfig {
+        directory,
+        jwks: SigningKey::test_key().jwks(),
+        clock: Clock::default(),
+        pki: TestPki::shared(),
+    };
+    Arc::new(ExchangeContext::new(&config))
+}
+
+/// A token for `scope`, minted the way the identity platform would for the default user.
+pub(super) fn token_for(scope: &str) -> String {
+    let directory = Directory::contoso();
+    let mut state = IdentityState::new(&directory);
+    let request = AuthorizeRequest {
+        tenant_segment: "organizations".into(),
+        client_id: MAIL_CLIENT_ID.into(),
+        response_type: "code".into(),
+        redirect_uri: "http://localhost".into(),
+        scope: scope.into(),
+        ..AuthorizeRequest::default()
+    };
+    let AuthorizeOutcome::Code(code) = state.authorize(&directory, &request) else {
+        panic!("sign-in failed");
+    };
+    let redemption = TokenRequest {
+        tenant_segment: "organizations".into(),
+        grant_type: "authorization_code".into(),
+        client_id: Some(MAIL_CLIENT_ID.into()),
+        code: Some(code),
+        redirect_uri: Some("http://localhost".into()),
+        scope: Some(scope.into()),
+        ..TokenRequest::default()
+    };
+    let grant = state
+        .token(&directory, &redemption, Clock::default().now_unix())
+        .unwrap();
+    SigningKey::test_key().mint(&grant.claims)
+}
+
+/// Plays `script`: `C:` lines are sent, `S:` lines must be the replies, in order; `-- STARTTLS`
+/// and `-- CLOSE` mark those actions. A reply written with ` [...]` at its end matches any
+/// `[host timestamp id]` suffix; one ending in `...` matches any reply it begins.
+pub(super) fn assert_dialogue(mut session: impl Session, script: &str) {
+    let collect = |actions: Vec<Action>, pending: &mut VecDeque<String>| {
+        for action in actions {
+            match action {
+                Action::Reply(lines) => pending.extend(lines),
+                Action::StartTls => pending.push_back("-- STARTTLS".into()),
+                Action::Close => pending.push_back("-- CLOSE".into()),
+                Action::Observe(_) => {}
+            }
+        }
+    };
+    let mut pending = VecDeque::new();
+    collect(session.greeting(), &mut pending);
+    for expected in script.lines().filter(|line| !line.is_empty()) {
+        if let Some(client_line) = expected.strip_prefix("C: ") {
+            assert!(
+                pending.is_empty(),
+                "unexpected replies before {client_line:?}: {pending:?}"
+            );
+            let actions = session.on_line(client_line.as_bytes());
+            collect(actions, &mut pending);
+            continue;
+        }
+        let expected = expected.strip_prefix("S: ").unwrap_or(expected);
+        let actual = pending
+            .pop_front()
+            .unwrap_or_else(|| panic!("no reply where {expected:?} was expected"));
+        if let Some(prefix) = expected.strip_suffix(" [...]") {
+            assert!(
+                actual.starts_with(prefix)
+                    && actual[prefix.len()..].starts_with(" [")
+                    && actual.ends_with(']'),
+                "expected {expected:?}, got {actual:?}"
+            );
+        } else if let Some(prefix) = expected.strip_suffix("...") {
+            assert!(
+                actual.starts_with(prefix),
+                "expected {expected:?}, got {actual:?}"
+            );
+        } else {
+            assert_eq!(actual, expected);
+        }
+    }
+    assert!(pending.is_empty(), "replies left over: {pending:?}");
+}
