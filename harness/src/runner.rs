@@ -78,10 +78,11 @@ pub async fn run_case(target: Target, scenario: &Scenario, case: &Case) -> Resul
                 transcript: None,
             },
             (TokenOutcome::Issued(issued), protocol) => {
+                let user = probe.user.clone().unwrap_or_else(|| prepared.user.clone());
                 let report = match protocol {
                     Protocol::Smtp => SmtpProbe {
                         server: prepared.smtp.clone(),
-                        user: prepared.user.clone(),
+                        user: user.clone(),
                         mechanism: probe.mechanism,
                         send: probe.send,
                         from: probe.from.clone(),
@@ -92,7 +93,7 @@ pub async fn run_case(target: Target, scenario: &Scenario, case: &Case) -> Resul
                     .map_err(|error| fail(error.to_string()))?,
                     Protocol::Imap => ImapProbe {
                         server: prepared.imap.clone(),
-                        user: prepared.user.clone(),
+                        user: user.clone(),
                         mechanism: probe.mechanism,
                         initial_response: probe.initial_response.unwrap_or(true),
                     }
@@ -101,7 +102,7 @@ pub async fn run_case(target: Target, scenario: &Scenario, case: &Case) -> Resul
                     .map_err(|error| fail(error.to_string()))?,
                     Protocol::Pop3 => Pop3Probe {
                         server: prepared.pop3.clone(),
-                        user: prepared.user.clone(),
+                        user: user.clone(),
                         mechanism: probe.mechanism,
                         initial_response: probe.initial_response.unwrap_or(false),
                     }

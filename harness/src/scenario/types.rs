@@ -354,6 +354,8 @@ pub struct ProbeSpec {
     /// Send the SASL response on the AUTH line (SASL-IR) rather than after the server's empty
     /// continuation. Default: inline for SMTP and IMAP, two lines for POP3, as careful clients do.
     pub initial_response: Option<bool>,
+    /// The SASL `user=`: the mailbox to open, when not the signed-in user's (a shared mailbox).
+    pub user: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -366,6 +368,7 @@ struct ProbeTable {
     send: bool,
     from: Option<String>,
     initial_response: Option<bool>,
+    user: Option<String>,
 }
 
 impl<'de> Deserialize<'de> for ProbeSpec {
@@ -384,6 +387,7 @@ impl<'de> Deserialize<'de> for ProbeSpec {
                     send: false,
                     from: None,
                     initial_response: None,
+                    user: None,
                 })
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
@@ -394,6 +398,7 @@ impl<'de> Deserialize<'de> for ProbeSpec {
                     send: table.send,
                     from: table.from,
                     initial_response: table.initial_response,
+                    user: table.user,
                 })
             }
         }

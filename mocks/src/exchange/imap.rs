@@ -152,9 +152,11 @@ impl ImapSession {
                 ]
             }
             // fidelity: imap-authenticated-not-connected (a mailbox the token cannot open, or
-            // IMAP disabled on it: the Microsoft employee's script names both).
+            // IMAP disabled on it: the Microsoft employee's script names both; mutt_oauth2.py
+            // reports the same for a token of another account).
             Err(
                 refusal @ (Refusal::NotTheOwner { .. }
+                | Refusal::UnknownMailbox(_)
                 | Refusal::ProtocolDisabledForMailbox(_)
                 | Refusal::MailboxPermissionMissing),
             ) => {
