@@ -13,4 +13,5 @@ pub mod report;
 pub mod runner;
 pub mod scenario;
 pub mod secret;
+pub mod serve;
 pub mod target;

@@ -263,3 +263,32 @@ async fn run_actions(
     }
     Ok(false)
 }
+
+/// Terminates TLS on `listener` and relays each connection's bytes to `backend` (plain TCP on
+/// loopback): HTTPS in front of the wiremock identity platform, which speaks HTTP only.
+pub(crate) async fn terminate_tls(listener: TcpListener, config: Arc<ServerConfig>, backend: SocketAddr) {
+    let acceptor = TlsAcceptor::from(config);
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((stream, peer)) = accepted else {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                };
+                let acceptor = acceptor.clone();
+                connections.spawn(async move {
+                    let relay = async {
+                        let mut tls = acceptor.accept(stream).await?;
+                        let mut plain = TcpStream::connect(backend).await?;
+                        tokio::io::copy_bidirectional(&mut tls, &mut plain).await
+                    };
+                    if let Err(error) = relay.await {
+                        tracing::debug!(%peer, %error, "HTTPS connection ended with an error");
+                    }
+                });
+            }
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
+}

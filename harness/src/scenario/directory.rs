@@ -17,20 +17,28 @@ pub fn is_known_app(name: &str) -> bool {
 
 /// Returns the name of the app a scenario's cases use.
 pub fn app_name(file: &ScenarioFile) -> String {
-    file.app
-        .name
+    changed_app_name(&file.app)
+}
+
+fn changed_app_name(app: &AppChanges) -> String {
+    app.name
         .as_ref()
         .map_or_else(|| mocks::MAIL_CLIENT.to_owned(), |name| name.get_ref().clone())
 }
 
 /// Returns the default directory with the scenario's changes applied.
 pub fn build(file: &ScenarioFile) -> mocks::Directory {
+    build_from(&file.tenant, &file.app, &file.user)
+}
+
+/// Returns the default directory with the given changes applied.
+pub fn build_from(tenant: &TenantChanges, app: &AppChanges, user: &UserChanges) -> mocks::Directory {
     let mut directory = mocks::Directory::contoso();
-    apply_tenant(&mut directory.tenant, &file.tenant);
-    apply_user(directory.signed_in_user_mut(), &file.user);
-    let name = app_name(file);
-    if let Some(app) = directory.app_by_name_mut(&name) {
-        apply_app(app, &file.app);
+    apply_tenant(&mut directory.tenant, tenant);
+    apply_user(directory.signed_in_user_mut(), user);
+    let name = changed_app_name(app);
+    if let Some(registration) = directory.app_by_name_mut(&name) {
+        apply_app(registration, app);
     }
     directory
 }

@@ -36,6 +36,22 @@ pub struct ScenarioFile {
     pub matrix: Option<Spanned<Matrix>>,
 }
 
+/// A directory file (`mailscope serve --directory FILE`): the `[tenant]`, `[app]` and `[user]`
+/// tables of a scenario, alone.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DirectoryFile {
+    /// Changes to the simulated tenant.
+    #[serde(default)]
+    pub tenant: TenantChanges,
+    /// Changes to an app registration.
+    #[serde(default)]
+    pub app: AppChanges,
+    /// Changes to the user.
+    #[serde(default)]
+    pub user: UserChanges,
+}
+
 /// `[tenant]`: organisation-wide settings.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -31,6 +31,8 @@ struct Platform {
     state: Mutex<IdentityState>,
     key: Arc<SigningKey>,
     clock: Clock,
+    /// The base URL clients use, when a TLS front end sits before the server.
+    public_base: Mutex<Option<String>>,
 }
 
 impl Platform {
@@ -61,6 +63,7 @@ impl IdentityServer {
             directory,
             key,
             clock,
+            public_base: Mutex::new(None),
         });
         Mock::given(method("GET"))
             .and(path_regex(r"^/[^/]+/oauth2/v2\.0/authorize$"))
@@ -98,6 +101,18 @@ impl IdentityServer {
     /// Returns the base URL, `http://127.0.0.1:PORT`.
     pub fn uri(&self) -> String {
         self.server.uri()
+    }
+
+    /// Returns the plain HTTP address.
+    pub fn address(&self) -> &std::net::SocketAddr {
+        self.server.address()
+    }
+
+    /// Sets the base URL the OpenID metadata advertises (`https://127.0.0.1:PORT` behind TLS).
+    pub fn set_public_base(&self, base: &str) {
+        if let Ok(mut public_base) = self.platform.public_base.lock() {
+            *public_base = Some(base.trim_end_matches('/').to_owned());
+        }
     }
 
     /// Returns the published signing keys.
@@ -291,7 +306,13 @@ struct MetadataResponder(Arc<Platform>);
 
 impl Respond for MetadataResponder {
     fn respond(&self, request: &Request) -> ResponseTemplate {
-        let base = request.url.origin().ascii_serialization();
+        let base = self
+            .0
+            .public_base
+            .lock()
+            .ok()
+            .and_then(|base| base.clone())
+            .unwrap_or_else(|| request.url.origin().ascii_serialization());
         let segment = tenant_segment(request);
         let tenant_id = &self.0.directory.tenant.id;
         let issuer_tenant = if ["common", "organizations", "consumers"].contains(&segment.as_str()) {

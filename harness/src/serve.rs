@@ -1,0 +1,352 @@
+//! `mailscope serve`: the simulated cloud standalone, for other programs' tests, and
+//! `mailscope token`: a token from a running `serve`, through a real flow.
+//!
+//! `serve --state-dir DIR` writes `DIR/endpoints.json` (every URL and `host:port`, the CA file,
+//! the users and apps) and `DIR/ca.pem`, so that clients nobody here wrote can be pointed at it.
+
+use std::path::{Path, PathBuf};
+
+use mailscope_mocks::clock::Clock;
+use mailscope_mocks::cloud::{HttpsFront, Listeners, SimulatedCloud};
+use mailscope_mocks::directory::{ClientType, Directory};
+use serde::{Deserialize, Serialize};
+use tokio::net::TcpListener;
+
+use crate::acquire::{self, Authority, ResourceOwner, TokenOutcome, TokenRequest, Waiting};
+use crate::scenario::types::{DirectoryFile, Flow};
+use crate::secret::Secret;
+
+/// How `serve` starts.
+#[derive(Debug, Clone, Default)]
+pub struct ServeOptions {
+    /// Where to write `endpoints.json` and `ca.pem`.
+    pub state_dir: Option<PathBuf>,
+    /// A directory file (`[tenant]`, `[app]`, `[user]`).
+    pub directory: Option<PathBuf>,
+    /// Port of the identity platform over HTTPS (0: any free port).
+    pub https_port: u16,
+    /// SMTP port (0: any free port).
+    pub smtp_port: u16,
+    /// IMAPS port (0: any free port).
+    pub imap_port: u16,
+    /// POP3S port (0: any free port).
+    pub pop3_port: u16,
+}
+
+/// What `serve` writes to `endpoints.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Endpoints {
+    /// The identity platform's base URL (`https://127.0.0.1:PORT`).
+    pub authority: String,
+    /// The tenant id.
+    pub tenant_id: String,
+    /// The tenant's domain.
+    pub tenant_domain: String,
+    /// `{authority}/organizations/oauth2/v2.0/authorize`.
+    pub authorize_endpoint: String,
+    /// `{authority}/organizations/oauth2/v2.0/token`.
+    pub token_endpoint: String,
+    /// `{authority}/organizations/oauth2/v2.0/devicecode`.
+    pub device_code_endpoint: String,
+    /// `{authority}/discovery/v2.0/keys`.
+    pub jwks_uri: String,
+    /// The name the certificates are valid for (also `127.0.0.1`).
+    pub host: String,
+    /// SMTP submission with STARTTLS, `127.0.0.1:PORT`.
+    pub smtp: String,
+    /// IMAP over TLS.
+    pub imap: String,
+    /// POP3 over TLS.
+    pub pop3: String,
+    /// The CA certificate every endpoint's chain ends in (PEM).
+    pub ca_file: PathBuf,
+    /// The directory file the cloud was started with.
+    pub directory_file: Option<PathBuf>,
+    /// The users.
+    pub users: Vec<EndpointUser>,
+    /// The app registrations.
+    pub apps: Vec<EndpointApp>,
+}
+
+/// A user of `endpoints.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EndpointUser {
+    /// The user principal name and mailbox address.
+    pub upn: String,
+}
+
+/// An app of `endpoints.json` (never its secret).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EndpointApp {
+    /// `mail-client` or `mail-daemon`.
+    pub name: String,
+    /// The client id.
+    pub client_id: String,
+    /// `public` or `confidential`.
+    pub client_type: String,
+    /// The registered redirect URI.
+    pub redirect_uri: String,
+}
+
+/// Errors of `serve` and `token`.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The directory file is wrong.
+    #[error("{0}")]
+    Directory(String),
+    /// A port could not be bound.
+    #[error("binding 127.0.0.1:{port}: {source}")]
+    Bind {
+        /// The port.
+        port: u16,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// `endpoints.json` is not what `serve` writes.
+    #[error("{path}: not an endpoints.json written by `mailscope serve`: {message}")]
+    Endpoints {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        message: String,
+    },
+    /// The token request failed.
+    #[error("{0}")]
+    Token(String),
+}
+
+/// Reads a directory file; `None` gives the default directory.
+pub fn load_directory(path: Option<&Path>) -> Result<Directory, ServeError> {
+    let Some(path) = path else {
+        return Ok(Directory::contoso());
+    };
+    let text = std::fs::read_to_string(path).map_err(|source| ServeError::File {
+        path: path.to_owned(),
+        source,
+    })?;
+    let file: DirectoryFile = toml::from_str(&text).map_err(|error| {
+        let (line, column) = error
+            .span()
+            .map(|span| line_column(&text, span.start))
+            .unwrap_or((1, 1));
+        ServeError::Directory(format!(
+            "{}:{line}:{column}: {}",
+            path.display(),
+            error.message().trim_end()
+        ))
+    })?;
+    Ok(crate::scenario::directory::build_from(
+        &file.tenant,
+        &file.app,
+        &file.user,
+    ))
+}
+
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line_start = before.rfind('\n').map_or(0, |index| index + 1);
+    (
+        before.matches('\n').count() + 1,
+        before[line_start..].chars().count() + 1,
+    )
+}
+
+async fn bind(port: u16) -> Result<TcpListener, ServeError> {
+    TcpListener::bind(("127.0.0.1", port))
+        .await
+        .map_err(|source| ServeError::Bind { port, source })
+}
+
+/// A running `serve`: the cloud, its HTTPS front, and what was written about them.
+#[derive(Debug)]
+pub struct Served {
+    /// The endpoints.
+    pub endpoints: Endpoints,
+    _https: HttpsFront,
+    _cloud: SimulatedCloud,
+}
+
+/// Starts the simulated cloud standalone, on the system clock, and writes the state directory.
+pub async fn start(options: &ServeOptions) -> Result<Served, ServeError> {
+    let directory = load_directory(options.directory.as_deref())?;
+    let listeners = Listeners {
+        smtp: bind(options.smtp_port).await?,
+        imap: bind(options.imap_port).await?,
+        pop3: bind(options.pop3_port).await?,
+    };
+    let https_listener = bind(options.https_port).await?;
+    let cloud = SimulatedCloud::start_on(directory, Clock::system(), listeners)
+        .await
+        .map_err(|source| ServeError::Bind { port: 0, source })?;
+    let https = HttpsFront::start(https_listener, &cloud).map_err(|source| ServeError::Bind {
+        port: options.https_port,
+        source,
+    })?;
+
+    let state_dir = options.state_dir.clone().unwrap_or_else(std::env::temp_dir);
+    std::fs::create_dir_all(&state_dir).map_err(|source| ServeError::File {
+        path: state_dir.clone(),
+        source,
+    })?;
+    let state_dir = state_dir.canonicalize().unwrap_or(state_dir);
+    let ca_file = state_dir.join("ca.pem");
+    write(&ca_file, cloud.pki.ca_pem().as_bytes())?;
+
+    let authority = format!("https://{}", https.address());
+    let endpoint = |name: &str| format!("{authority}/organizations/oauth2/v2.0/{name}");
+    let endpoints = Endpoints {
+        authorize_endpoint: endpoint("authorize"),
+        token_endpoint: endpoint("token"),
+        device_code_endpoint: endpoint("devicecode"),
+        jwks_uri: format!("{authority}/discovery/v2.0/keys"),
+        authority,
+        tenant_id: cloud.directory.tenant.id.clone(),
+        tenant_domain: cloud.directory.tenant.domain.clone(),
+        host: "localhost".into(),
+        smtp: cloud.smtp.address().to_string(),
+        imap: cloud.imap.address().to_string(),
+        pop3: cloud.pop3.address().to_string(),
+        ca_file,
+        directory_file: options
+            .directory
+            .as_ref()
+            .map(|path| path.canonicalize().unwrap_or(path.clone())),
+        users: cloud
+            .directory
+            .users
+            .iter()
+            .map(|user| EndpointUser {
+                upn: user.upn.clone(),
+            })
+            .collect(),
+        apps: cloud
+            .directory
+            .apps
+            .iter()
+            .map(|app| EndpointApp {
+                name: app.name.clone(),
+                client_id: app.client_id.clone(),
+                client_type: match app.client_type {
+                    ClientType::Public => "public".into(),
+                    ClientType::Confidential { .. } => "confidential".into(),
+                },
+                redirect_uri: app.redirect_uris.first().cloned().unwrap_or_default(),
+            })
+            .collect(),
+    };
+    let json = serde_json::to_vec_pretty(&endpoints).expect("endpoints always serialize");
+    // Written last, and whole, so a program waiting for the file finds everything up.
+    let endpoints_file = state_dir.join("endpoints.json");
+    let partial = state_dir.join("endpoints.json.partial");
+    write(&partial, &json)?;
+    std::fs::rename(&partial, &endpoints_file).map_err(|source| ServeError::File {
+        path: endpoints_file,
+        source,
+    })?;
+    Ok(Served {
+        endpoints,
+        _https: https,
+        _cloud: cloud,
+    })
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<(), ServeError> {
+    std::fs::write(path, bytes).map_err(|source| ServeError::File {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+/// Reads `DIR/endpoints.json`.
+pub fn read_endpoints(state_dir: &Path) -> Result<Endpoints, ServeError> {
+    let path = state_dir.join("endpoints.json");
+    let text = std::fs::read(&path).map_err(|source| ServeError::File {
+        path: path.clone(),
+        source,
+    })?;
+    serde_json::from_slice(&text).map_err(|error| ServeError::Endpoints {
+        path,
+        message: error.to_string(),
+    })
+}
+
+/// Obtains a token from a running `serve` through a real flow, and returns the access token.
+pub async fn token(
+    state_dir: &Path,
+    scopes: &[String],
+    app_name: &str,
+    flow: Flow,
+) -> Result<Secret, ServeError> {
+    let endpoints = read_endpoints(state_dir)?;
+    let directory = load_directory(endpoints.directory_file.as_deref())?;
+    let app = directory.app_by_name(app_name).ok_or_else(|| {
+        ServeError::Token(format!(
+            "no app `{app_name}`: the directory has `mail-client` and `mail-daemon`"
+        ))
+    })?;
+    let ca = std::fs::read(&endpoints.ca_file).map_err(|source| ServeError::File {
+        path: endpoints.ca_file.clone(),
+        source,
+    })?;
+    let ca_der =
+        rustls::pki_types::CertificateDer::from_pem_slice(&ca).map_err(|error| ServeError::Endpoints {
+            path: endpoints.ca_file.clone(),
+            message: error.to_string(),
+        })?;
+    let http =
+        acquire::http_client(&[ca_der.to_vec()]).map_err(|error| ServeError::Token(error.to_string()))?;
+    let authority = Authority {
+        base: url::Url::parse(&endpoints.authority).map_err(|error| ServeError::Token(error.to_string()))?,
+        segment: "organizations".into(),
+        client_id: app.client_id.clone(),
+        client_secret: match &app.client_type {
+            ClientType::Public => None,
+            ClientType::Confidential { secret } => Some(Secret::new("client-secret", secret.clone())),
+        },
+        redirect_uri: app
+            .redirect_uris
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "http://localhost".into()),
+    };
+    let user = directory.signed_in_user();
+    let request = TokenRequest {
+        flow,
+        scopes: scopes.to_vec(),
+        initial_scopes: None,
+        authorize_scopes: None,
+        refresh_after_days: None,
+        refresh_segment: None,
+        resource_owner: Some(ResourceOwner {
+            username: user.upn.clone(),
+            password: Secret::new("password", user.password.clone()),
+        }),
+    };
+    match acquire::acquire(&http, &authority, &request, &Waiting::Real).await {
+        Ok(TokenOutcome::Issued(token)) => Ok(token.access_token),
+        Ok(TokenOutcome::Denied(denial)) => Err(ServeError::Token(format!(
+            "{} refused at {}: {}",
+            denial.code(),
+            denial.stage,
+            denial
+                .error
+                .error_description
+                .as_deref()
+                .and_then(|description| description.lines().next())
+                .unwrap_or(&denial.error.error)
+        ))),
+        Err(error) => Err(ServeError::Token(error.to_string())),
+    }
+}
+
+use rustls::pki_types::pem::PemObject as _;
