@@ -23,6 +23,10 @@ struct Serve {
 }
 
 impl Serve {
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "a synchronous test polls for another process's file; there is no runtime to block"
+    )]
     fn start(test: &str) -> Self {
         let state_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("interop").join(test);
         let _ = std::fs::remove_dir_all(&state_dir);
