@@ -97,6 +97,9 @@ struct RunArgs {
     /// How many cases run at once.
     #[arg(long, default_value_t = 8)]
     jobs: usize,
+    /// Show each probe's server transcript (secrets hidden) under its case.
+    #[arg(long)]
+    transcript: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -266,6 +269,12 @@ fn run(args: RunArgs) -> ExitCode {
             Format::Json => report::json::render(&result),
         };
         print_line(&rendered);
+        if args.transcript
+            && matches!(args.format, Format::Table)
+            && let Some(transcripts) = report::table::render_transcripts(&result)
+        {
+            print_line(&transcripts);
+        }
     }));
     if matches!(args.format, Format::Table) {
         print_line(&summary.closing_line());

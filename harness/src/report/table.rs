@@ -65,3 +65,24 @@ fn shorten(text: &str, limit: usize) -> String {
     let cut: String = text.chars().take(limit).collect();
     format!("{}…", cut.trim_end())
 }
+
+/// Renders each probe's server transcript (secrets hidden), indented under its case.
+pub fn render_transcripts(result: &Result<Outcome, CaseError>) -> Option<String> {
+    let outcome = result.as_ref().ok()?;
+    let mut text = String::new();
+    for probe in &outcome.probes {
+        let Some(transcript) = &probe.transcript else {
+            continue;
+        };
+        text.push_str(&format!("      {} transcript:\n", protocol_name(probe.protocol)));
+        for line in transcript {
+            text.push_str("        ");
+            text.push_str(line);
+            text.push('\n');
+        }
+        if let Some(diagnosis) = &probe.diagnosis {
+            text.push_str(&format!("        (simulation: {diagnosis})\n"));
+        }
+    }
+    (!text.is_empty()).then(|| text.trim_end().to_owned())
+}

@@ -21,6 +21,15 @@ pub enum Protocol {
 }
 
 impl Protocol {
+    /// `SMTP`, `IMAP` or `POP3`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Smtp => "SMTP",
+            Self::Imap => "IMAP",
+            Self::Pop3 => "POP3",
+        }
+    }
+
     /// The delegated permission the protocol needs (rule 13).
     pub fn delegated_permission(self) -> &'static str {
         match self {
@@ -110,7 +119,7 @@ impl std::fmt::Display for Refusal {
             Self::SmtpAuthDisabledForTenant => f.write_str("SMTP AUTH is disabled for the tenant"),
             Self::SmtpAuthDisabledForMailbox => f.write_str("SMTP AUTH is disabled for the mailbox"),
             Self::ProtocolDisabledForMailbox(protocol) => {
-                write!(f, "{protocol:?} is disabled for the mailbox")
+                write!(f, "{} is disabled for the mailbox", protocol.name())
             }
         }
     }
