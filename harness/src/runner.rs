@@ -9,7 +9,7 @@ use crate::outcome::{Outcome, ProbeRecord, TokenRecord};
 use crate::probe::imap::ImapProbe;
 use crate::probe::pop3::Pop3Probe;
 use crate::probe::smtp::SmtpProbe;
-use crate::scenario::types::{ProbeResult, Protocol};
+use crate::scenario::types::{ProbeResult, Protocol, ServerProfile};
 use crate::scenario::{Case, Scenario};
 use crate::target::Target;
 
@@ -87,6 +87,8 @@ pub async fn run_case(target: Target, scenario: &Scenario, case: &Case) -> Resul
                         send: probe.send,
                         from: probe.from.clone(),
                         initial_response: probe.initial_response.unwrap_or(true),
+                        answer_challenges: scenario.file.tenant.server_profile
+                            == Some(ServerProfile::Generic),
                     }
                     .run(&issued.access_token)
                     .await

@@ -42,6 +42,10 @@ pub trait Session: Send + 'static {
     fn describe_client_line(&self, line: &[u8]) -> String {
         String::from_utf8_lossy(line).into_owned()
     }
+    /// Handles the end of a wait the session asked for with [`Action::Deadline`].
+    fn on_deadline(&mut self) -> Vec<Action> {
+        vec![Action::Close]
+    }
 }
 
 /// What the driver must do next, in order.
@@ -53,6 +57,9 @@ pub enum Action {
     StartTls,
     /// Record an observation.
     Observe(Observation),
+    /// Wait at most this long for the client's next line, then call [`Session::on_deadline`]
+    /// (some clients never answer an error challenge).
+    Deadline(Duration),
     /// Close the connection.
     Close,
 }
@@ -168,12 +175,14 @@ async fn drive<S: Session>(
 
     let mut buffer: Vec<u8> = Vec::with_capacity(1024);
     let mut discarding = false;
+    let mut deadline: Option<Duration> = None;
     if run_actions(
         &mut stream,
         session.greeting(),
         &log,
         &mut buffer,
         starttls_config.as_ref(),
+        &mut deadline,
     )
     .await?
     {
@@ -193,8 +202,18 @@ async fn drive<S: Session>(
                 continue;
             }
             log.line(format!("C: {}", session.describe_client_line(&line)));
+            deadline = None;
             let actions = session.on_line(&line);
-            if run_actions(&mut stream, actions, &log, &mut buffer, starttls_config.as_ref()).await? {
+            if run_actions(
+                &mut stream,
+                actions,
+                &log,
+                &mut buffer,
+                starttls_config.as_ref(),
+                &mut deadline,
+            )
+            .await?
+            {
                 stream.shutdown().await;
                 return Ok(());
             }
@@ -205,14 +224,42 @@ async fn drive<S: Session>(
                 discarding = true;
                 log.line(format!("C: <line longer than {MAX_LINE_LEN} octets>"));
                 let actions = session.on_line_too_long();
-                if run_actions(&mut stream, actions, &log, &mut buffer, starttls_config.as_ref()).await? {
+                if run_actions(
+                    &mut stream,
+                    actions,
+                    &log,
+                    &mut buffer,
+                    starttls_config.as_ref(),
+                    &mut deadline,
+                )
+                .await?
+                {
                     stream.shutdown().await;
                     return Ok(());
                 }
             }
         }
-        let read = match tokio::time::timeout(IDLE_TIMEOUT, stream.read(&mut chunk)).await {
+        let read = match tokio::time::timeout(deadline.unwrap_or(IDLE_TIMEOUT), stream.read(&mut chunk)).await
+        {
             Ok(read) => read?,
+            Err(_elapsed) if deadline.take().is_some() => {
+                log.line("-- the client did not answer in time".to_owned());
+                let actions = session.on_deadline();
+                if run_actions(
+                    &mut stream,
+                    actions,
+                    &log,
+                    &mut buffer,
+                    starttls_config.as_ref(),
+                    &mut deadline,
+                )
+                .await?
+                {
+                    stream.shutdown().await;
+                    return Ok(());
+                }
+                continue;
+            }
             Err(_elapsed) => {
                 log.line("-- idle timeout".to_owned());
                 stream.shutdown().await;
@@ -234,6 +281,7 @@ async fn run_actions(
     log: &ConnectionLog,
     buffer: &mut Vec<u8>,
     starttls_config: Option<&Arc<ServerConfig>>,
+    deadline: &mut Option<Duration>,
 ) -> std::io::Result<bool> {
     for action in actions {
         match action {
@@ -258,6 +306,7 @@ async fn run_actions(
                 log.observe(Observation::TlsStarted);
             }
             Action::Observe(observation) => log.observe(observation),
+            Action::Deadline(wait) => *deadline = Some(wait),
             Action::Close => return Ok(true),
         }
     }

@@ -25,6 +25,45 @@ impl std::fmt::Debug for BearerResponse {
     }
 }
 
+/// The two bearer-token SASL mechanisms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BearerMechanism {
+    /// Google's and Microsoft's `XOAUTH2`.
+    Xoauth2,
+    /// RFC 7628's `OAUTHBEARER`.
+    OauthBearer,
+}
+
+impl BearerMechanism {
+    /// Reads a mechanism name, case-insensitively.
+    pub fn from_name(name: &str) -> Option<Self> {
+        if name.eq_ignore_ascii_case("XOAUTH2") {
+            Some(Self::Xoauth2)
+        } else if name.eq_ignore_ascii_case("OAUTHBEARER") {
+            Some(Self::OauthBearer)
+        } else {
+            None
+        }
+    }
+
+    /// `XOAUTH2` or `OAUTHBEARER`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Xoauth2 => "XOAUTH2",
+            Self::OauthBearer => "OAUTHBEARER",
+        }
+    }
+
+    /// Decodes and parses a base64 client response for this mechanism.
+    pub fn parse(self, encoded: &[u8]) -> Option<BearerResponse> {
+        let decoded = decode_base64(encoded)?;
+        match self {
+            Self::Xoauth2 => parse_xoauth2(&decoded),
+            Self::OauthBearer => parse_oauthbearer(&decoded),
+        }
+    }
+}
+
 /// Encodes an XOAUTH2 initial client response, base64 included.
 pub fn encode_xoauth2(user: &str, token: &str) -> String {
     STANDARD.encode(format!("user={user}\x01auth=Bearer {token}\x01\x01"))

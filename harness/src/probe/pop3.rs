@@ -62,19 +62,25 @@ impl Pop3Probe {
                 mailscope_mocks::sasl::encode_oauthbearer(&self.user, token.secret()),
             ),
         };
-        let reply = if self.initial_response {
+        let is_continuation = |line: &str| line.starts_with('+') && !line.starts_with("+OK");
+        let mut reply = if self.initial_response {
             send(&mut connection, &format!("AUTH {name} {payload}"), "AUTH").await?;
             read_line(&mut connection, "AUTH").await?
         } else {
             send(&mut connection, &format!("AUTH {name}"), "AUTH").await?;
             let continuation = read_line(&mut connection, "AUTH").await?;
-            if continuation.starts_with('+') && !continuation.starts_with("+OK") {
+            if is_continuation(&continuation) {
                 send(&mut connection, &payload, "AUTH").await?;
                 read_line(&mut connection, "AUTH").await?
             } else {
                 continuation
             }
         };
+        // A continuation after the response is an error challenge: answer with an empty line.
+        if is_continuation(&reply) {
+            send(&mut connection, "", "AUTH").await?;
+            reply = read_line(&mut connection, "AUTH").await?;
+        }
         let result = if reply.starts_with("+OK") {
             ProbeResult::Authenticated
         } else {

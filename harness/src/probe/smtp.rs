@@ -32,6 +32,9 @@ pub struct SmtpProbe {
     pub from: Option<String>,
     /// The SASL response on the AUTH line; otherwise after the server's `334`.
     pub initial_response: bool,
+    /// The server may answer with an error challenge (generic profile): lettre's XOAUTH2 cannot
+    /// (STACK.md gotcha 5), so the probe drives AUTH itself and answers with an empty line.
+    pub answer_challenges: bool,
 }
 
 /// Errors of the probe itself (the server refusing is a [`ProbeReport`], not an error).
@@ -77,7 +80,7 @@ impl SmtpProbe {
 
         let authenticated = match (self.mechanism, self.initial_response) {
             // lettre's own XOAUTH2: always inline (STACK.md gotcha 3).
-            (Mechanism::Xoauth2, true) => {
+            (Mechanism::Xoauth2, true) if !self.answer_challenges => {
                 let credentials = Credentials::new(self.user.clone(), token.secret().to_owned());
                 connection.auth(&[LettreMechanism::Xoauth2], &credentials).await
             }
@@ -92,7 +95,7 @@ impl SmtpProbe {
                         mailscope_mocks::sasl::encode_oauthbearer(&self.user, token.secret()),
                     ),
                 };
-                if inline {
+                let sent = if inline {
                     connection
                         .command(RawCommand(format!("AUTH {name} {response}")))
                         .await
@@ -103,6 +106,14 @@ impl SmtpProbe {
                         }
                         other => other,
                     }
+                };
+                // A 334 after the response is an error challenge: answer it with an empty line
+                // (RFC 7628 §3.2.3) and read the final reply.
+                match sent {
+                    Ok(challenge) if challenge.has_code(334) => {
+                        connection.command(RawCommand(String::new())).await
+                    }
+                    other => other,
                 }
             }
         };

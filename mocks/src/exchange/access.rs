@@ -39,6 +39,15 @@ impl Protocol {
         }
     }
 
+    /// The Outlook scope a client asks for to use the protocol (error challenges name it).
+    pub fn scope(self) -> &'static str {
+        match self {
+            Self::Smtp => "https://outlook.office.com/SMTP.Send",
+            Self::Imap => "https://outlook.office.com/IMAP.AccessAsUser.All",
+            Self::Pop3 => "https://outlook.office.com/POP.AccessAsUser.All",
+        }
+    }
+
     /// The application permission the protocol needs (rule 13).
     pub fn application_permission(self) -> &'static str {
         match self {

@@ -12,7 +12,7 @@ use super::replies::imap as reply;
 use super::server::ExchangeContext;
 use crate::journal::Observation;
 use crate::net::{Action, Session};
-use crate::sasl;
+use crate::sasl::BearerMechanism;
 
 /// One IMAP connection's state.
 #[derive(Debug)]
@@ -24,8 +24,13 @@ pub struct ImapSession {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum State {
     NotAuthenticated,
-    /// After `AUTHENTICATE XOAUTH2` without an initial response.
+    /// After `AUTHENTICATE XOAUTH2` (or `OAUTHBEARER`) without an initial response.
     AwaitingResponse {
+        tag: String,
+        bearer: BearerMechanism,
+    },
+    /// Generic profile: an error challenge was sent; the next line gets the failure.
+    AwaitingErrorAck {
         tag: String,
     },
     /// Authenticated and connected to the mailbox.
@@ -58,6 +63,7 @@ impl ImapSession {
         match verb.as_str() {
             "CAPABILITY" => {
                 let list = match self.state {
+                    _ if self.context.is_generic() => reply::CAPABILITY_GENERIC,
                     State::NotAuthenticated => reply::CAPABILITY_PRE_AUTH,
                     _ => reply::CAPABILITY_POST_AUTH,
                 };
@@ -101,7 +107,9 @@ impl ImapSession {
             Some((mechanism, response)) => (mechanism, Some(response.trim())),
             None => (arguments, None),
         };
-        if !mechanism.eq_ignore_ascii_case("XOAUTH2") {
+        let bearer = BearerMechanism::from_name(mechanism)
+            .filter(|bearer| *bearer == BearerMechanism::Xoauth2 || self.context.is_generic());
+        let Some(bearer) = bearer else {
             // PLAIN is Basic auth, refused; OAUTHBEARER is not offered (fidelity:
             // oauthbearer-not-offered; the exact reply to it was never captured: unverified).
             return vec![
@@ -111,21 +119,24 @@ impl ImapSession {
                 }),
                 Self::tagged(tag, reply::AUTHENTICATE_FAILED),
             ];
-        }
+        };
         match initial_response {
             // RFC 4959 §3: "=" is an empty initial response.
-            Some("=") => self.xoauth2(tag, b""),
-            Some(response) => self.xoauth2(tag, response.as_bytes()),
+            Some("=") => self.bearer(tag, bearer, b""),
+            Some(response) => self.bearer(tag, bearer, response.as_bytes()),
             None => {
-                self.state = State::AwaitingResponse { tag: tag.to_owned() };
+                self.state = State::AwaitingResponse {
+                    tag: tag.to_owned(),
+                    bearer,
+                };
                 vec![Action::reply(reply::CONTINUE)]
             }
         }
     }
 
-    fn xoauth2(&mut self, tag: &str, encoded: &[u8]) -> Vec<Action> {
+    fn bearer(&mut self, tag: &str, bearer: BearerMechanism, encoded: &[u8]) -> Vec<Action> {
         self.state = State::NotAuthenticated;
-        let parsed = sasl::decode_base64(encoded).and_then(|decoded| sasl::parse_xoauth2(&decoded));
+        let parsed = bearer.parse(encoded);
         let Some(response) = parsed else {
             return rejected(
                 tag,
@@ -145,10 +156,24 @@ impl ImapSession {
                 self.state = State::Authenticated { selected: false };
                 vec![
                     Action::Observe(Observation::AuthSucceeded {
-                        mechanism: "XOAUTH2".into(),
+                        mechanism: bearer.name().into(),
                         user: access.mailbox,
                     }),
                     Self::tagged(tag, reply::AUTHENTICATED),
+                ]
+            }
+            // The generic profile challenges first and fails on the client's answer (RFC 7628 §3.2.2).
+            Err(refusal) if context.is_generic() => {
+                self.state = State::AwaitingErrorAck { tag: tag.to_owned() };
+                let challenge =
+                    super::replies::generic::error_challenge(bearer.name(), Protocol::Imap.scope());
+                vec![
+                    Action::Observe(Observation::AuthRejected {
+                        mechanism: bearer.name().into(),
+                        reason: refusal.to_string(),
+                    }),
+                    Action::reply(format!("+ {challenge}")),
+                    Action::Deadline(super::replies::generic::CHALLENGE_WAIT),
                 ]
             }
             // fidelity: imap-authenticated-not-connected (a mailbox the token cannot open, or
@@ -175,7 +200,10 @@ impl ImapSession {
 
     fn mailbox_command(&mut self, tag: &str, verb: &str, arguments: &str) -> Vec<Action> {
         let selected = match self.state {
-            State::NotAuthenticated | State::AwaitingResponse { .. } | State::Idling { .. } => {
+            State::NotAuthenticated
+            | State::AwaitingResponse { .. }
+            | State::AwaitingErrorAck { .. }
+            | State::Idling { .. } => {
                 return vec![Self::tagged(tag, reply::INVALID_STATE)];
             }
             State::NotConnected => return vec![Self::tagged(tag, reply::NOT_CONNECTED)],
@@ -299,12 +327,15 @@ impl Session for ImapSession {
 
     fn on_line(&mut self, line: &[u8]) -> Vec<Action> {
         match std::mem::replace(&mut self.state, State::NotAuthenticated) {
-            State::AwaitingResponse { tag } => {
+            State::AwaitingErrorAck { tag } => {
+                return vec![Self::tagged(&tag, super::replies::generic::IMAP_FAILED)];
+            }
+            State::AwaitingResponse { tag, bearer } => {
                 if line == b"*" {
                     // The reply to a cancelled exchange was never captured (unverified).
                     return rejected(&tag, "the client cancelled the exchange".into());
                 }
-                return self.xoauth2(&tag, line);
+                return self.bearer(&tag, bearer, line);
             }
             State::Idling { tag } => {
                 self.state = State::Authenticated { selected: true };
@@ -325,16 +356,26 @@ impl Session for ImapSession {
         self.command(tag, verb, arguments)
     }
 
+    fn on_deadline(&mut self) -> Vec<Action> {
+        match std::mem::replace(&mut self.state, State::NotAuthenticated) {
+            State::AwaitingErrorAck { tag } => vec![Self::tagged(&tag, super::replies::generic::IMAP_FAILED)],
+            _ => vec![Action::Close],
+        }
+    }
+
     fn on_line_too_long(&mut self) -> Vec<Action> {
         self.state = match std::mem::replace(&mut self.state, State::NotAuthenticated) {
-            State::AwaitingResponse { .. } => State::NotAuthenticated,
+            State::AwaitingResponse { .. } | State::AwaitingErrorAck { .. } => State::NotAuthenticated,
             state => state,
         };
         vec![Action::reply(reply::LINE_TOO_LONG)]
     }
 
     fn describe_client_line(&self, line: &[u8]) -> String {
-        if matches!(self.state, State::AwaitingResponse { .. }) {
+        if matches!(
+            self.state,
+            State::AwaitingResponse { .. } | State::AwaitingErrorAck { .. }
+        ) {
             return format!("<redacted {} B>", line.len());
         }
         let text = String::from_utf8_lossy(line);

@@ -97,3 +97,32 @@ S: A1 NO AUTHENTICATE failed.
         ),
     );
 }
+
+#[test]
+fn the_generic_profile_offers_oauthbearer_and_challenges_before_failing() {
+    // FIDELITY.md, "Beyond Exchange Online"; RFC 7628 §3.2.2 (error challenge, then failure).
+    use crate::exchange::testing::generic_context;
+    let good = crate::sasl::encode_oauthbearer(ADELE, &token_for(IMAP_SCOPE));
+    let graph = encode_xoauth2(ADELE, &token_for("IMAP.AccessAsUser.All"));
+    let challenge = crate::exchange::replies::generic::error_challenge(
+        "XOAUTH2",
+        "https://outlook.office.com/IMAP.AccessAsUser.All",
+    );
+    assert_dialogue(
+        ImapSession::new(generic_context()),
+        &format!(
+            "{GREETING}
+C: a1 CAPABILITY
+S: * CAPABILITY IMAP4rev1 AUTH=XOAUTH2 AUTH=OAUTHBEARER SASL-IR ID UNSELECT CHILDREN IDLE NAMESPACE LITERAL+
+S: a1 OK CAPABILITY completed.
+C: a2 AUTHENTICATE XOAUTH2 {graph}
+S: + {challenge}
+-- DEADLINE
+C: 
+S: a2 NO [AUTHENTICATIONFAILED] Authentication failed.
+C: a3 AUTHENTICATE OAUTHBEARER {good}
+S: a3 OK AUTHENTICATE completed.
+"
+        ),
+    );
+}

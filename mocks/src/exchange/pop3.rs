@@ -12,7 +12,7 @@ use super::replies::pop3 as reply;
 use super::server::ExchangeContext;
 use crate::journal::Observation;
 use crate::net::{Action, Session};
-use crate::sasl;
+use crate::sasl::BearerMechanism;
 
 /// One POP3 connection's state.
 #[derive(Debug)]
@@ -24,7 +24,9 @@ pub struct Pop3Session {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum State {
     Authorization,
-    AwaitingXoauth2,
+    AwaitingBearer(BearerMechanism),
+    /// Generic profile: an error challenge was sent; the next line gets the failure.
+    AwaitingErrorAck,
     AwaitingPlain,
     Transaction,
 }
@@ -38,9 +40,9 @@ impl Pop3Session {
         }
     }
 
-    fn xoauth2(&mut self, encoded: &[u8]) -> Vec<Action> {
+    fn bearer(&mut self, bearer: BearerMechanism, encoded: &[u8]) -> Vec<Action> {
         self.state = State::Authorization;
-        let parsed = sasl::decode_base64(encoded).and_then(|decoded| sasl::parse_xoauth2(&decoded));
+        let parsed = bearer.parse(encoded);
         let Some(response) = parsed else {
             return failure("the XOAUTH2 response is not base64 of user=…^Aauth=Bearer …^A^A".into());
         };
@@ -58,10 +60,24 @@ impl Pop3Session {
                 self.state = State::Transaction;
                 vec![
                     Action::Observe(Observation::AuthSucceeded {
-                        mechanism: "XOAUTH2".into(),
+                        mechanism: bearer.name().into(),
                         user: access.mailbox,
                     }),
                     Action::reply(reply::AUTHENTICATED),
+                ]
+            }
+            // The generic profile challenges first and fails on the client's answer (RFC 7628 §3.2.2).
+            Err(refusal) if context.is_generic() => {
+                self.state = State::AwaitingErrorAck;
+                let challenge =
+                    super::replies::generic::error_challenge(bearer.name(), Protocol::Pop3.scope());
+                vec![
+                    Action::Observe(Observation::AuthRejected {
+                        mechanism: bearer.name().into(),
+                        reason: refusal.to_string(),
+                    }),
+                    Action::reply(format!("+ {challenge}")),
+                    Action::Deadline(super::replies::generic::CHALLENGE_WAIT),
                 ]
             }
             Err(refusal) => failure(refusal.to_string()),
@@ -72,7 +88,12 @@ impl Pop3Session {
         let in_transaction = self.state == State::Transaction;
         match (verb, in_transaction) {
             ("CAPA", _) => {
-                let mut lines: Vec<String> = reply::CAPA.iter().map(|line| (*line).to_owned()).collect();
+                let capabilities: &[&str] = if self.context.is_generic() {
+                    &reply::CAPA_GENERIC
+                } else {
+                    &reply::CAPA
+                };
+                let mut lines: Vec<String> = capabilities.iter().map(|line| (*line).to_owned()).collect();
                 lines.push(".".into());
                 vec![Action::Reply(lines)]
             }
@@ -99,6 +120,17 @@ impl Pop3Session {
             Some((mechanism, response)) => (mechanism.to_ascii_uppercase(), Some(response)),
             None => (arguments.to_ascii_uppercase(), None),
         };
+        let generic = self.context.is_generic();
+        if generic && let Some(bearer) = BearerMechanism::from_name(&mechanism) {
+            // RFC 5034 allows the initial response inline; only Exchange refuses it.
+            return match initial_response {
+                Some(response) => self.bearer(bearer, response.as_bytes()),
+                None => {
+                    self.state = State::AwaitingBearer(bearer);
+                    vec![Action::reply(reply::CONTINUE)]
+                }
+            };
+        }
         match (mechanism.as_str(), initial_response) {
             // fidelity: pop-xoauth2-inline-rejected
             ("XOAUTH2", Some(_)) => vec![
@@ -111,7 +143,7 @@ impl Pop3Session {
             ],
             // fidelity: pop-xoauth2-two-step
             ("XOAUTH2", None) => {
-                self.state = State::AwaitingXoauth2;
+                self.state = State::AwaitingBearer(BearerMechanism::Xoauth2);
                 vec![Action::reply(reply::CONTINUE)]
             }
             ("PLAIN", None) => {
@@ -140,11 +172,15 @@ impl Session for Pop3Session {
 
     fn on_line(&mut self, line: &[u8]) -> Vec<Action> {
         match self.state {
-            State::AwaitingXoauth2 if line == b"*" => {
+            State::AwaitingErrorAck => {
+                self.state = State::Authorization;
+                return vec![Action::reply(super::replies::generic::POP3_FAILED)];
+            }
+            State::AwaitingBearer(_) if line == b"*" => {
                 self.state = State::Authorization;
                 return failure("the client cancelled the exchange".into());
             }
-            State::AwaitingXoauth2 => return self.xoauth2(line),
+            State::AwaitingBearer(bearer) => return self.bearer(bearer, line),
             State::AwaitingPlain => {
                 self.state = State::Authorization;
                 return failure("basic authentication is disabled".into());
@@ -159,6 +195,14 @@ impl Session for Pop3Session {
         self.command(&verb, arguments)
     }
 
+    fn on_deadline(&mut self) -> Vec<Action> {
+        if self.state == State::AwaitingErrorAck {
+            self.state = State::Authorization;
+            return vec![Action::reply(super::replies::generic::POP3_FAILED)];
+        }
+        vec![Action::Close]
+    }
+
     // fidelity: long-token-protocol-error: an overlong line is a protocol error (exact line not
     // pasted; the simulation answers with the inline-response error and closes).
     fn on_line_too_long(&mut self) -> Vec<Action> {
@@ -166,7 +210,10 @@ impl Session for Pop3Session {
     }
 
     fn describe_client_line(&self, line: &[u8]) -> String {
-        if matches!(self.state, State::AwaitingXoauth2 | State::AwaitingPlain) {
+        if matches!(
+            self.state,
+            State::AwaitingBearer(_) | State::AwaitingErrorAck | State::AwaitingPlain
+        ) {
             return format!("<redacted {} B>", line.len());
         }
         let text = String::from_utf8_lossy(line);

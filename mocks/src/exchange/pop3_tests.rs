@@ -89,3 +89,28 @@ S: -ERR Authentication failure: unknown user name or bad password.
         ),
     );
 }
+
+#[test]
+fn the_generic_profile_takes_inline_responses_and_challenges() {
+    use crate::exchange::testing::generic_context;
+    let good = encode_xoauth2(ADELE, &token_for(POP_SCOPE));
+    let graph = encode_xoauth2(ADELE, &token_for("POP.AccessAsUser.All"));
+    let challenge = crate::exchange::replies::generic::error_challenge(
+        "XOAUTH2",
+        "https://outlook.office.com/POP.AccessAsUser.All",
+    );
+    assert_dialogue(
+        Pop3Session::new(generic_context()),
+        &format!(
+            "{GREETING}
+C: AUTH XOAUTH2 {graph}
+S: + {challenge}
+-- DEADLINE
+C: 
+S: -ERR [AUTH] Authentication failed.
+C: AUTH XOAUTH2 {good}
+S: +OK User successfully authenticated.
+"
+        ),
+    );
+}

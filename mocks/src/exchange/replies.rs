@@ -79,6 +79,39 @@ pub fn back_end_token() -> String {
     base64::engine::general_purpose::STANDARD.encode(utf16)
 }
 
+/// The `generic` server profile's replies: RFC behaviour, never Exchange's
+/// (FIDELITY.md, "Beyond Exchange Online").
+pub mod generic {
+    use std::time::Duration;
+
+    use base64::Engine as _;
+
+    /// How long a server waits for the client's answer to an error challenge before failing the
+    /// exchange anyway (some clients never answer: shared/interop/README.md, mbsync).
+    pub const CHALLENGE_WAIT: Duration = Duration::from_secs(10);
+
+    /// The base64 error challenge: Gmail's XOAUTH2 form, or RFC 7628 §3.2.2's for OAUTHBEARER.
+    pub fn error_challenge(mechanism: &str, scope: &str) -> String {
+        let json = if mechanism.eq_ignore_ascii_case("OAUTHBEARER") {
+            format!(
+                r#"{{"status":"invalid_token","scope":"{scope}","openid-configuration":"https://login.microsoftonline.com/common/v2.0/.well-known/openid-configuration"}}"#
+            )
+        } else {
+            format!(r#"{{"status":"401","schemes":"bearer","scope":"{scope}"}}"#)
+        };
+        base64::engine::general_purpose::STANDARD.encode(json)
+    }
+
+    /// SMTP: RFC 4954 §6's `535 5.7.8`.
+    pub const SMTP_FAILED: &str = "535 5.7.8 Authentication credentials invalid";
+    /// IMAP: RFC 5530's `AUTHENTICATIONFAILED`.
+    pub const IMAP_FAILED: &str = "NO [AUTHENTICATIONFAILED] Authentication failed.";
+    /// POP3: RFC 3206's `[AUTH]`.
+    pub const POP3_FAILED: &str = "-ERR [AUTH] Authentication failed.";
+    /// SMTP's EHLO mechanisms.
+    pub const SMTP_AUTH: &str = "AUTH XOAUTH2 OAUTHBEARER";
+}
+
 /// IMAP replies (catalog section 2.6). Tagged replies take the client's tag.
 pub mod imap {
     // fidelity: imap-greeting-capability

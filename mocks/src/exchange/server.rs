@@ -41,6 +41,13 @@ pub struct ExchangeContext {
 }
 
 impl ExchangeContext {
+    /// Returns true for the `generic` profile: OAUTHBEARER too, and RFC error challenges.
+    pub(crate) fn is_generic(&self) -> bool {
+        self.directory.tenant.server_profile == crate::directory::ServerProfile::Generic
+    }
+}
+
+impl ExchangeContext {
     /// Builds the context, decoding the JWKS once.
     pub fn new(config: &ExchangeConfig) -> Self {
         Self {

@@ -12,7 +12,7 @@ use super::replies::smtp as reply;
 use super::server::ExchangeContext;
 use crate::journal::Observation;
 use crate::net::{Action, ConnectionInfo, Session};
-use crate::sasl;
+use crate::sasl::BearerMechanism;
 
 /// One SMTP connection's state.
 #[derive(Debug)]
@@ -28,8 +28,10 @@ pub struct SmtpSession {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum State {
     Command,
-    /// After a bare `AUTH XOAUTH2`: the next line is the base64 response.
-    AwaitingXoauth2,
+    /// After a bare `AUTH XOAUTH2` (or `OAUTHBEARER`): the next line is the base64 response.
+    AwaitingBearer(BearerMechanism),
+    /// Generic profile: an error challenge was sent; the next line, whatever it is, gets the failure.
+    AwaitingErrorAck,
     /// After `AUTH LOGIN`: user name, then password (Basic auth, refused).
     AwaitingLoginUsername,
     AwaitingLoginPassword,
@@ -72,7 +74,11 @@ impl SmtpSession {
             "EHLO" => {
                 self.greeted = true;
                 self.state = State::Command;
-                vec![Action::Reply(reply::ehlo(stamp, &self.client_ip, self.tls))]
+                let mut lines = reply::ehlo(stamp, &self.client_ip, self.tls);
+                if self.tls && self.context.is_generic() {
+                    lines[5] = format!("250-{}", super::replies::generic::SMTP_AUTH);
+                }
+                vec![Action::Reply(lines)]
             }
             "HELO" => {
                 self.greeted = true;
@@ -128,16 +134,20 @@ impl SmtpSession {
         if !self.tls {
             return vec![Action::reply(reply::unrecognized_mechanism(stamp))];
         }
-        match mechanism.to_ascii_uppercase().as_str() {
-            "XOAUTH2" => match initial_response {
+        let bearer = BearerMechanism::from_name(mechanism)
+            .filter(|bearer| *bearer == BearerMechanism::Xoauth2 || self.context.is_generic());
+        if let Some(bearer) = bearer {
+            return match initial_response {
                 // RFC 4954 §4: "=" is an empty initial response.
-                Some("=") => self.xoauth2(b""),
-                Some(response) => self.xoauth2(response.as_bytes()),
+                Some("=") => self.bearer(bearer, b""),
+                Some(response) => self.bearer(bearer, response.as_bytes()),
                 None => {
-                    self.state = State::AwaitingXoauth2;
+                    self.state = State::AwaitingBearer(bearer);
                     vec![Action::reply(reply::CONTINUE)]
                 }
-            },
+            };
+        }
+        match mechanism.to_ascii_uppercase().as_str() {
             "LOGIN" => {
                 self.state = State::AwaitingLoginUsername;
                 vec![Action::reply(reply::LOGIN_USERNAME)]
@@ -147,11 +157,11 @@ impl SmtpSession {
         }
     }
 
-    /// Checks an XOAUTH2 response (base64) and answers 235 or 535.
-    fn xoauth2(&mut self, encoded: &[u8]) -> Vec<Action> {
+    /// Checks a bearer response (base64) and answers 235 or 535.
+    fn bearer(&mut self, bearer: BearerMechanism, encoded: &[u8]) -> Vec<Action> {
         self.state = State::Command;
         let context = &self.context;
-        let parsed = sasl::decode_base64(encoded).and_then(|decoded| sasl::parse_xoauth2(&decoded));
+        let parsed = bearer.parse(encoded);
         // A malformed response is answered like a refused token: Exchange sends 535 where RFC
         // 4954 would send 501 (fidelity: smtp-cancel-exchange).
         let Some(response) = parsed else {
@@ -173,10 +183,24 @@ impl SmtpSession {
                 self.authenticated = Some(access);
                 vec![
                     Action::Observe(Observation::AuthSucceeded {
-                        mechanism: "XOAUTH2".into(),
+                        mechanism: bearer.name().into(),
                         user,
                     }),
                     Action::reply(reply::AUTHENTICATED),
+                ]
+            }
+            // The generic profile challenges first and fails on the client's answer (RFC 7628 §3.2.2).
+            Err(refusal) if context.is_generic() => {
+                self.state = State::AwaitingErrorAck;
+                let challenge =
+                    super::replies::generic::error_challenge(bearer.name(), Protocol::Smtp.scope());
+                vec![
+                    Action::Observe(Observation::AuthRejected {
+                        mechanism: bearer.name().into(),
+                        reason: refusal.to_string(),
+                    }),
+                    Action::reply(format!("334 {challenge}")),
+                    Action::Deadline(super::replies::generic::CHALLENGE_WAIT),
                 ]
             }
             Err(refusal) => {
@@ -309,7 +333,11 @@ impl Session for SmtpSession {
     fn on_line(&mut self, line: &[u8]) -> Vec<Action> {
         let stamp = &self.context.stamp;
         match self.state {
-            State::AwaitingXoauth2 => {
+            State::AwaitingErrorAck => {
+                self.state = State::Command;
+                return vec![Action::reply(super::replies::generic::SMTP_FAILED)];
+            }
+            State::AwaitingBearer(bearer) => {
                 if line == b"*" {
                     self.state = State::Command;
                     // fidelity: smtp-cancel-exchange: 535, exact text not captured (unverified).
@@ -318,7 +346,7 @@ impl Session for SmtpSession {
                         "the client cancelled the exchange".into(),
                     );
                 }
-                return self.xoauth2(line);
+                return self.bearer(bearer, line);
             }
             State::AwaitingLoginUsername => {
                 self.state = State::AwaitingLoginPassword;
@@ -349,9 +377,20 @@ impl Session for SmtpSession {
         self.command(text)
     }
 
+    fn on_deadline(&mut self) -> Vec<Action> {
+        if self.state == State::AwaitingErrorAck {
+            self.state = State::Command;
+            return vec![Action::reply(super::replies::generic::SMTP_FAILED)];
+        }
+        vec![Action::Close]
+    }
+
     fn on_line_too_long(&mut self) -> Vec<Action> {
         match self.state {
-            State::AwaitingXoauth2 | State::AwaitingLoginUsername | State::AwaitingLoginPassword => {
+            State::AwaitingBearer(_)
+            | State::AwaitingErrorAck
+            | State::AwaitingLoginUsername
+            | State::AwaitingLoginPassword => {
                 self.state = State::Command;
                 vec![Action::reply(reply::AUTH_LINE_TOO_LONG)]
             }
@@ -364,7 +403,10 @@ impl Session for SmtpSession {
     fn describe_client_line(&self, line: &[u8]) -> String {
         let redacted = |len: usize| format!("<redacted {}>", human_size(len));
         match self.state {
-            State::AwaitingXoauth2 | State::AwaitingLoginUsername | State::AwaitingLoginPassword => {
+            State::AwaitingBearer(_)
+            | State::AwaitingErrorAck
+            | State::AwaitingLoginUsername
+            | State::AwaitingLoginPassword => {
                 return redacted(line.len());
             }
             _ => {}

@@ -199,9 +199,36 @@ fn the_transcript_never_shows_a_sasl_payload() {
         "AUTH XOAUTH2 <redacted 36 B>"
     );
     let mut awaiting = session_with(Directory::contoso());
-    awaiting.state = State::AwaitingXoauth2;
+    awaiting.state = State::AwaitingBearer(BearerMechanism::Xoauth2);
     assert_eq!(
         awaiting.describe_client_line(b"dXNlcj1hAWF1dGg9QmVhcmVyIHNlY3JldAEB"),
         "<redacted 36 B>"
+    );
+}
+
+#[test]
+fn the_generic_profile_challenges_and_fails_even_without_an_answer() {
+    use crate::exchange::testing::generic_context;
+    let connection = ConnectionInfo {
+        peer: "203.0.113.5:50000".parse().unwrap(),
+    };
+    let mut session = SmtpSession::new(generic_context(), connection, false);
+    session.greeting();
+    session.on_line(b"STARTTLS");
+    let ehlo = session.on_line(b"EHLO client.example.org");
+    assert!(
+        matches!(&ehlo[0], Action::Reply(lines) if lines.contains(&"250-AUTH XOAUTH2 OAUTHBEARER".to_owned()))
+    );
+
+    let graph = crate::sasl::encode_oauthbearer(ADELE, &token_for("SMTP.Send"));
+    let challenge = session.on_line(format!("AUTH OAUTHBEARER {graph}").as_bytes());
+    assert!(
+        matches!(&challenge[1], Action::Reply(lines) if lines[0].starts_with("334 eyJzdGF0dXMiOiJpbnZhbGlkX3Rva2VuIi"))
+    );
+    assert!(matches!(challenge[2], Action::Deadline(_)));
+
+    assert_eq!(
+        session.on_deadline(),
+        vec![Action::reply("535 5.7.8 Authentication credentials invalid")]
     );
 }

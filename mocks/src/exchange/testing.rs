@@ -11,6 +11,13 @@ use crate::net::{Action, Session};
 use crate::tls::TestPki;
 use crate::token::SigningKey;
 
+/// The shared context of a front door with the generic profile.
+pub(super) fn generic_context() -> Arc<ExchangeContext> {
+    let mut directory = Directory::contoso();
+    directory.tenant.server_profile = crate::directory::ServerProfile::Generic;
+    context(directory)
+}
+
 /// The shared context of a front door for `directory`.
 pub(super) fn context(directory: Directory) -> Arc<ExchangeContext> {
     let config = ExchangeConfig {
@@ -52,8 +59,8 @@ pub(super) fn token_for(scope: &str) -> String {
     SigningKey::test_key().mint(&grant.claims)
 }
 
-/// Plays `script`: `C:` lines are sent, `S:` lines must be the replies, in order; `-- STARTTLS`
-/// and `-- CLOSE` mark those actions. A reply written with ` [...]` at its end matches any
+/// Plays `script`: `C:` lines are sent, `S:` lines must be the replies, in order; `-- STARTTLS`,
+/// `-- DEADLINE` and `-- CLOSE` mark those actions. A reply written with ` [...]` at its end matches any
 /// `[host timestamp id]` suffix; one ending in `...` matches any reply it begins.
 pub(super) fn assert_dialogue(mut session: impl Session, script: &str) {
     let collect = |actions: Vec<Action>, pending: &mut VecDeque<String>| {
@@ -62,6 +69,7 @@ pub(super) fn assert_dialogue(mut session: impl Session, script: &str) {
                 Action::Reply(lines) => pending.extend(lines),
                 Action::StartTls => pending.push_back("-- STARTTLS".into()),
                 Action::Close => pending.push_back("-- CLOSE".into()),
+                Action::Deadline(_) => pending.push_back("-- DEADLINE".into()),
                 Action::Observe(_) => {}
             }
         }
