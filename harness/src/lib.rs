@@ -7,6 +7,8 @@
 
 pub mod acquire;
 pub mod claims;
+pub mod decode;
+pub mod explain;
 pub mod outcome;
 pub mod probe;
 pub mod report;

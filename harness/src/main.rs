@@ -32,6 +32,42 @@ enum Command {
     Serve(ServeArgs),
     /// Print an access token from a running `serve` (the one command that prints a token).
     Token(TokenArgs),
+    /// Decode an access token without trusting it, and explain it against Exchange's rules.
+    Decode(DecodeArgs),
+    /// Predict, without any network, what a scope list gets from Entra ID and Exchange Online.
+    Explain(ExplainArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct DecodeArgs {
+    /// The access token, or `-` (or nothing) to read it from standard input.
+    token: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+struct ExplainArgs {
+    /// A scope, in the order the client sends it; repeat for several.
+    #[arg(long = "scope", required = true)]
+    scopes: Vec<String>,
+    /// The grant flow.
+    #[arg(long, value_enum, default_value_t = FlowArg::AuthorizationCode)]
+    flow: FlowArg,
+    /// A protocol to predict; repeat for several (default: all three).
+    #[arg(long = "protocol", value_enum)]
+    protocols: Vec<ProtocolArg>,
+    /// The app registration.
+    #[arg(long, default_value = "mail-client")]
+    app: String,
+    /// A directory file: the [tenant], [app] and [user] tables of a scenario.
+    #[arg(long, value_name = "FILE")]
+    directory: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ProtocolArg {
+    Smtp,
+    Imap,
+    Pop3,
 }
 
 #[derive(Debug, clap::Args)]
@@ -138,6 +174,88 @@ fn main() -> ExitCode {
         Command::Run(args) => run(args),
         Command::Serve(args) => serve(args),
         Command::Token(args) => token(args),
+        Command::Decode(args) => decode(args),
+        Command::Explain(args) => explain(args),
+    }
+}
+
+fn decode(args: DecodeArgs) -> ExitCode {
+    let token = match args.token.as_deref() {
+        Some(token) if token != "-" => token.to_owned(),
+        _ => {
+            let mut input = String::new();
+            if let Err(error) = std::io::Read::read_to_string(&mut std::io::stdin(), &mut input) {
+                eprint_line(&format!("error: reading the token from standard input: {error}"));
+                return ExitCode::from(EXIT_USAGE);
+            }
+            input
+        }
+    };
+    let now = mailscope_mocks::clock::Clock::system().now_unix();
+    print_line(&mailscope::decode::render(&mailscope::decode::decode(
+        &token, now,
+    )));
+    ExitCode::SUCCESS
+}
+
+fn explain(args: ExplainArgs) -> ExitCode {
+    let directory = match serve::load_directory(args.directory.as_deref()) {
+        Ok(directory) => directory,
+        Err(error) => {
+            eprint_line(&format!("error: {error}"));
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    if directory.app_by_name(&args.app).is_none() {
+        eprint_line(&format!(
+            "error: no app `{}`: the directory has `mail-client` and `mail-daemon`",
+            args.app
+        ));
+        return ExitCode::from(EXIT_USAGE);
+    }
+    let protocols = if args.protocols.is_empty() {
+        vec![ProtocolArg::Smtp, ProtocolArg::Imap, ProtocolArg::Pop3]
+    } else {
+        args.protocols
+    };
+    let question = mailscope::explain::Question {
+        directory,
+        app: args.app,
+        flow: flow_of(args.flow),
+        scopes: args.scopes,
+        authorize_scopes: None,
+        initial_scopes: None,
+        endpoint: mailscope::scenario::types::Endpoint::Organizations,
+        refresh_after_days: None,
+        refresh_endpoint: None,
+        probes: protocols
+            .into_iter()
+            .map(|protocol| mailscope::scenario::types::ProbeSpec {
+                protocol: match protocol {
+                    ProtocolArg::Smtp => mailscope::scenario::types::Protocol::Smtp,
+                    ProtocolArg::Imap => mailscope::scenario::types::Protocol::Imap,
+                    ProtocolArg::Pop3 => mailscope::scenario::types::Protocol::Pop3,
+                },
+                mechanism: mailscope::scenario::types::Mechanism::Xoauth2,
+                send: false,
+                from: None,
+                initial_response: None,
+                user: None,
+            })
+            .collect(),
+    };
+    print_line(&mailscope::explain::render(&mailscope::explain::predict(
+        &question,
+    )));
+    ExitCode::SUCCESS
+}
+
+fn flow_of(flow: FlowArg) -> Flow {
+    match flow {
+        FlowArg::AuthorizationCode => Flow::AuthorizationCode,
+        FlowArg::DeviceCode => Flow::DeviceCode,
+        FlowArg::ClientCredentials => Flow::ClientCredentials,
+        FlowArg::Password => Flow::Password,
     }
 }
 
@@ -209,13 +327,12 @@ fn token(args: TokenArgs) -> ExitCode {
     let Some(runtime) = runtime() else {
         return ExitCode::from(EXIT_USAGE);
     };
-    let flow = match args.flow {
-        FlowArg::AuthorizationCode => Flow::AuthorizationCode,
-        FlowArg::DeviceCode => Flow::DeviceCode,
-        FlowArg::ClientCredentials => Flow::ClientCredentials,
-        FlowArg::Password => Flow::Password,
-    };
-    match runtime.block_on(serve::token(&args.state_dir, &args.scopes, &args.app, flow)) {
+    match runtime.block_on(serve::token(
+        &args.state_dir,
+        &args.scopes,
+        &args.app,
+        flow_of(args.flow),
+    )) {
         Ok(token) => {
             // The one place a token is printed, on purpose, for piping into other clients.
             print_line(token.secret());

@@ -216,3 +216,106 @@ fn unknown_subcommands_and_flags_exit_2() {
     assert_eq!(mailscope(&["run", "--format", "yaml"]).status.code(), Some(2));
     assert_eq!(mailscope(&["run", "no/such/path"]).status.code(), Some(2));
 }
+
+/// A token minted by the simulation for `scope`, the way the identity platform issues it.
+fn minted_token(scope: &str) -> String {
+    use mailscope_mocks::directory::{Directory, MAIL_CLIENT_ID};
+    use mailscope_mocks::identity::policy::{
+        AuthorizeOutcome, AuthorizeRequest, IdentityState, TokenRequest,
+    };
+    let directory = Directory::contoso();
+    let mut state = IdentityState::new(&directory);
+    let AuthorizeOutcome::Code(code) = state.authorize(
+        &directory,
+        &AuthorizeRequest {
+            tenant_segment: "organizations".into(),
+            client_id: MAIL_CLIENT_ID.into(),
+            response_type: "code".into(),
+            redirect_uri: "http://localhost".into(),
+            scope: scope.into(),
+            ..AuthorizeRequest::default()
+        },
+    ) else {
+        panic!("sign-in failed")
+    };
+    let redemption = TokenRequest {
+        tenant_segment: "organizations".into(),
+        grant_type: "authorization_code".into(),
+        client_id: Some(MAIL_CLIENT_ID.into()),
+        code: Some(code),
+        redirect_uri: Some("http://localhost".into()),
+        scope: Some(scope.into()),
+        ..TokenRequest::default()
+    };
+    let now = mailscope_mocks::clock::Clock::system().now_unix();
+    let grant = state.token(&directory, &redemption, now).unwrap();
+    mailscope_mocks::cloud::shared_signing_key().mint(&grant.claims)
+}
+
+fn decode(token: &str) -> String {
+    use std::io::Write as _;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mailscope"))
+        .args(["decode", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(token.as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success());
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[test]
+fn decode_explains_a_graph_token_and_an_outlook_token_without_echoing_them() {
+    let graph = minted_token("Mail.Send https://outlook.office.com/SMTP.Send");
+    let text = decode(&graph);
+    assert!(
+        text.contains("aud              00000003-0000-0000-c000-000000000000"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "SMTP  refused: aud 00000003-0000-0000-c000-000000000000 is not an Exchange Online audience"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("IMAP  refused"), "{text}");
+    assert!(text.contains("https://outlook.office.com/SMTP.Send"), "{text}");
+    assert!(!text.contains(&graph));
+
+    let outlook =
+        minted_token("https://outlook.office.com/SMTP.Send https://outlook.office.com/IMAP.AccessAsUser.All");
+    let text = decode(&outlook);
+    assert!(text.contains("SMTP  accepted"), "{text}");
+    assert!(text.contains("IMAP  accepted"), "{text}");
+    assert!(
+        text.contains("POP3  refused: scp lacks POP.AccessAsUser.All"),
+        "{text}"
+    );
+}
+
+#[test]
+fn explain_names_the_rules_for_a_graph_scope_placed_first() {
+    let output = mailscope(&[
+        "explain",
+        "--scope",
+        "Mail.Send",
+        "--scope",
+        "https://outlook.office.com/SMTP.Send",
+        "--protocol",
+        "smtp",
+    ]);
+
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(
+        text.starts_with("token: aud 00000003-0000-0000-c000-000000000000"),
+        "{text}"
+    );
+    assert!(
+        text.contains("smtp  rejected: 535 5.7.3 Authentication unsuccessful"),
+        "{text}"
+    );
+    assert!(text.contains("deleg-mixed-graph-first"), "{text}");
+}
