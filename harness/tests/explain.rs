@@ -1,8 +1,6 @@
 //! `mailscope explain` agrees with `mailscope run` on every shipped case: same token (aud, or
 //! the refusing code), same probe results, same replies (Exchange's suffix aside).
 
-#![expect(clippy::unwrap_used, reason = "test helpers fail the test by panicking")]
-
 use std::path::Path;
 
 use mailscope::explain::{Question, predict, without_suffix};
