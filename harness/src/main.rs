@@ -136,6 +136,30 @@ struct RunArgs {
     /// Show each probe's server transcript (secrets hidden) under its case.
     #[arg(long)]
     transcript: bool,
+    /// Run only scenarios with this tag; repeat for any of several.
+    #[arg(long = "tag", value_name = "TAG")]
+    tags: Vec<String>,
+    /// Run only cases whose id contains this text.
+    #[arg(long, value_name = "TEXT")]
+    filter: Option<String>,
+    /// Run the K-th of N equal shares of the selected cases (1-based), for CI jobs.
+    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+    shard: Option<(usize, usize)>,
+    /// Write a Markdown bug report per case into this directory.
+    #[arg(long, value_name = "DIR")]
+    report: Option<PathBuf>,
+}
+
+fn parse_shard(text: &str) -> Result<(usize, usize), String> {
+    let (k, n) = text.split_once('/').ok_or("expected K/N, as 1/4")?;
+    let (k, n): (usize, usize) = (
+        k.parse().map_err(|_| "K is not a number")?,
+        n.parse().map_err(|_| "N is not a number")?,
+    );
+    if n == 0 || k == 0 || k > n {
+        return Err(format!("shard {k}/{n}: K must be between 1 and N"));
+    }
+    Ok((k, n))
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -144,6 +168,8 @@ enum Format {
     Table,
     /// One JSON object per case per line.
     Json,
+    /// One JUnit XML document, written when every case is done.
+    Junit,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -357,7 +383,7 @@ fn run(args: RunArgs) -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     };
-    let scenarios = match load_all(&args.paths) {
+    let mut scenarios = match load_all(&args.paths) {
         Ok(scenarios) => scenarios,
         Err(errors) => {
             for error in errors {
@@ -366,6 +392,22 @@ fn run(args: RunArgs) -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     };
+    select(&mut scenarios, &args.tags, args.filter.as_deref(), args.shard);
+    let ordered: Vec<(scenario::Scenario, scenario::Case)> = scenarios
+        .iter()
+        .flat_map(|scenario| {
+            scenario
+                .cases
+                .iter()
+                .map(move |case| (scenario.clone(), case.clone()))
+        })
+        .collect();
+    if let Some(directory) = &args.report
+        && let Err(error) = std::fs::create_dir_all(directory)
+    {
+        eprint_line(&format!("error: {}: {error}", directory.display()));
+        return ExitCode::from(EXIT_USAGE);
+    }
     let Some(runtime) = runtime() else {
         return ExitCode::from(EXIT_USAGE);
     };
@@ -379,11 +421,26 @@ fn run(args: RunArgs) -> ExitCode {
         .max()
         .unwrap_or(0);
     let mut summary = Summary::default();
+    let mut collected = Vec::new();
+    let mut index = 0;
     runtime.block_on(runner::run_all(scenarios, options, |result| {
         summary.add(&result);
+        if let (Some(directory), Ok(outcome), Some((scenario, case))) =
+            (&args.report, &result, ordered.get(index))
+        {
+            let file = directory.join(format!("{}.md", outcome.id.replace('/', "__")));
+            if let Err(error) = std::fs::write(&file, report::markdown::render(scenario, case, outcome)) {
+                eprint_line(&format!("error: {}: {error}", file.display()));
+            }
+        }
+        index += 1;
         let rendered = match args.format {
             Format::Table => report::table::render(&result, id_width),
             Format::Json => report::json::render(&result),
+            Format::Junit => {
+                collected.push(result);
+                return;
+            }
         };
         print_line(&rendered);
         if args.transcript
@@ -393,14 +450,38 @@ fn run(args: RunArgs) -> ExitCode {
             print_line(&transcripts);
         }
     }));
-    if matches!(args.format, Format::Table) {
-        print_line(&summary.closing_line());
+    match args.format {
+        Format::Table => print_line(&summary.closing_line()),
+        Format::Junit => print_line(&report::junit::render(&collected)),
+        Format::Json => {}
     }
     if summary.all_passed() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(EXIT_UNMET)
     }
+}
+
+/// Keeps the cases selected by tag, id filter and shard, in order; drops emptied scenarios.
+fn select(
+    scenarios: &mut Vec<scenario::Scenario>,
+    tags: &[String],
+    filter: Option<&str>,
+    shard: Option<(usize, usize)>,
+) {
+    let mut position = 0;
+    for scenario in scenarios.iter_mut() {
+        let tagged = tags.is_empty() || scenario.file.tags.iter().any(|tag| tags.contains(tag));
+        scenario.cases.retain(|case| {
+            if !tagged || filter.is_some_and(|text| !case.id.contains(text)) {
+                return false;
+            }
+            let keep = shard.is_none_or(|(k, n)| position % n == k - 1);
+            position += 1;
+            keep
+        });
+    }
+    scenarios.retain(|scenario| !scenario.cases.is_empty());
 }
 
 /// Loads every scenario under `paths`; every bad file is reported, and then nothing runs.

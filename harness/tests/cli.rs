@@ -319,3 +319,114 @@ fn explain_names_the_rules_for_a_graph_scope_placed_first() {
     );
     assert!(text.contains("deleg-mixed-graph-first"), "{text}");
 }
+
+fn ids(output: &Output) -> Vec<String> {
+    stdout(output)
+        .lines()
+        .filter(|line| line.starts_with("ok ") || line.starts_with("rec ") || line.starts_with("FAIL "))
+        .map(|line| line.split_whitespace().nth(1).unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn shards_partition_the_selected_cases_and_tags_and_filters_select() {
+    let all = ids(&mailscope(&["run", "--tag", "seed"]));
+    let mut shards: Vec<String> = (1..=3)
+        .flat_map(|k| {
+            ids(&mailscope(&[
+                "run",
+                "--tag",
+                "seed",
+                "--shard",
+                &format!("{k}/3"),
+            ]))
+        })
+        .collect();
+    shards.sort();
+    let mut sorted = all.clone();
+    sorted.sort();
+    assert_eq!(shards, sorted);
+    assert_eq!(all.len(), seed_case_count());
+
+    let filtered = ids(&mailscope(&["run", "--filter", "graph-scope-added/"]));
+    assert_eq!(filtered.len(), 3);
+    assert_eq!(mailscope(&["run", "--shard", "4/3"]).status.code(), Some(2));
+}
+
+#[test]
+fn junit_output_is_well_formed_and_carries_failures() {
+    let swapped = "[[case]]\nname = \"order\"\nscopes = [\"Mail.Send\", \"https://outlook.office.com/SMTP.Send\"]\nprobes = [\"smtp\"]\nexpect.smtp = \"authenticated\"\n";
+    let failing = scenario_file("junit", "order.toml", &format!("{HEADER}{swapped}"));
+    let output = mailscope(&[
+        "run",
+        "--format",
+        "junit",
+        "scenarios/seed/outlook-scope.toml",
+        failing.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let xml = stdout(&output);
+
+    let check = Command::new("python3")
+        .args([
+            "-c",
+            r#"
+import sys, xml.etree.ElementTree as ET
+root = ET.fromstring(sys.stdin.read())
+assert root.tag == "testsuites", root.tag
+cases = root.findall("./testsuite/testcase")
+failures = root.findall("./testsuite/testcase/failure")
+print(len(cases), len(failures), failures[0].get("message"), root.get("failures"))
+"#,
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    let mut child = check;
+    child.stdin.take().unwrap().write_all(xml.as_bytes()).unwrap();
+    let parsed = child.wait_with_output().unwrap();
+    assert!(parsed.status.success(), "{xml}");
+    assert_eq!(
+        String::from_utf8_lossy(&parsed.stdout).trim(),
+        "4 1 expectations not met 1"
+    );
+    assert!(
+        xml.contains("smtp: expected authenticated, got rejected"),
+        "{xml}"
+    );
+}
+
+#[test]
+fn reports_are_readable_and_hold_no_secret() {
+    let directory = Path::new(env!("CARGO_TARGET_TMPDIR")).join("reports");
+    let _ = std::fs::remove_dir_all(&directory);
+    let output = mailscope(&[
+        "run",
+        "--report",
+        directory.to_str().unwrap(),
+        "scenarios/seed",
+        "scenarios/microsoft-docs/ccg-outlook365-default.toml",
+        "scenarios/microsoft-docs/ropc-exchange.toml",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+
+    let mut reports = 0;
+    for entry in std::fs::read_dir(&directory).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        reports += 1;
+        assert!(text.starts_with("# "));
+        assert!(text.contains("## What was attempted") && text.contains("## Rules and sources"));
+        assert!(!text.contains("eyJ0eXAi") && !text.contains("eyJhbGci"), "no JWT");
+        assert!(
+            !text.contains(mailscope_mocks::directory::MAIL_DAEMON_SECRET),
+            "no client secret"
+        );
+        assert!(
+            !text.contains(mailscope_mocks::directory::ADELE_PASSWORD),
+            "no password"
+        );
+    }
+    assert_eq!(reports, seed_case_count() + 3 + 4);
+}

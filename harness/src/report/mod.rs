@@ -1,6 +1,9 @@
-//! Reports of a run: the terminal table and JSON lines (SCENARIOS.md's contract).
+//! Reports of a run: the terminal table, JSON lines (SCENARIOS.md's contract), JUnit XML, and
+//! Markdown bug reports.
 
 pub mod json;
+pub mod junit;
+pub mod markdown;
 pub mod table;
 
 use crate::outcome::{Expectation, Outcome};
