@@ -36,6 +36,8 @@ enum Command {
     Decode(DecodeArgs),
     /// Predict, without any network, what a scope list gets from Entra ID and Exchange Online.
     Explain(ExplainArgs),
+    /// Print the JSON Schema of scenario files (shipped as scenarios/scenario.schema.json).
+    Schema,
 }
 
 #[derive(Debug, clap::Args)]
@@ -202,6 +204,10 @@ fn main() -> ExitCode {
         Command::Token(args) => token(args),
         Command::Decode(args) => decode(args),
         Command::Explain(args) => explain(args),
+        Command::Schema => {
+            print_line(mailscope::scenario::types::json_schema().trim_end());
+            ExitCode::SUCCESS
+        }
     }
 }
 

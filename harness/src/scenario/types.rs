@@ -3,11 +3,12 @@
 //! `shared/SCENARIOS.md` is the normative description; every key here is documented there and
 //! on its field. Unknown keys are errors (`deny_unknown_fields`), so a typo never passes silently.
 
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Deserializer};
 use toml::Spanned;
 
 /// A scenario file as written.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScenarioFile {
     /// One line: the behaviour, as a sentence.
@@ -31,14 +32,16 @@ pub struct ScenarioFile {
     pub defaults: CaseSpec,
     /// The cases.
     #[serde(default, rename = "case")]
+    #[schemars(with = "Vec<CaseSpec>")]
     pub cases: Vec<Spanned<CaseSpec>>,
     /// Generates cases from every combination of its values.
+    #[schemars(with = "Option<Matrix>")]
     pub matrix: Option<Spanned<Matrix>>,
 }
 
 /// A directory file (`mailscope serve --directory FILE`): the `[tenant]`, `[app]` and `[user]`
 /// tables of a scenario, alone.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DirectoryFile {
     /// Changes to the simulated tenant.
@@ -53,7 +56,7 @@ pub struct DirectoryFile {
 }
 
 /// `[tenant]`: organisation-wide settings.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TenantChanges {
     /// Organisation-wide SMTP AUTH (`Set-TransportConfig -SmtpClientAuthenticationDisabled`, inverted).
@@ -78,7 +81,7 @@ pub struct TenantChanges {
 }
 
 /// `tenant.refresh_without_scope`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum RefreshWithoutScope {
     /// The first sign-in's scopes apply.
@@ -90,7 +93,7 @@ pub enum RefreshWithoutScope {
 }
 
 /// `user.device_code`: what the user does with a device code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum DeviceCodeAnswer {
     /// Signs in and approves.
@@ -102,7 +105,7 @@ pub enum DeviceCodeAnswer {
 }
 
 /// `tenant.multi_resource_scopes`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum MultiResourceScopes {
     /// The first scope decides the resource.
@@ -112,7 +115,7 @@ pub enum MultiResourceScopes {
 }
 
 /// `tenant.graph_audience`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum GraphAudience {
     /// `00000003-0000-0000-c000-000000000000`.
@@ -122,7 +125,7 @@ pub enum GraphAudience {
 }
 
 /// `tenant.server_profile`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum ServerProfile {
     /// Exchange Online, reply for reply.
@@ -132,7 +135,7 @@ pub enum ServerProfile {
 }
 
 /// `[user]`: the signed-in user and their mailbox.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserChanges {
     /// The user principal name, also XOAUTH2's `user=`.
@@ -189,7 +192,7 @@ impl<'de> Deserialize<'de> for MailboxSetting {
 }
 
 /// `user.account`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum AccountKind {
     /// Entra ID.
@@ -199,10 +202,11 @@ pub enum AccountKind {
 }
 
 /// `[app]`: the app registration the cases use.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AppChanges {
     /// `"mail-client"` (default) or `"mail-daemon"`.
+    #[schemars(with = "Option<String>")]
     pub name: Option<Spanned<String>>,
     /// Delegated permissions, by the API the portal lists them under.
     pub delegated: Option<PermissionLists>,
@@ -221,7 +225,7 @@ pub struct AppChanges {
 }
 
 /// Permissions listed under Microsoft Graph and under Office 365 Exchange Online.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PermissionLists {
     /// Listed under Microsoft Graph.
@@ -231,7 +235,7 @@ pub struct PermissionLists {
 }
 
 /// `app.consent`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Consent {
     /// Nobody consented and users may not.
@@ -243,7 +247,7 @@ pub enum Consent {
 }
 
 /// `app.sign_in_audience`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum SignInAudience {
     /// Work accounts of any organisation.
@@ -255,7 +259,7 @@ pub enum SignInAudience {
 }
 
 /// An entry of `app.mailbox_permissions`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 pub enum MailboxPermission {
     /// `Add-MailboxPermission -AccessRights FullAccess`.
     FullAccess,
@@ -264,10 +268,11 @@ pub enum MailboxPermission {
 }
 
 /// A `[[case]]`, or `[defaults]`: every key optional until the two are merged.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CaseSpec {
     /// Unique in the file; `[a-z0-9-]`.
+    #[schemars(with = "Option<String>", regex(pattern = r"^[a-z0-9-]+$"))]
     pub name: Option<Spanned<String>>,
     /// The grant flow.
     pub flow: Option<Flow>,
@@ -291,7 +296,7 @@ pub struct CaseSpec {
 }
 
 /// `flow`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Flow {
     /// Authorization code with PKCE.
@@ -320,7 +325,7 @@ impl Flow {
 }
 
 /// `endpoint`: the authority's path segment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Endpoint {
     /// `/organizations`.
@@ -334,7 +339,7 @@ pub enum Endpoint {
 }
 
 /// A mail protocol.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Protocol {
     /// SMTP submission.
@@ -346,7 +351,7 @@ pub enum Protocol {
 }
 
 /// A SASL mechanism.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Mechanism {
     /// `XOAUTH2`.
@@ -374,7 +379,7 @@ pub struct ProbeSpec {
     pub user: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct ProbeTable {
     protocol: Protocol,
@@ -423,7 +428,7 @@ impl<'de> Deserialize<'de> for ProbeSpec {
 }
 
 /// `expect`: what must hold for a case to pass.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Expect {
     /// Expectations on the issued token, or on the error instead of one.
@@ -437,7 +442,7 @@ pub struct Expect {
 }
 
 /// `expect.token`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExpectToken {
     /// The token's `aud` equals this.
@@ -453,7 +458,7 @@ pub struct ExpectToken {
 }
 
 /// The result a probe must have.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum ProbeResult {
     /// The server accepted the token.
@@ -484,7 +489,7 @@ pub struct ExpectProbe {
     pub reply: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct ExpectProbeTable {
     result: ProbeResult,
@@ -519,7 +524,7 @@ impl<'de> Deserialize<'de> for ExpectProbe {
 
 /// `[matrix]`: every combination of the listed values becomes a case, named from the positions
 /// (`scopes-0-flow-1-probes-0`, keys in this order).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Matrix {
     /// Scope lists to try.
@@ -532,4 +537,52 @@ pub struct Matrix {
     pub endpoint: Option<Vec<Endpoint>>,
     /// Probe lists to try.
     pub probes: Option<Vec<Vec<ProbeSpec>>>,
+}
+
+impl JsonSchema for MailboxSetting {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "MailboxSetting".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "true, false, or \"tenant\" to inherit the tenant's setting",
+            "oneOf": [{ "type": "boolean" }, { "const": "tenant" }]
+        })
+    }
+}
+
+impl JsonSchema for ProbeSpec {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ProbeSpec".into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let protocol = generator.subschema_for::<Protocol>();
+        let table = generator.subschema_for::<ProbeTable>();
+        json_schema!({
+            "description": "\"smtp\", \"imap\", \"pop3\", or a table { protocol, mechanism, send, from, initial_response, user }",
+            "oneOf": [protocol, table]
+        })
+    }
+}
+
+impl JsonSchema for ExpectProbe {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ExpectProbe".into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let result = generator.subschema_for::<ProbeResult>();
+        let table = generator.subschema_for::<ExpectProbeTable>();
+        json_schema!({
+            "description": "\"authenticated\", \"rejected\", \"not-attempted\", or a table { result, reply }",
+            "oneOf": [result, table]
+        })
+    }
+}
+
+/// The JSON Schema of scenario files, generated from these types (`scenarios/scenario.schema.json`).
+pub fn json_schema() -> String {
+    let schema = schemars::schema_for!(ScenarioFile);
+    let mut text = serde_json::to_string_pretty(&schema).expect("schemas always serialize");
+    text.push('\n');
+    text
 }
