@@ -1,4 +1,4 @@
-//! Load benchmark: SMTP STARTTLS + `AUTH XOAUTH2` logins per second against the mock, side by side
+//! Load benchmark: IMAPS and SMTP STARTTLS `XOAUTH2` logins per second against the mocks, side by side
 //! with a reference server that only completes a TLS handshake with the same certificate and
 //! configuration (DESIGN.md, "Performance targets").
 //!
@@ -35,13 +35,21 @@ fn client_config(pki: &TestPki) -> Arc<rustls::ClientConfig> {
     )
 }
 
+fn valid_imap_token(directory: &Directory) -> String {
+    token_for(directory, "https://outlook.office.com/IMAP.AccessAsUser.All")
+}
+
 fn valid_token(directory: &Directory) -> String {
+    token_for(directory, "https://outlook.office.com/SMTP.Send")
+}
+
+fn token_for(directory: &Directory, scope: &str) -> String {
     let mut state = IdentityState::new(directory);
     let request = AuthorizeRequest {
         client_id: mailscope_mocks::directory::MAIL_CLIENT_ID.into(),
         response_type: "code".into(),
         redirect_uri: "http://localhost".into(),
-        scope: "https://outlook.office.com/SMTP.Send".into(),
+        scope: scope.into(),
         ..AuthorizeRequest::default()
     };
     let AuthorizeOutcome::Code(code) = state.authorize(directory, &request) else {
@@ -56,7 +64,7 @@ fn valid_token(directory: &Directory) -> String {
                 client_id: Some(mailscope_mocks::directory::MAIL_CLIENT_ID.into()),
                 code: Some(code),
                 redirect_uri: Some("http://localhost".into()),
-                scope: Some("https://outlook.office.com/SMTP.Send".into()),
+                scope: Some(scope.into()),
                 ..TokenRequest::default()
             },
             Clock::default().now_unix(),
@@ -101,6 +109,20 @@ async fn smtp_login(address: SocketAddr, tls: &tokio_rustls::TlsConnector, auth_
     assert!(reply.starts_with("235 "), "{reply}");
     secure.get_mut().write_all(b"QUIT\r\n").await.expect("write");
     read_reply(&mut secure, &mut line).await;
+}
+
+async fn imap_login(address: SocketAddr, tls: &tokio_rustls::TlsConnector, auth_line: &[u8]) {
+    let mut line = String::with_capacity(256);
+    let stream = TcpStream::connect(address).await.expect("connect");
+    let server_name = ServerName::try_from("localhost").expect("valid name");
+    let mut secure = BufReader::new(tls.connect(server_name, stream).await.expect("TLS"));
+    read_reply(&mut secure, &mut line).await;
+    secure.get_mut().write_all(auth_line).await.expect("write");
+    line.clear();
+    secure.read_line(&mut line).await.expect("the server answers");
+    assert!(line.starts_with("a1 OK"), "{line}");
+    secure.get_mut().write_all(b"a2 LOGOUT\r\n").await.expect("write");
+    while secure.read_line(&mut line).await.unwrap_or(0) > 0 {}
 }
 
 async fn tls_handshake(address: SocketAddr, tls: &tokio_rustls::TlsConnector) {
@@ -180,6 +202,22 @@ async fn main() {
     })
     .await;
 
+    let imap = cloud.imap.address();
+    let imap_connector = connector.clone();
+    let imap_token = valid_imap_token(&directory);
+    let imap_line: Arc<[u8]> = format!(
+        "a1 AUTHENTICATE XOAUTH2 {}\r\n",
+        mailscope_mocks::sasl::encode_xoauth2(mailscope_mocks::directory::ADELE, &imap_token)
+    )
+    .into_bytes()
+    .into();
+    let imap_logins = measure(move || {
+        let connector = imap_connector.clone();
+        let imap_line = imap_line.clone();
+        async move { imap_login(imap, &connector, &imap_line).await }
+    })
+    .await;
+
     let smtp = cloud.smtp.address();
     let logins = measure(move || {
         let connector = connector.clone();
@@ -194,6 +232,6 @@ async fn main() {
         token.len()
     );
     println!("reference TLS handshakes (ECDSA P-256, same config): {handshakes:.0}/s");
-    println!("mock SMTP STARTTLS + AUTH XOAUTH2 + QUIT logins:      {logins:.0}/s");
-    println!("ratio: {:.0}% of the TLS floor", 100.0 * logins / handshakes);
+    println!("mock IMAPS AUTHENTICATE XOAUTH2 (SASL-IR) + LOGOUT:   {imap_logins:.0}/s ({:.0}% of the TLS floor)", 100.0 * imap_logins / handshakes);
+    println!("mock SMTP STARTTLS + AUTH XOAUTH2 + QUIT logins:      {logins:.0}/s ({:.0}% of the TLS floor)", 100.0 * logins / handshakes);
 }
