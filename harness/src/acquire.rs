@@ -7,8 +7,10 @@
 
 use std::fmt;
 use std::pin::Pin;
+
 use std::sync::Mutex;
 use std::time::Duration;
+use tokio::io::AsyncReadExt as _;
 
 use mailscope_mocks::clock::Clock;
 use oauth2::basic::{BasicRevocationErrorResponse, BasicTokenIntrospectionResponse, BasicTokenResponse};
@@ -86,6 +88,23 @@ pub struct Authority {
     pub client_secret: Option<Secret>,
     /// The registered redirect URI.
     pub redirect_uri: String,
+    /// How the authorization code is obtained.
+    pub sign_in: SignIn,
+}
+
+/// How the user's sign-in in a browser is played.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignIn {
+    /// The simulated platform signs its user in without a person: the harness reads the redirect
+    /// from the authorize response.
+    Simulated,
+    /// A loopback redirect listener on `http://localhost:PORT` (RFC 8252 §7.3) receives the code.
+    Loopback {
+        /// What shows the authorize URL to a person.
+        browser: crate::live::Browser,
+        /// The listener's port; 0 picks a free one.
+        port: u16,
+    },
 }
 
 impl Authority {
@@ -264,7 +283,27 @@ impl<'c> oauth2::AsyncHttpClient<'c> for RecordingClient {
 
     fn call(&'c self, request: oauth2::HttpRequest) -> Self::Future {
         Box::pin(async move {
-            let response = self.http.call(request).await?;
+            // Bounded retries with backoff on throttling and server errors, honouring Retry-After.
+            let mut attempt = 0u32;
+            let response = loop {
+                let response = self.http.call(request.clone()).await?;
+                let status = response.status().as_u16();
+                attempt += 1;
+                if !(status == 429 || status >= 500) || attempt >= MAX_ATTEMPTS {
+                    break response;
+                }
+                let wait = response
+                    .headers()
+                    .get("retry-after")
+                    .and_then(|value| value.to_str().ok())
+                    .and_then(|value| value.trim().parse::<u64>().ok())
+                    .unwrap_or(1 << attempt)
+                    .min(30);
+                progress(&format!(
+                    "the identity platform answered HTTP {status}; retrying in {wait} s"
+                ));
+                tokio::time::sleep(Duration::from_secs(wait)).await;
+            };
             if let Ok(mut last) = self.last.lock() {
                 *last = Some((response.status().as_u16(), response.body().clone()));
             }
@@ -286,7 +325,7 @@ pub async fn acquire(
     match request.flow {
         Flow::AuthorizationCode => {
             let authorize = request.authorize_scopes.as_ref().unwrap_or(&request.scopes);
-            authorization_code(http, &recording, &client, authorize, &request.scopes).await
+            authorization_code(http, &recording, authority, authorize, &request.scopes).await
         }
         Flow::RefreshToken => refresh_token(http, &recording, authority, request, waiting).await,
         Flow::ClientCredentials => {
@@ -321,10 +360,9 @@ async fn refresh_token(
     request: &TokenRequest,
     waiting: &Waiting,
 ) -> Result<TokenOutcome, AcquireError> {
-    let client = client(authority, &authority.segment)?;
     let initial = request.initial_scopes.as_ref().unwrap_or(&request.scopes);
     let authorize = request.authorize_scopes.as_ref().unwrap_or(initial);
-    let first = match authorization_code(http, recording, &client, authorize, initial).await? {
+    let first = match authorization_code(http, recording, authority, authorize, initial).await? {
         TokenOutcome::Issued(token) => token,
         denied @ TokenOutcome::Denied(_) => return Ok(denied),
     };
@@ -430,17 +468,41 @@ fn client(authority: &Authority, segment: &str) -> Result<EntraClient, AcquireEr
 async fn authorization_code(
     http: &oauth2::reqwest::Client,
     recording: &RecordingClient,
-    client: &EntraClient,
+    authority: &Authority,
     authorize_scopes: &[String],
     redeem_scopes: &[String],
 ) -> Result<TokenOutcome, AcquireError> {
+    // A loopback sign-in binds its listener first: the redirect URI names its port.
+    let (listener, client) = match authority.sign_in {
+        SignIn::Simulated => (None, client(authority, &authority.segment)?),
+        SignIn::Loopback { port, .. } => {
+            let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+                .await
+                .map_err(|error| AcquireError::Http(format!("binding the redirect listener: {error}")))?;
+            let port = listener
+                .local_addr()
+                .map_err(|error| AcquireError::Http(error.to_string()))?
+                .port();
+            let loopback = Authority {
+                redirect_uri: format!("http://localhost:{port}"),
+                ..authority.clone()
+            };
+            (Some(listener), self::client(&loopback, &authority.segment)?)
+        }
+    };
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let (url, state) = client
         .authorize_url(CsrfToken::new_random)
         .add_scopes(authorize_scopes.iter().map(|scope| Scope::new(scope.clone())))
         .set_pkce_challenge(challenge)
         .url();
-    let code = match follow_authorize(http, url, &state).await? {
+    let signed_in = match (authority.sign_in, listener) {
+        (SignIn::Loopback { browser, .. }, Some(listener)) => {
+            loopback_sign_in(http, url, &state, browser, listener).await?
+        }
+        _ => follow_authorize(http, url, &state).await?,
+    };
+    let code = match signed_in {
         Ok(code) => code,
         Err(denial) => return Ok(TokenOutcome::Denied(denial)),
     };
@@ -453,6 +515,113 @@ async fn authorization_code(
         exchange = exchange.add_extra_param("scope", redeem_scopes.join(" "));
     }
     token_outcome(exchange.request_async(recording).await, recording)
+}
+
+/// Token requests are tried at most this many times on HTTP 429 and 5xx.
+const MAX_ATTEMPTS: u32 = 3;
+
+/// How long a person has to sign in before the harness gives up.
+const SIGN_IN_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Shows the authorize URL (or, with `follow`, plays the browser against a simulated platform),
+/// then waits for the redirect on the loopback listener.
+async fn loopback_sign_in(
+    http: &oauth2::reqwest::Client,
+    url: url::Url,
+    state: &CsrfToken,
+    browser: crate::live::Browser,
+    listener: tokio::net::TcpListener,
+) -> Result<Result<Secret, Denial>, AcquireError> {
+    use crate::live::Browser;
+    let waiting = tokio::spawn(async move { receive_redirect(listener).await });
+    match browser {
+        Browser::Follow => {
+            let response = http
+                .get(url.as_str())
+                .send()
+                .await
+                .map_err(|error| AcquireError::Http(error.to_string()))?;
+            let status = response.status();
+            let Some(location) = response
+                .headers()
+                .get("location")
+                .and_then(|value| value.to_str().ok())
+            else {
+                waiting.abort();
+                let body = response.text().await.unwrap_or_default();
+                return match error_from_page(&body) {
+                    Some(error) => Ok(Err(Denial {
+                        stage: "authorize",
+                        http_status: Some(status.as_u16()),
+                        error,
+                    })),
+                    None => Err(AcquireError::Authorize(format!(
+                        "HTTP {status} without a redirect"
+                    ))),
+                };
+            };
+            // Deliver the redirect to our own listener, as the browser would.
+            let _ = http.get(location).send().await;
+        }
+        Browser::Print | Browser::System => {
+            progress(&format!(
+                "Sign in at this address; the harness waits for the redirect:\n  {url}"
+            ));
+            if browser == Browser::System {
+                let _ = std::process::Command::new(if cfg!(target_os = "macos") {
+                    "open"
+                } else {
+                    "xdg-open"
+                })
+                .arg(url.as_str())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn();
+            }
+        }
+    }
+    let redirect = tokio::time::timeout(SIGN_IN_TIMEOUT, waiting)
+        .await
+        .map_err(|_| AcquireError::Authorize(format!("no sign-in within {SIGN_IN_TIMEOUT:?}")))?
+        .map_err(|error| AcquireError::Authorize(error.to_string()))??;
+    read_redirect(&redirect, state)
+}
+
+/// Accepts the browser's one request on the redirect listener and answers it with a page.
+async fn receive_redirect(listener: tokio::net::TcpListener) -> Result<url::Url, AcquireError> {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+    loop {
+        let (stream, _) = listener
+            .accept()
+            .await
+            .map_err(|error| AcquireError::Http(error.to_string()))?;
+        let mut reader = tokio::io::BufReader::new(stream);
+        let mut request_line = String::new();
+        let read = (&mut reader).take(8192).read_line(&mut request_line).await;
+        let target = request_line
+            .split_whitespace()
+            .nth(1)
+            .unwrap_or_default()
+            .to_owned();
+        let page = "<!DOCTYPE html><html><body><p>mailscope received the sign-in. You can close this window.</p></body></html>";
+        let _ = reader
+            .get_mut()
+            .write_all(
+                format!("HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{page}", page.len())
+                    .as_bytes(),
+            )
+            .await;
+        // Browsers also ask for /favicon.ico; only the redirect carries a query.
+        if read.is_ok() && target.contains('?') {
+            return Ok(url::Url::parse(&format!("http://localhost{target}"))?);
+        }
+    }
+}
+
+/// Reports progress on the terminal for interactive runs.
+#[expect(clippy::print_stderr, reason = "interactive progress goes to standard error")]
+pub fn progress(message: &str) {
+    eprintln!("{message}");
 }
 
 async fn follow_authorize(
@@ -484,7 +653,11 @@ async fn follow_authorize(
             ))),
         };
     };
-    let redirect = url::Url::parse(&location)?;
+    read_redirect(&url::Url::parse(&location)?, state)
+}
+
+/// Reads the code, or the error, from the redirect back to the app.
+fn read_redirect(redirect: &url::Url, state: &CsrfToken) -> Result<Result<Secret, Denial>, AcquireError> {
     let parameter = |name: &str| {
         redirect
             .query_pairs()

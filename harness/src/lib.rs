@@ -9,6 +9,7 @@ pub mod acquire;
 pub mod claims;
 pub mod decode;
 pub mod explain;
+pub mod live;
 pub mod outcome;
 pub mod probe;
 pub mod report;

@@ -378,16 +378,19 @@ fn token(args: TokenArgs) -> ExitCode {
 }
 
 fn run(args: RunArgs) -> ExitCode {
-    let target = match args.target {
-        TargetArg::Simulated => Target::Simulated,
-        TargetArg::Live => {
-            let config = args.live_config.map(|path| path.display().to_string());
-            eprint_line(&format!(
-                "error: the live target is not available in this version (live config: {})",
-                config.as_deref().unwrap_or("none")
-            ));
+    let target = match (args.target, &args.live_config) {
+        (TargetArg::Simulated, _) => Target::Simulated,
+        (TargetArg::Live, None) => {
+            eprint_line("error: --target live needs --live-config FILE (see the README's live mode section)");
             return ExitCode::from(EXIT_USAGE);
         }
+        (TargetArg::Live, Some(path)) => match mailscope::live::LiveConfig::load(path) {
+            Ok(config) => Target::Live(std::sync::Arc::new(config)),
+            Err(error) => {
+                eprint_line(&error);
+                return ExitCode::from(EXIT_USAGE);
+            }
+        },
     };
     let mut scenarios = match load_all(&args.paths) {
         Ok(scenarios) => scenarios,
@@ -417,10 +420,13 @@ fn run(args: RunArgs) -> ExitCode {
     let Some(runtime) = runtime() else {
         return ExitCode::from(EXIT_USAGE);
     };
-    let options = RunOptions {
-        target,
-        jobs: args.jobs,
+    // A live run signs in for real: one case at a time, so a person sees one prompt at a time.
+    let jobs = if matches!(target, Target::Live(_)) {
+        1
+    } else {
+        args.jobs
     };
+    let options = RunOptions { target, jobs };
     let id_width = scenarios
         .iter()
         .flat_map(|scenario| scenario.cases.iter().map(|case| case.id.len()))

@@ -48,6 +48,9 @@ pub struct Outcome {
     pub expectation: Expectation,
     /// Each expectation that did not hold.
     pub mismatches: Vec<String>,
+    /// Why the case did not run on this target (live: the tenant is not set up as it needs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
 }
 
 /// The token side of an outcome.
@@ -321,6 +324,39 @@ impl Outcome {
             probes,
             expectation,
             mismatches,
+            skipped: None,
+        }
+    }
+
+    /// An outcome for a case that did not run, and why.
+    pub fn skipped(case: &Case, title: &str, source: &str, target: &'static str, reason: String) -> Self {
+        Self {
+            expectation: Expectation::None,
+            mismatches: Vec::new(),
+            skipped: Some(reason),
+            ..Self::new(
+                &Case {
+                    expect: None,
+                    ..case.clone()
+                },
+                title,
+                source,
+                target,
+                TokenRecord::Denied(Denial {
+                    stage: "skipped",
+                    http_status: None,
+                    error: crate::acquire::EntraError {
+                        error: "not_run".into(),
+                        error_description: None,
+                        error_codes: Vec::new(),
+                        trace_id: None,
+                        correlation_id: None,
+                        timestamp: None,
+                        suberror: None,
+                    },
+                }),
+                Vec::new(),
+            )
         }
     }
 }

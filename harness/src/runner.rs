@@ -14,7 +14,7 @@ use crate::scenario::{Case, Scenario};
 use crate::target::Target;
 
 /// How cases run.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct RunOptions {
     /// Where.
     pub target: Target,
@@ -42,11 +42,20 @@ pub struct CaseError {
 }
 
 /// Runs one case.
-pub async fn run_case(target: Target, scenario: &Scenario, case: &Case) -> Result<Outcome, CaseError> {
+pub async fn run_case(target: &Target, scenario: &Scenario, case: &Case) -> Result<Outcome, CaseError> {
     let fail = |message: String| CaseError {
         id: case.id.clone(),
         message,
     };
+    if let Some(reason) = target.inapplicable(scenario) {
+        return Ok(Outcome::skipped(
+            case,
+            &scenario.file.title,
+            &scenario.file.source,
+            target.name(),
+            reason,
+        ));
+    }
     let prepared = target
         .prepare(scenario, case)
         .await
@@ -160,9 +169,10 @@ pub async fn run_all(
     for (index, (scenario, case)) in work.into_iter().enumerate() {
         let permits = permits.clone();
         let sender = sender.clone();
+        let target = options.target.clone();
         tokio::spawn(async move {
             let _permit = permits.acquire().await;
-            let result = run_case(options.target, &scenario, &case).await;
+            let result = run_case(&target, &scenario, &case).await;
             let _ = sender.send((index, result));
         });
     }

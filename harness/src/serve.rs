@@ -244,6 +244,7 @@ pub async fn start(options: &ServeOptions) -> Result<Served, ServeError> {
             })
             .collect(),
     };
+    write_live_configs(&state_dir, &endpoints, &cloud.directory)?;
     let json = serde_json::to_vec_pretty(&endpoints).expect("endpoints always serialize");
     // Written last, and whole, so a program waiting for the file finds everything up.
     let endpoints_file = state_dir.join("endpoints.json");
@@ -258,6 +259,48 @@ pub async fn start(options: &ServeOptions) -> Result<Served, ServeError> {
         _https: https,
         _cloud: cloud,
     })
+}
+
+/// The name of the environment variable `live-daemon.toml` reads the client secret from.
+pub const DAEMON_SECRET_VARIABLE: &str = "MAILSCOPE_CLIENT_SECRET";
+/// The name of the environment variable `live.toml` reads the user's password from (ROPC).
+pub const PASSWORD_VARIABLE: &str = "MAILSCOPE_PASSWORD";
+
+/// Writes `live.toml` (the public client) and `live-daemon.toml` (the confidential client), ready
+/// for `mailscope run --target live`: this cloud is then a live tenant reached over HTTPS, through
+/// the code that reaches Exchange Online. `[facts]` declare its (default) setup.
+fn write_live_configs(
+    state_dir: &Path,
+    endpoints: &Endpoints,
+    directory: &Directory,
+) -> Result<(), ServeError> {
+    let user = &directory.signed_in_user().upn;
+    for (file, app) in [("live.toml", "mail-client"), ("live-daemon.toml", "mail-daemon")] {
+        let Some(registration) = directory.app_by_name(app) else {
+            continue;
+        };
+        let secret = match registration.client_type {
+            ClientType::Confidential { .. } => format!("client_secret_env = \"{DAEMON_SECRET_VARIABLE}\"\n"),
+            ClientType::Public => format!("password_env = \"{PASSWORD_VARIABLE}\"\n"),
+        };
+        let text = format!(
+            "# Written by `mailscope serve`: the simulated cloud as a live tenant.\n\
+             authority = \"{}\"\ntenant = \"{}\"\nclient_id = \"{}\"\napp = \"{app}\"\n{secret}user = \"{user}\"\n\
+             smtp = \"localhost:{}\"\nimap = \"localhost:{}\"\npop3 = \"localhost:{}\"\nca_file = \"{}\"\n\
+             # The simulated authorize endpoint needs no person: the harness follows its redirects.\nbrowser = \"follow\"\n\n\
+             [facts.tenant]\nsmtp_client_authentication = {}\nmulti_resource_scopes = \"first-wins\"\n\n[facts.app]\nname = \"{app}\"\n",
+            endpoints.authority,
+            endpoints.tenant_id,
+            registration.client_id,
+            endpoints.smtp.rsplit_once(':').map_or("", |(_, port)| port),
+            endpoints.imap.rsplit_once(':').map_or("", |(_, port)| port),
+            endpoints.pop3.rsplit_once(':').map_or("", |(_, port)| port),
+            endpoints.ca_file.display(),
+            directory.tenant.allows_smtp_auth(),
+        );
+        write(&state_dir.join(file), text.as_bytes())?;
+    }
+    Ok(())
 }
 
 fn write(path: &Path, bytes: &[u8]) -> Result<(), ServeError> {
@@ -318,6 +361,7 @@ pub async fn token(
             .first()
             .cloned()
             .unwrap_or_else(|| "http://localhost".into()),
+        sign_in: acquire::SignIn::Simulated,
     };
     let user = directory.signed_in_user();
     let request = TokenRequest {

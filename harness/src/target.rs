@@ -7,31 +7,47 @@ use mailscope_mocks::cloud::SimulatedCloud;
 use mailscope_mocks::directory::ClientType;
 use mailscope_mocks::journal::{ConnectionRecord, Observation};
 
-use crate::acquire::{Authority, ResourceOwner, Waiting};
+use std::sync::Arc;
+
+use crate::acquire::{Authority, ResourceOwner, SignIn, Waiting};
+use crate::live::LiveConfig;
 use crate::probe::ServerAddress;
 use crate::scenario::types::{Endpoint, Protocol};
 use crate::scenario::{Case, Scenario, directory};
 use crate::secret::Secret;
 
 /// Where cases run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Default)]
 pub enum Target {
     /// A fresh simulated Microsoft cloud per case.
     #[default]
     Simulated,
+    /// A real tenant and Exchange Online, as `live.toml` describes them.
+    Live(Arc<LiveConfig>),
 }
 
 impl Target {
-    /// Returns `simulated`.
-    pub fn name(self) -> &'static str {
+    /// Returns `simulated` or `live`.
+    pub fn name(&self) -> &'static str {
         match self {
             Self::Simulated => "simulated",
+            Self::Live(_) => "live",
+        }
+    }
+
+    /// Why `scenario` cannot run here: live tenants are not changed, so a scenario whose
+    /// directory changes `[facts]` does not declare is skipped.
+    pub fn inapplicable(&self, scenario: &Scenario) -> Option<String> {
+        match self {
+            Self::Simulated => None,
+            Self::Live(config) => config.inapplicable(&scenario.path),
         }
     }
 
     /// Sets up what `case` of `scenario` needs: the servers and the accounts to use.
-    pub async fn prepare(self, scenario: &Scenario, case: &Case) -> std::io::Result<Prepared> {
+    pub async fn prepare(&self, scenario: &Scenario, case: &Case) -> std::io::Result<Prepared> {
         match self {
+            Self::Live(config) => prepare_live(config, case),
             Self::Simulated => {
                 let directory = directory::build(&scenario.file);
                 let app_name = directory::app_name(&scenario.file);
@@ -77,6 +93,7 @@ impl Target {
                             .first()
                             .cloned()
                             .unwrap_or_else(|| "http://localhost".into()),
+                        sign_in: SignIn::Simulated,
                     },
                     user: cloud.directory.signed_in_user().upn.clone(),
                     smtp,
@@ -88,6 +105,74 @@ impl Target {
             }
         }
     }
+}
+
+/// Reads a secret from the environment variable `live.toml` names; the value never leaves memory.
+fn secret_from(variable: Option<&String>, kind: &'static str) -> std::io::Result<Option<Secret>> {
+    let Some(variable) = variable else { return Ok(None) };
+    match std::env::var(variable) {
+        Ok(value) => Ok(Some(Secret::new(kind, value))),
+        Err(_) => Err(std::io::Error::other(format!(
+            "live.toml names the environment variable {variable} for the {kind}, and it is not set"
+        ))),
+    }
+}
+
+fn server_address(host_port: &str, extra_roots: &[Vec<u8>]) -> std::io::Result<ServerAddress> {
+    let (host, port) = host_port
+        .rsplit_once(':')
+        .and_then(|(host, port)| Some((host.to_owned(), port.parse().ok()?)))
+        .ok_or_else(|| std::io::Error::other(format!("`{host_port}` is not host:port")))?;
+    Ok(ServerAddress {
+        host,
+        port,
+        extra_roots: extra_roots.to_vec(),
+    })
+}
+
+/// The live target: nothing starts; everything comes from `live.toml` and the environment.
+fn prepare_live(config: &LiveConfig, case: &Case) -> std::io::Result<Prepared> {
+    use rustls::pki_types::pem::PemObject as _;
+    let extra_roots = match &config.ca_file {
+        Some(path) => {
+            let pem = std::fs::read(path)
+                .map_err(|error| std::io::Error::other(format!("{}: {error}", path.display())))?;
+            rustls::pki_types::CertificateDer::pem_slice_iter(&pem)
+                .map(|certificate| certificate.map(|der| der.to_vec()))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|error| std::io::Error::other(format!("{}: {error}", path.display())))?
+        }
+        None => Vec::new(),
+    };
+    let base = url::Url::parse(&config.authority).map_err(std::io::Error::other)?;
+    let password = secret_from(config.password_env.as_ref(), "password")?;
+    Ok(Prepared {
+        refresh_segment: case
+            .refresh_endpoint
+            .map(|endpoint| segment_of(endpoint, &config.tenant)),
+        resource_owner: password.map(|password| ResourceOwner {
+            username: config.user.clone(),
+            password,
+        }),
+        waiting: Waiting::Real,
+        authority: Authority {
+            base,
+            segment: segment_of(case.endpoint, &config.tenant),
+            client_id: config.client_id.clone(),
+            client_secret: secret_from(config.client_secret_env.as_ref(), "client-secret")?,
+            redirect_uri: "http://localhost".into(),
+            sign_in: SignIn::Loopback {
+                browser: config.browser,
+                port: config.redirect_port,
+            },
+        },
+        user: config.user.clone(),
+        smtp: server_address(&config.smtp, &extra_roots)?,
+        imap: server_address(&config.imap, &extra_roots)?,
+        pop3: server_address(&config.pop3, &extra_roots)?,
+        extra_roots,
+        cloud: None,
+    })
 }
 
 /// The authority path segment of an `endpoint` value.

@@ -22,7 +22,7 @@ async fn explain_agrees_with_run_on_every_shipped_case() {
         for case in &scenario.cases {
             cases += 1;
             let predicted = predict(&Question::from_case(&scenario, case));
-            let outcome = run_case(Target::Simulated, &scenario, case).await.unwrap();
+            let outcome = run_case(&Target::Simulated, &scenario, case).await.unwrap();
 
             let summary = outcome.token.summary();
             let observed_token = match &outcome.token {

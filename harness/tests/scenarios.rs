@@ -37,7 +37,7 @@ fn run_and_snapshot(scenario: &Scenario, case: &Case) -> Result<(), Failed> {
         .build()
         .map_err(|error| format!("runtime: {error}"))?;
     let outcome = runtime
-        .block_on(run_case(Target::Simulated, scenario, case))
+        .block_on(run_case(&Target::Simulated, scenario, case))
         .map_err(|error| error.to_string())?;
 
     // A readable verdict first; the snapshot diff is for the details.

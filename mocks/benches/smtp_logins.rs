@@ -232,6 +232,12 @@ async fn main() {
         token.len()
     );
     println!("reference TLS handshakes (ECDSA P-256, same config): {handshakes:.0}/s");
-    println!("mock IMAPS AUTHENTICATE XOAUTH2 (SASL-IR) + LOGOUT:   {imap_logins:.0}/s ({:.0}% of the TLS floor)", 100.0 * imap_logins / handshakes);
-    println!("mock SMTP STARTTLS + AUTH XOAUTH2 + QUIT logins:      {logins:.0}/s ({:.0}% of the TLS floor)", 100.0 * logins / handshakes);
+    println!(
+        "mock IMAPS AUTHENTICATE XOAUTH2 (SASL-IR) + LOGOUT:   {imap_logins:.0}/s ({:.0}% of the TLS floor)",
+        100.0 * imap_logins / handshakes
+    );
+    println!(
+        "mock SMTP STARTTLS + AUTH XOAUTH2 + QUIT logins:      {logins:.0}/s ({:.0}% of the TLS floor)",
+        100.0 * logins / handshakes
+    );
 }

@@ -96,6 +96,8 @@ where
                     tokio::time::sleep(Duration::from_millis(10)).await;
                     continue;
                 };
+                // Replies are written whole; there is nothing for Nagle's algorithm to coalesce.
+                let _ = stream.set_nodelay(true);
                 let session = make_session(ConnectionInfo { peer });
                 let log = journal.open_connection();
                 let tls = tls.clone();
@@ -283,21 +285,23 @@ async fn run_actions(
     starttls_config: Option<&Arc<ServerConfig>>,
     deadline: &mut Option<Duration>,
 ) -> std::io::Result<bool> {
+    // All replies to one client line go out in one write: two small writes in a row would wait
+    // on Nagle's algorithm and the peer's delayed ACK (about 40 ms).
+    let mut pending: Vec<u8> = Vec::new();
     for action in actions {
         match action {
             Action::Reply(lines) => {
-                let mut bytes = Vec::new();
                 for line in lines {
-                    bytes.extend_from_slice(line.as_bytes());
-                    bytes.extend_from_slice(b"\r\n");
+                    pending.extend_from_slice(line.as_bytes());
+                    pending.extend_from_slice(b"\r\n");
                     log.line(format!("S: {line}"));
                 }
-                stream.write_all(&bytes).await?;
             }
             Action::StartTls => {
                 let Some(config) = starttls_config else {
                     continue;
                 };
+                stream.write_all(&std::mem::take(&mut pending)).await?;
                 // Anything the client pipelined after STARTTLS was sent in clear text and must not
                 // be read as if it came through TLS (RFC 3207 §4.2, CVE-2011-0411).
                 buffer.clear();
@@ -307,8 +311,16 @@ async fn run_actions(
             }
             Action::Observe(observation) => log.observe(observation),
             Action::Deadline(wait) => *deadline = Some(wait),
-            Action::Close => return Ok(true),
+            Action::Close => {
+                if !pending.is_empty() {
+                    stream.write_all(&pending).await?;
+                }
+                return Ok(true);
+            }
         }
+    }
+    if !pending.is_empty() {
+        stream.write_all(&pending).await?;
     }
     Ok(false)
 }

@@ -15,6 +15,8 @@ struct Line<'a> {
     mismatches: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    skipped: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -44,6 +46,7 @@ pub fn render(result: &Result<Outcome, CaseError>) -> String {
             expectation: outcome.expectation,
             mismatches: outcome.mismatches.clone(),
             error: None,
+            skipped: outcome.skipped.as_deref(),
         },
         Err(error) => Line {
             id: &error.id,
@@ -58,6 +61,7 @@ pub fn render(result: &Result<Outcome, CaseError>) -> String {
             expectation: Expectation::Unmet,
             mismatches: vec![format!("the case could not run: {}", error.message)],
             error: Some(&error.message),
+            skipped: None,
         },
     };
     serde_json::to_string(&line).expect("report lines always serialize")

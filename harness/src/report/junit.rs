@@ -26,6 +26,11 @@ pub fn render(results: &[Result<Outcome, CaseError>]) -> String {
                 status.set_description(outcome.mismatches.join("\n"));
                 status
             }
+            Ok(outcome) if outcome.skipped.is_some() => {
+                let mut status = TestCaseStatus::skipped();
+                status.set_message(outcome.skipped.clone().unwrap_or_default());
+                status
+            }
             Ok(_) => TestCaseStatus::success(),
             Err(error) => {
                 let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);

@@ -16,12 +16,15 @@ pub struct Summary {
     pub passed: usize,
     /// Cases whose expectations did not hold, or that could not run.
     pub failed: usize,
+    /// Cases the target could not run (live: the tenant is set up otherwise).
+    pub skipped: usize,
 }
 
 impl Summary {
     /// Counts one result.
     pub fn add(&mut self, result: &Result<Outcome, CaseError>) {
         match result {
+            Ok(outcome) if outcome.skipped.is_some() => self.skipped += 1,
             Ok(outcome) if outcome.expectation != Expectation::Unmet => self.passed += 1,
             _ => self.failed += 1,
         }
@@ -32,8 +35,12 @@ impl Summary {
         self.failed == 0
     }
 
-    /// `N passed, N failed`.
+    /// `N passed, N failed`, and `, N skipped` when any were.
     pub fn closing_line(&self) -> String {
-        format!("{} passed, {} failed", self.passed, self.failed)
+        let mut line = format!("{} passed, {} failed", self.passed, self.failed);
+        if self.skipped > 0 {
+            line.push_str(&format!(", {} skipped", self.skipped));
+        }
+        line
     }
 }

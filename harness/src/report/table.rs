@@ -7,6 +7,11 @@ use crate::runner::CaseError;
 pub fn render(result: &Result<Outcome, CaseError>, id_width: usize) -> String {
     match result {
         Err(error) => format!("ERROR {}\n      {}", error.id, error.message),
+        Ok(outcome) if outcome.skipped.is_some() => format!(
+            "skip  {:<id_width$}  {}",
+            outcome.id,
+            outcome.skipped.as_deref().unwrap_or_default()
+        ),
         Ok(outcome) => {
             let status = match outcome.expectation {
                 Expectation::Met => "ok   ",

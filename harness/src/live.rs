@@ -1,0 +1,185 @@
+//! Live mode's configuration (`live.toml`): where the real tenant and Exchange Online are, which
+//! app signs in, where the secrets are (the *names* of environment variables, never values), and
+//! `[facts]`: how the tenant is set up, in the scenario format's terms, so that a case whose
+//! directory changes contradict them is skipped rather than run against the wrong setup.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// `live.toml`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LiveConfig {
+    /// The identity platform (default `https://login.microsoftonline.com`).
+    #[serde(default = "default_authority")]
+    pub authority: String,
+    /// The tenant id or domain, used where a case says `endpoint = "tenant"`.
+    pub tenant: String,
+    /// The app registration's client id.
+    pub client_id: String,
+    /// The app's name in scenario terms: `mail-client` (public) or `mail-daemon` (confidential).
+    #[serde(default = "default_app")]
+    pub app: String,
+    /// The name of the environment variable holding the client secret (confidential apps).
+    pub client_secret_env: Option<String>,
+    /// The name of the environment variable holding the user's password (ROPC only).
+    pub password_env: Option<String>,
+    /// The user who signs in, and whose mailbox the probes open.
+    pub user: String,
+    /// SMTP submission, `host:port` (STARTTLS).
+    #[serde(default = "default_smtp")]
+    pub smtp: String,
+    /// IMAP, `host:port` (TLS).
+    #[serde(default = "default_imap")]
+    pub imap: String,
+    /// POP3, `host:port` (TLS).
+    #[serde(default = "default_pop3")]
+    pub pop3: String,
+    /// Extra trust roots (PEM) on top of the web PKI; certificate checks cannot be switched off.
+    pub ca_file: Option<PathBuf>,
+    /// The loopback port of the redirect listener (`http://localhost:PORT`); 0 picks a free one.
+    #[serde(default)]
+    pub redirect_port: u16,
+    /// How the authorization code is obtained: `system` opens the browser, `print` prints the URL,
+    /// `follow` lets the harness follow the redirects itself (only a simulated cloud allows that).
+    #[serde(default)]
+    pub browser: Browser,
+    /// How the tenant is set up: `[facts.tenant]`, `[facts.app]`, `[facts.user]`, keys as in scenarios.
+    #[serde(default)]
+    pub facts: toml::Table,
+}
+
+/// How the authorization code is obtained in live mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Browser {
+    /// Open the system browser, and print the URL too.
+    #[default]
+    System,
+    /// Print the URL only.
+    Print,
+    /// The harness follows the authorize redirect to its own loopback listener.
+    Follow,
+}
+
+fn default_authority() -> String {
+    "https://login.microsoftonline.com".into()
+}
+fn default_app() -> String {
+    "mail-client".into()
+}
+fn default_smtp() -> String {
+    "smtp.office365.com:587".into()
+}
+fn default_imap() -> String {
+    "outlook.office365.com:993".into()
+}
+fn default_pop3() -> String {
+    "outlook.office365.com:995".into()
+}
+
+impl LiveConfig {
+    /// Reads `live.toml`; errors read `path:line:column: what is wrong`.
+    pub fn load(path: &Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path).map_err(|error| format!("{}: {error}", path.display()))?;
+        let mut config: Self = toml::from_str(&text).map_err(|error| {
+            let offset = error.span().map_or(0, |span| span.start).min(text.len());
+            let before = &text[..offset];
+            let line = before.matches('\n').count() + 1;
+            let column = before.len() - before.rfind('\n').map_or(0, |index| index + 1) + 1;
+            format!(
+                "{}:{line}:{column}: {}",
+                path.display(),
+                error.message().trim_end()
+            )
+        })?;
+        if let Some(ca_file) = &config.ca_file
+            && ca_file.is_relative()
+        {
+            config.ca_file = Some(path.parent().unwrap_or(Path::new(".")).join(ca_file));
+        }
+        Ok(config)
+    }
+
+    /// Why `scenario` cannot run against this tenant, if it cannot: a directory change that
+    /// `[facts]` does not declare with the same value.
+    pub fn inapplicable(&self, scenario_path: &Path) -> Option<String> {
+        let text = std::fs::read_to_string(scenario_path).ok()?;
+        let file: toml::Table = toml::from_str(&text).ok()?;
+        let mut reasons = Vec::new();
+        for table in ["tenant", "app", "user"] {
+            let Some(toml::Value::Table(changes)) = file.get(table) else {
+                continue;
+            };
+            for (key, wanted) in flatten(changes) {
+                if table == "app" && key == "name" && wanted.as_str() == Some(self.app.as_str()) {
+                    continue;
+                }
+                let declared = self
+                    .facts
+                    .get(table)
+                    .and_then(toml::Value::as_table)
+                    .and_then(|facts| flatten(facts).into_iter().find(|(fact, _)| *fact == key))
+                    .map(|(_, value)| value);
+                match declared {
+                    Some(value) if value == wanted => {}
+                    Some(value) => {
+                        reasons.push(format!("needs {table}.{key} = {wanted}, the tenant has {value}"))
+                    }
+                    None => reasons.push(format!(
+                        "needs {table}.{key} = {wanted}, which [facts] does not declare"
+                    )),
+                }
+            }
+        }
+        (!reasons.is_empty()).then(|| reasons.join("; "))
+    }
+}
+
+/// `delegated.graph = [...]` as the key `delegated.graph`.
+fn flatten(table: &toml::Table) -> Vec<(String, toml::Value)> {
+    let mut flat = Vec::new();
+    for (key, value) in table {
+        match value {
+            toml::Value::Table(inner) => {
+                for (inner_key, inner_value) in flatten(inner) {
+                    flat.push((format!("{key}.{inner_key}"), inner_value));
+                }
+            }
+            other => flat.push((key.clone(), other.clone())),
+        }
+    }
+    flat
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cases_are_skipped_unless_facts_declare_their_setup() {
+        let directory = std::env::temp_dir().join(format!("mailscope-live-unit-{}", std::process::id()));
+        std::fs::create_dir_all(&directory).unwrap();
+        let scenario = directory.join("s.toml");
+        std::fs::write(&scenario, "title = \"t\"\nsource = \"s\"\n[tenant]\nsmtp_client_authentication = false\n[app]\ndelegated.graph = [\"SMTP.Send\"]\n[[case]]\nname = \"a\"\nscopes = []\n").unwrap();
+        let mut config: LiveConfig = toml::from_str("tenant = \"t\"\nclient_id = \"c\"\nuser = \"u\"\n[facts.tenant]\nsmtp_client_authentication = true\n").unwrap();
+
+        let reason = config.inapplicable(&scenario).unwrap();
+        assert!(
+            reason.contains("needs tenant.smtp_client_authentication = false, the tenant has true"),
+            "{reason}"
+        );
+        assert!(
+            reason.contains("needs app.delegated.graph = [\"SMTP.Send\"], which [facts] does not declare"),
+            "{reason}"
+        );
+
+        config.facts = toml::from_str(
+            "[tenant]\nsmtp_client_authentication = false\n[app]\ndelegated.graph = [\"SMTP.Send\"]\n",
+        )
+        .unwrap();
+        assert_eq!(config.inapplicable(&scenario), None);
+        assert_eq!(config.smtp, "smtp.office365.com:587");
+    }
+}

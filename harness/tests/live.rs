@@ -1,0 +1,179 @@
+//! Live mode against `mailscope serve`: the same scenario files run through `--target live`
+//! (HTTPS with certificate checks, the loopback redirect listener, real-time device-code polling,
+//! ROPC, client credentials, refresh) and meet the simulation's expectations. Nothing the run
+//! writes contains a token, a secret or a password.
+
+#![expect(clippy::unwrap_used, reason = "test helpers fail the test by panicking")]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use mailscope_mocks::directory::{ADELE_PASSWORD, MAIL_DAEMON_SECRET};
+
+struct Serve {
+    child: Child,
+    state_dir: PathBuf,
+}
+
+impl Serve {
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "a synchronous test polls for another process's file; there is no runtime to block"
+    )]
+    fn start(test: &str, directory: Option<&str>) -> Self {
+        let state_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("live").join(test);
+        let _ = std::fs::remove_dir_all(&state_dir);
+        std::fs::create_dir_all(&state_dir).unwrap();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_mailscope"));
+        command
+            .args(["serve", "--state-dir"])
+            .arg(&state_dir)
+            .stdout(Stdio::null());
+        if let Some(text) = directory {
+            let file = state_dir.join("directory.toml");
+            std::fs::write(&file, text).unwrap();
+            command.arg("--directory").arg(file);
+        }
+        let child = command.spawn().unwrap();
+        let started = Instant::now();
+        while !state_dir.join("endpoints.json").exists() {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "serve wrote no endpoints.json"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Self { child, state_dir }
+    }
+
+    fn run(&self, config: &str, paths: &[&str], extra: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_mailscope"))
+            .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap())
+            .args(["run", "--target", "live", "--live-config"])
+            .arg(self.state_dir.join(config))
+            .args(extra)
+            .args(paths)
+            .env("MAILSCOPE_CLIENT_SECRET", MAIL_DAEMON_SECRET)
+            .env("MAILSCOPE_PASSWORD", ADELE_PASSWORD)
+            .output()
+            .unwrap()
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn stdout(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+#[test]
+fn the_seed_scenarios_meet_their_expectations_live_and_write_no_secret() {
+    let serve = Serve::start("seed", None);
+    let reports = serve.state_dir.join("reports");
+
+    let output = serve.run(
+        "live.toml",
+        &["scenarios/seed"],
+        &["--report", reports.to_str().unwrap()],
+    );
+
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(text.contains("9 passed, 0 failed, 5 skipped"), "{text}");
+    assert!(
+        text.lines().any(
+            |line| line.starts_with("skip  seed/smtp-auth-disabled/valid-token-refused ")
+                && line.ends_with("needs tenant.smtp_client_authentication = false, the tenant has true")
+        ),
+        "{text}"
+    );
+    for entry in std::fs::read_dir(&reports).unwrap() {
+        let written = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        assert!(!written.contains("eyJ"), "no JWT in a report");
+        assert!(!written.contains(MAIL_DAEMON_SECRET) && !written.contains(ADELE_PASSWORD));
+    }
+    assert!(!text.contains("eyJ") && !text.contains(ADELE_PASSWORD));
+    for file in ["live.toml", "live-daemon.toml", "endpoints.json"] {
+        let written = std::fs::read_to_string(serve.state_dir.join(file)).unwrap();
+        assert!(
+            !written.contains(MAIL_DAEMON_SECRET) && !written.contains(ADELE_PASSWORD),
+            "{file}"
+        );
+    }
+}
+
+#[test]
+fn a_tenant_with_smtp_auth_off_runs_the_case_the_default_tenant_skips() {
+    let serve = Serve::start("smtp-off", Some("[tenant]\nsmtp_client_authentication = false\n"));
+
+    let output = serve.run("live.toml", &["scenarios/seed/smtp-auth-disabled.toml"], &[]);
+
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(text.contains("ok    seed/smtp-auth-disabled/valid-token-refused  aud https://outlook.office.com | smtp 535 5.7.139"), "{text}");
+}
+
+#[test]
+fn every_flow_runs_live_over_https() {
+    let serve = Serve::start("flows", None);
+
+    // A live tenant keeps consent between cases: ROPC, which cannot prompt, runs before any
+    // interactive sign-in has consented.
+    let ropc = serve.run(
+        "live.toml",
+        &["scenarios/microsoft-docs/ropc-without-consent.toml"],
+        &[],
+    );
+    let text = stdout(&ropc);
+    assert_eq!(ropc.status.code(), Some(0), "{text}");
+
+    let delegated = serve.run(
+        "live.toml",
+        &[
+            "scenarios/microsoft-docs/device-code-flow.toml",
+            "scenarios/microsoft-docs/refresh-cross-resource.toml",
+            "scenarios/microsoft-docs/deleg-outlook-imap-pop-smtp-one-token.toml",
+        ],
+        &[],
+    );
+    let text = stdout(&delegated);
+    assert_eq!(delegated.status.code(), Some(0), "{text}");
+    assert!(text.contains("5 passed, 0 failed"), "{text}");
+
+    let app_only = serve.run(
+        "live-daemon.toml",
+        &["scenarios/microsoft-docs/ccg-outlook365-default.toml"],
+        &[],
+    );
+    let text = stdout(&app_only);
+    assert_eq!(app_only.status.code(), Some(0), "{text}");
+    assert!(text.contains("3 passed, 0 failed"), "{text}");
+}
+
+#[test]
+fn a_missing_secret_variable_is_a_clear_error() {
+    let serve = Serve::start("no-secret", None);
+
+    let output = Command::new(env!("CARGO_BIN_EXE_mailscope"))
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap())
+        .args(["run", "--target", "live", "--live-config"])
+        .arg(serve.state_dir.join("live-daemon.toml"))
+        .arg("scenarios/microsoft-docs/ccg-outlook365-default.toml")
+        .env_remove("MAILSCOPE_CLIENT_SECRET")
+        .output()
+        .unwrap();
+
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(text.contains("live.toml names the environment variable MAILSCOPE_CLIENT_SECRET for the client-secret, and it is not set"), "{text}");
+}
