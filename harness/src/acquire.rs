@@ -429,6 +429,15 @@ async fn device_code(
         }
         Err(error) => return Err(AcquireError::Http(error_chain(&error))),
     };
+    if matches!(waiting, Waiting::Real) {
+        // A person must enter the code: show the platform's own message (it names the URL).
+        progress(&format!(
+            "To sign in, open {} and enter the code {} (polling every {} s).",
+            details.verification_uri().as_str(),
+            details.user_code().secret(),
+            details.interval().as_secs()
+        ));
+    }
     let clock = waiting.clone();
     let response = client
         .exchange_device_access_token(&details)

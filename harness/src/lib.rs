@@ -8,6 +8,7 @@
 pub mod acquire;
 pub mod claims;
 pub mod decode;
+pub mod drift;
 pub mod explain;
 pub mod live;
 pub mod outcome;

@@ -38,6 +38,8 @@ enum Command {
     Explain(ExplainArgs),
     /// Print the JSON Schema of scenario files (shipped as scenarios/scenario.schema.json).
     Schema,
+    /// Compare saved live outcomes with the simulation, case by case: the drift report.
+    Diff(DiffArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -150,6 +152,19 @@ struct RunArgs {
     /// Write a Markdown bug report per case into this directory.
     #[arg(long, value_name = "DIR")]
     report: Option<PathBuf>,
+    /// Save each outcome, with the values that vary redacted, under this directory (for example
+    /// snapshots/live), for `mailscope diff`.
+    #[arg(long, value_name = "DIR")]
+    save: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+struct DiffArgs {
+    /// Outcomes saved by `mailscope run --target live --save DIR`.
+    saved: PathBuf,
+    /// Scenario files or directories holding the saved cases.
+    #[arg(default_value = "scenarios")]
+    paths: Vec<PathBuf>,
 }
 
 fn parse_shard(text: &str) -> Result<(usize, usize), String> {
@@ -204,6 +219,7 @@ fn main() -> ExitCode {
         Command::Token(args) => token(args),
         Command::Decode(args) => decode(args),
         Command::Explain(args) => explain(args),
+        Command::Diff(args) => diff(args),
         Command::Schema => {
             print_line(mailscope::scenario::types::json_schema().trim_end());
             ExitCode::SUCCESS
@@ -280,6 +296,76 @@ fn explain(args: ExplainArgs) -> ExitCode {
         &question,
     )));
     ExitCode::SUCCESS
+}
+
+fn diff(args: DiffArgs) -> ExitCode {
+    let saved = match mailscope::drift::load_saved(&args.saved) {
+        Ok(saved) => saved,
+        Err(error) => {
+            eprint_line(&format!("error: {}: {error}", args.saved.display()));
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let scenarios = match load_all(&args.paths) {
+        Ok(scenarios) => scenarios,
+        Err(errors) => {
+            for error in errors {
+                eprint_line(&error.to_string());
+            }
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let Some(runtime) = runtime() else {
+        return ExitCode::from(EXIT_USAGE);
+    };
+    let mut drifted = 0;
+    let mut same = 0;
+    for (id, live) in &saved {
+        if live.get("skipped").is_some_and(|reason| !reason.is_null()) {
+            print_line(&format!("skip  {id}: not run live"));
+            continue;
+        }
+        let found = scenarios.iter().find_map(|scenario| {
+            scenario
+                .cases
+                .iter()
+                .find(|case| case.id == *id)
+                .map(|case| (scenario, case))
+        });
+        let Some((scenario, case)) = found else {
+            print_line(&format!(
+                "gone  {id}: no such case in the scenario files any more"
+            ));
+            drifted += 1;
+            continue;
+        };
+        let simulated =
+            match runtime.block_on(mailscope::runner::run_case(&Target::Simulated, scenario, case)) {
+                Ok(outcome) => mailscope::drift::redact(&outcome),
+                Err(error) => {
+                    print_line(&format!("ERROR {id}: {}", error.message));
+                    drifted += 1;
+                    continue;
+                }
+            };
+        let differences = mailscope::drift::differences(live, &simulated);
+        if differences.is_empty() {
+            same += 1;
+            print_line(&format!("same  {id}"));
+        } else {
+            drifted += 1;
+            print_line(&format!("DRIFT {id}"));
+            for difference in differences {
+                print_line(&format!("      - {difference}"));
+            }
+        }
+    }
+    print_line(&format!("{same} same, {drifted} drifted"));
+    if drifted == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_UNMET)
+    }
 }
 
 fn flow_of(flow: FlowArg) -> Flow {
@@ -446,6 +532,11 @@ fn run(args: RunArgs) -> ExitCode {
             }
         }
         index += 1;
+        if let (Some(directory), Ok(outcome)) = (&args.save, &result)
+            && let Err(error) = mailscope::drift::save(directory, outcome)
+        {
+            eprint_line(&format!("error: {}: {error}", directory.display()));
+        }
         let rendered = match args.format {
             Format::Table => report::table::render(&result, id_width),
             Format::Json => report::json::render(&result),

@@ -56,6 +56,9 @@ pub async fn run_case(target: &Target, scenario: &Scenario, case: &Case) -> Resu
             reason,
         ));
     }
+    if matches!(target, Target::Live(_)) {
+        crate::acquire::progress(&format!("running {}", case.id));
+    }
     let prepared = target
         .prepare(scenario, case)
         .await
@@ -72,7 +75,7 @@ pub async fn run_case(target: &Target, scenario: &Scenario, case: &Case) -> Resu
     };
     let token = acquire::acquire(&http, &prepared.authority, &request, &prepared.waiting)
         .await
-        .map_err(|error| fail(error.to_string()))?;
+        .map_err(|error| fail(format!("{}: {error}", prepared.authority.base)))?;
 
     let mut probes = Vec::new();
     for probe in &case.probes {
@@ -101,7 +104,9 @@ pub async fn run_case(target: &Target, scenario: &Scenario, case: &Case) -> Resu
                     }
                     .run(&issued.access_token)
                     .await
-                    .map_err(|error| fail(error.to_string()))?,
+                    .map_err(|error| {
+                        fail(format!("{}:{}: {error}", prepared.smtp.host, prepared.smtp.port))
+                    })?,
                     Protocol::Imap => ImapProbe {
                         server: prepared.imap.clone(),
                         user: user.clone(),
@@ -110,7 +115,9 @@ pub async fn run_case(target: &Target, scenario: &Scenario, case: &Case) -> Resu
                     }
                     .run(&issued.access_token)
                     .await
-                    .map_err(|error| fail(error.to_string()))?,
+                    .map_err(|error| {
+                        fail(format!("{}:{}: {error}", prepared.imap.host, prepared.imap.port))
+                    })?,
                     Protocol::Pop3 => Pop3Probe {
                         server: prepared.pop3.clone(),
                         user: user.clone(),
@@ -119,7 +126,9 @@ pub async fn run_case(target: &Target, scenario: &Scenario, case: &Case) -> Resu
                     }
                     .run(&issued.access_token)
                     .await
-                    .map_err(|error| fail(error.to_string()))?,
+                    .map_err(|error| {
+                        fail(format!("{}:{}: {error}", prepared.pop3.host, prepared.pop3.port))
+                    })?,
                 };
                 let server = prepared.server_record(protocol);
                 ProbeRecord {

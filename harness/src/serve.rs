@@ -288,7 +288,7 @@ fn write_live_configs(
              authority = \"{}\"\ntenant = \"{}\"\nclient_id = \"{}\"\napp = \"{app}\"\n{secret}user = \"{user}\"\n\
              smtp = \"localhost:{}\"\nimap = \"localhost:{}\"\npop3 = \"localhost:{}\"\nca_file = \"{}\"\n\
              # The simulated authorize endpoint needs no person: the harness follows its redirects.\nbrowser = \"follow\"\n\n\
-             [facts.tenant]\nsmtp_client_authentication = {}\nmulti_resource_scopes = \"first-wins\"\n\n[facts.app]\nname = \"{app}\"\n",
+             [facts.tenant]\nsmtp_client_authentication = {}\nmulti_resource_scopes = \"{}\"\n\n[facts.app]\nname = \"{app}\"\n",
             endpoints.authority,
             endpoints.tenant_id,
             registration.client_id,
@@ -297,6 +297,10 @@ fn write_live_configs(
             endpoints.pop3.rsplit_once(':').map_or("", |(_, port)| port),
             endpoints.ca_file.display(),
             directory.tenant.allows_smtp_auth(),
+            match directory.tenant.multi_resource_scopes {
+                mailscope_mocks::directory::MultiResourceScopes::FirstWins => "first-wins",
+                mailscope_mocks::directory::MultiResourceScopes::Reject => "reject",
+            },
         );
         write(&state_dir.join(file), text.as_bytes())?;
     }

@@ -103,6 +103,23 @@ fn the_seed_scenarios_meet_their_expectations_live_and_write_no_secret() {
         assert!(!written.contains(MAIL_DAEMON_SECRET) && !written.contains(ADELE_PASSWORD));
     }
     assert!(!text.contains("eyJ") && !text.contains(ADELE_PASSWORD));
+    let saved = serve.state_dir.join("saved");
+    let save = serve.run(
+        "live.toml",
+        &["scenarios/seed"],
+        &["--save", saved.to_str().unwrap()],
+    );
+    assert_eq!(save.status.code(), Some(0), "{}", stdout(&save));
+    let diff = Command::new(env!("CARGO_BIN_EXE_mailscope"))
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap())
+        .args(["diff"])
+        .arg(&saved)
+        .arg("scenarios/seed")
+        .output()
+        .unwrap();
+    let text = stdout(&diff);
+    assert_eq!(diff.status.code(), Some(0), "{text}");
+    assert!(text.trim_end().ends_with("9 same, 0 drifted"), "{text}");
     for file in ["live.toml", "live-daemon.toml", "endpoints.json"] {
         let written = std::fs::read_to_string(serve.state_dir.join(file)).unwrap();
         assert!(
@@ -176,4 +193,55 @@ fn a_missing_secret_variable_is_a_clear_error() {
     let text = stdout(&output);
     assert_eq!(output.status.code(), Some(1), "{text}");
     assert!(text.contains("live.toml names the environment variable MAILSCOPE_CLIENT_SECRET for the client-secret, and it is not set"), "{text}");
+}
+
+#[test]
+fn diff_names_how_a_tenant_that_refuses_two_resources_drifts_from_the_simulation() {
+    // The tenant answers as the Microsoft forum answer says (AADSTS28000), while live.toml's facts
+    // claim the documented first-wins behaviour: the drift report must say so, case by case.
+    let serve = Serve::start("drift", Some("[tenant]\nmulti_resource_scopes = \"reject\"\n"));
+    let config = std::fs::read_to_string(serve.state_dir.join("live.toml")).unwrap();
+    std::fs::write(
+        serve.state_dir.join("live-claims-first-wins.toml"),
+        config.replace(
+            "multi_resource_scopes = \"reject\"",
+            "multi_resource_scopes = \"first-wins\"",
+        ),
+    )
+    .unwrap();
+    let saved = serve.state_dir.join("saved");
+    let _ = serve.run(
+        "live-claims-first-wins.toml",
+        &["scenarios/seed/graph-scope-added.toml"],
+        &["--save", saved.to_str().unwrap()],
+    );
+
+    let diff = Command::new(env!("CARGO_BIN_EXE_mailscope"))
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap())
+        .arg("diff")
+        .arg(&saved)
+        .arg("scenarios/seed/graph-scope-added.toml")
+        .output()
+        .unwrap();
+
+    let text = stdout(&diff);
+    assert_eq!(diff.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("DRIFT seed/graph-scope-added/graph-scope-first\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("token status: live \"denied\", simulated \"issued\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("token error_codes: live [28000], simulated null"),
+        "{text}"
+    );
+    // Under "reject", a bare Graph scope after the Outlook one names a second resource too.
+    assert!(
+        text.contains("DRIFT seed/graph-scope-added/outlook-scope-first\n"),
+        "{text}"
+    );
+    assert!(text.trim_end().ends_with("0 same, 3 drifted"), "{text}");
 }

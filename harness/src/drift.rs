@@ -1,0 +1,206 @@
+//! Live outcomes kept for comparison, and the drift report: `mailscope run --save DIR` writes
+//! each outcome as JSON with the values that vary from run to run redacted; `mailscope diff DIR`
+//! runs the same cases against the simulated cloud and names every difference, the report a user
+//! sends Microsoft or a client maintainer when Exchange Online no longer behaves as documented.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::outcome::Outcome;
+
+/// Claims that differ on every token (`iat` … `rh`, `xms_*`), and where they sit.
+const VARYING_CLAIMS: [&str; 6] = ["iat", "nbf", "exp", "uti", "aio", "rh"];
+/// Stands in for a redacted value.
+pub const REDACTED: &str = "[varies]";
+
+/// Returns `outcome` as JSON with every value that varies between runs redacted: token times and
+/// ids, the token marker, trace and correlation ids, Exchange's `[host time id]` reply suffixes,
+/// and the simulation-only transcript and diagnosis.
+pub fn redact(outcome: &Outcome) -> Value {
+    let mut value = serde_json::to_value(outcome).expect("outcomes always serialize");
+    let Some(object) = value.as_object_mut() else {
+        return value;
+    };
+    object.remove("target");
+    if let Some(token) = object.get_mut("token").and_then(Value::as_object_mut) {
+        if token.contains_key("access_token") {
+            token.insert("access_token".into(), REDACTED.into());
+        }
+        if let Some(claims) = token.get_mut("claims").and_then(Value::as_object_mut) {
+            for (name, claim) in claims.iter_mut() {
+                if VARYING_CLAIMS.contains(&name.as_str()) || name.starts_with("xms_") {
+                    *claim = REDACTED.into();
+                }
+            }
+        }
+        if let Some(error) = token.get_mut("error").and_then(Value::as_object_mut) {
+            for field in ["trace_id", "correlation_id", "timestamp"] {
+                if error.get(field).is_some_and(|value| !value.is_null()) {
+                    error.insert(field.into(), REDACTED.into());
+                }
+            }
+            if let Some(description) = error.get("error_description").and_then(Value::as_str) {
+                let first_line = description.split("\r\n").next().unwrap_or_default().to_owned();
+                error.insert("error_description".into(), first_line.into());
+            }
+        }
+    }
+    if let Some(probes) = object.get_mut("probes").and_then(Value::as_array_mut) {
+        for probe in probes.iter_mut().filter_map(Value::as_object_mut) {
+            probe.remove("transcript");
+            probe.remove("diagnosis");
+            for field in ["reply", "send_reply"] {
+                if let Some(reply) = probe.get(field).and_then(Value::as_str) {
+                    let stripped = without_message_id(&crate::explain::without_suffix(reply));
+                    probe.insert(field.into(), stripped.into());
+                }
+            }
+        }
+    }
+    value
+}
+
+/// `250 2.0.0 OK <id@host>`: the queued message's id differs on every send.
+fn without_message_id(reply: &str) -> String {
+    match (reply.find('<'), reply.rfind('>')) {
+        (Some(open), Some(close)) if open < close && reply.starts_with("250") => {
+            format!("{}<{REDACTED}>{}", &reply[..open], &reply[close + 1..])
+        }
+        _ => reply.to_owned(),
+    }
+}
+
+/// Where `save` writes the outcome of case `id` under `directory`.
+pub fn path_for(directory: &Path, id: &str) -> PathBuf {
+    directory.join(format!("{id}.json"))
+}
+
+/// Writes the redacted outcome under `directory`, mirroring the case id.
+pub fn save(directory: &Path, outcome: &Outcome) -> std::io::Result<()> {
+    let path = path_for(directory, &outcome.id);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let mut text = serde_json::to_string_pretty(&redact(outcome)).expect("JSON always serializes");
+    text.push('\n');
+    std::fs::write(path, text)
+}
+
+/// Every saved outcome under `directory`: `(case id, outcome)`.
+pub fn load_saved(directory: &Path) -> std::io::Result<Vec<(String, Value)>> {
+    let mut saved = Vec::new();
+    let mut stack = vec![directory.to_owned()];
+    while let Some(current) = stack.pop() {
+        for entry in std::fs::read_dir(&current)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|extension| extension == "json") {
+                let text = std::fs::read_to_string(&path)?;
+                let value: Value = serde_json::from_str(&text)
+                    .map_err(|error| std::io::Error::other(format!("{}: {error}", path.display())))?;
+                if let Some(id) = value.get("id").and_then(Value::as_str) {
+                    saved.push((id.to_owned(), value));
+                }
+            }
+        }
+    }
+    saved.sort_by(|left, right| left.0.cmp(&right.0));
+    Ok(saved)
+}
+
+/// Names each difference between a live outcome and the simulated one (both redacted).
+pub fn differences(live: &Value, simulated: &Value) -> Vec<String> {
+    let mut found = Vec::new();
+    let at = |value: &Value, pointer: &str| value.pointer(pointer).cloned().unwrap_or(Value::Null);
+    for (label, pointer) in [
+        ("token status", "/token/status"),
+        ("token aud", "/token/claims/aud"),
+        ("token scp", "/token/claims/scp"),
+        ("token roles", "/token/claims/roles"),
+        ("token ver", "/token/claims/ver"),
+        ("token iss", "/token/claims/iss"),
+        ("token error", "/token/error/error"),
+        ("token error_codes", "/token/error/error_codes"),
+        ("token error description", "/token/error/error_description"),
+    ] {
+        let (live_value, simulated_value) = (at(live, pointer), at(simulated, pointer));
+        // Live tenants have other ids, names and issuers; only a changed kind of value is drift.
+        if pointer.ends_with("/iss") {
+            let shape = |value: &Value| {
+                value
+                    .as_str()
+                    .map(|iss| iss.starts_with("https://sts.windows.net/"))
+            };
+            if shape(&live_value) != shape(&simulated_value) {
+                found.push(format!("{label}: live {live_value}, simulated {simulated_value}"));
+            }
+            continue;
+        }
+        if live_value != simulated_value {
+            found.push(format!("{label}: live {live_value}, simulated {simulated_value}"));
+        }
+    }
+    let probes = |value: &Value| {
+        value
+            .get("probes")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let (live_probes, simulated_probes) = (probes(live), probes(simulated));
+    if live_probes.len() != simulated_probes.len() {
+        found.push(format!(
+            "probes: live ran {}, simulated {}",
+            live_probes.len(),
+            simulated_probes.len()
+        ));
+    }
+    for (live_probe, simulated_probe) in live_probes.iter().zip(&simulated_probes) {
+        let protocol = live_probe.get("protocol").and_then(Value::as_str).unwrap_or("?");
+        for field in ["result", "reply", "send_reply"] {
+            let (live_value, simulated_value) = (
+                at(live_probe, &format!("/{field}")),
+                at(simulated_probe, &format!("/{field}")),
+            );
+            if live_value != simulated_value {
+                found.push(format!(
+                    "{protocol} {field}: live {live_value}, simulated {simulated_value}"
+                ));
+            }
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn redaction_keeps_what_matters_and_diff_names_each_change() {
+        let live = json!({
+            "id": "seed/x/y",
+            "token": {"status": "issued", "claims": {"aud": "https://outlook.office.com", "scp": "SMTP.Send", "iss": "https://sts.windows.net/aaaa/"}},
+            "probes": [{"protocol": "smtp", "result": "rejected", "reply": "535 5.7.3 Authentication unsuccessful"}]
+        });
+        let simulated = json!({
+            "id": "seed/x/y",
+            "token": {"status": "issued", "claims": {"aud": "https://outlook.office.com", "scp": "SMTP.Send", "iss": "https://sts.windows.net/bbbb/"}},
+            "probes": [{"protocol": "smtp", "result": "authenticated", "reply": "235 2.7.0 Authentication successful"}]
+        });
+
+        let found = differences(&live, &simulated);
+
+        assert_eq!(
+            found,
+            [
+                "smtp result: live \"rejected\", simulated \"authenticated\"",
+                "smtp reply: live \"535 5.7.3 Authentication unsuccessful\", simulated \"235 2.7.0 Authentication successful\""
+            ]
+        );
+        assert!(differences(&live, &live).is_empty());
+    }
+}
