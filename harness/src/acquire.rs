@@ -8,7 +8,7 @@
 use std::fmt;
 use std::pin::Pin;
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::AsyncReadExt as _;
 
@@ -90,6 +90,8 @@ pub struct Authority {
     pub redirect_uri: String,
     /// How the authorization code is obtained.
     pub sign_in: SignIn,
+    /// Live runs: refresh tokens kept between cases and runs, with the user they belong to.
+    pub cache: Option<(Arc<crate::cache::TokenCache>, String)>,
 }
 
 /// How the user's sign-in in a browser is played.
@@ -324,8 +326,13 @@ pub async fn acquire(
     let scopes = || request.scopes.iter().map(|scope| Scope::new(scope.clone()));
     match request.flow {
         Flow::AuthorizationCode => {
+            if let Some(outcome) = from_cache(&recording, authority, request).await? {
+                return Ok(outcome);
+            }
             let authorize = request.authorize_scopes.as_ref().unwrap_or(&request.scopes);
-            authorization_code(http, &recording, authority, authorize, &request.scopes).await
+            let outcome = authorization_code(http, &recording, authority, authorize, &request.scopes).await?;
+            remember(authority, &outcome);
+            Ok(outcome)
         }
         Flow::RefreshToken => refresh_token(http, &recording, authority, request, waiting).await,
         Flow::ClientCredentials => {
@@ -350,6 +357,75 @@ pub async fn acquire(
             token_outcome(response, &recording)
         }
         Flow::DeviceCode => device_code(&recording, authority, request, waiting).await,
+    }
+}
+
+fn cache_key(authority: &Authority, user: &str) -> String {
+    format!(
+        "{}|{}|{}|{user}",
+        authority.base, authority.segment, authority.client_id
+    )
+}
+
+/// Saves the refresh token an interactive sign-in returned.
+fn remember(authority: &Authority, outcome: &TokenOutcome) {
+    if let (
+        Some((cache, user)),
+        TokenOutcome::Issued(IssuedToken {
+            refresh_token: Some(token),
+            ..
+        }),
+    ) = (&authority.cache, outcome)
+        && let Err(error) = cache.put(&cache_key(authority, user), token)
+    {
+        progress(&format!("the token cache could not be written: {error}"));
+    }
+}
+
+/// Serves an authorization-code case from the cached refresh token when Microsoft allows it: the
+/// scopes name one resource (a redemption and a refresh then answer alike), and the user has
+/// consented already. Anything else, or any refusal, falls back to an interactive sign-in.
+async fn from_cache(
+    recording: &RecordingClient,
+    authority: &Authority,
+    request: &TokenRequest,
+) -> Result<Option<TokenOutcome>, AcquireError> {
+    let Some((cache, user)) = &authority.cache else {
+        return Ok(None);
+    };
+    if request.authorize_scopes.is_some() || !names_one_resource(&request.scopes) {
+        return Ok(None);
+    }
+    let Some(refresh_token) = cache.get(&cache_key(authority, user)) else {
+        return Ok(None);
+    };
+    let client = client(authority, &authority.segment)?;
+    let response = client
+        .exchange_refresh_token(&RefreshToken::new(refresh_token.secret().to_owned()))
+        .add_scopes(request.scopes.iter().map(|scope| Scope::new(scope.clone())))
+        .request_async(recording)
+        .await;
+    match token_outcome(response, recording)? {
+        issued @ TokenOutcome::Issued(_) => {
+            remember(authority, &issued);
+            Ok(Some(issued))
+        }
+        TokenOutcome::Denied(_) => Ok(None),
+    }
+}
+
+/// True when every permission scope names the same resource (bare scopes mean Graph).
+fn names_one_resource(scopes: &[String]) -> bool {
+    use mailscope_mocks::token::{Scope as Parsed, ScopeKind};
+    let mut apis = scopes
+        .iter()
+        .filter_map(|scope| match Parsed::parse(scope).kind() {
+            ScopeKind::Permission { resource, .. } => Some(resource.api()),
+            ScopeKind::Oidc(_) => None,
+        });
+    match apis.next() {
+        Some(Some(first)) => apis.all(|api| api == Some(first)),
+        _ => false,
     }
 }
 
@@ -543,6 +619,7 @@ async fn loopback_sign_in(
 ) -> Result<Result<Secret, Denial>, AcquireError> {
     use crate::live::Browser;
     let waiting = tokio::spawn(async move { receive_redirect(listener).await });
+    progress("signing in through the loopback redirect listener");
     match browser {
         Browser::Follow => {
             let response = http

@@ -6,6 +6,7 @@
 //! that [`report`] prints and the tests snapshot.
 
 pub mod acquire;
+pub mod cache;
 pub mod claims;
 pub mod decode;
 pub mod drift;

@@ -45,6 +45,8 @@ pub struct LiveConfig {
     /// `follow` lets the harness follow the redirects itself (only a simulated cloud allows that).
     #[serde(default)]
     pub browser: Browser,
+    /// The token cache file (default: the user's cache directory); `"none"` disables it.
+    pub token_cache: Option<PathBuf>,
     /// How the tenant is set up: `[facts.tenant]`, `[facts.app]`, `[facts.user]`, keys as in scenarios.
     #[serde(default)]
     pub facts: toml::Table,

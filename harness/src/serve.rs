@@ -287,7 +287,8 @@ fn write_live_configs(
             "# Written by `mailscope serve`: the simulated cloud as a live tenant.\n\
              authority = \"{}\"\ntenant = \"{}\"\nclient_id = \"{}\"\napp = \"{app}\"\n{secret}user = \"{user}\"\n\
              smtp = \"localhost:{}\"\nimap = \"localhost:{}\"\npop3 = \"localhost:{}\"\nca_file = \"{}\"\n\
-             # The simulated authorize endpoint needs no person: the harness follows its redirects.\nbrowser = \"follow\"\n\n\
+             # The simulated authorize endpoint needs no person: the harness follows its redirects.\nbrowser = \"follow\"\n\
+             token_cache = \"{}\"\n\n\
              [facts.tenant]\nsmtp_client_authentication = {}\nmulti_resource_scopes = \"{}\"\n\n[facts.app]\nname = \"{app}\"\n",
             endpoints.authority,
             endpoints.tenant_id,
@@ -296,6 +297,7 @@ fn write_live_configs(
             endpoints.imap.rsplit_once(':').map_or("", |(_, port)| port),
             endpoints.pop3.rsplit_once(':').map_or("", |(_, port)| port),
             endpoints.ca_file.display(),
+            state_dir.join("tokens.json").display(),
             directory.tenant.allows_smtp_auth(),
             match directory.tenant.multi_resource_scopes {
                 mailscope_mocks::directory::MultiResourceScopes::FirstWins => "first-wins",
@@ -366,6 +368,7 @@ pub async fn token(
             .cloned()
             .unwrap_or_else(|| "http://localhost".into()),
         sign_in: acquire::SignIn::Simulated,
+        cache: None,
     };
     let user = directory.signed_in_user();
     let request = TokenRequest {

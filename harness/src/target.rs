@@ -10,11 +10,13 @@ use mailscope_mocks::journal::{ConnectionRecord, Observation};
 use std::sync::Arc;
 
 use crate::acquire::{Authority, ResourceOwner, SignIn, Waiting};
+use crate::cache::TokenCache;
 use crate::live::LiveConfig;
 use crate::probe::ServerAddress;
 use crate::scenario::types::{Endpoint, Protocol};
 use crate::scenario::{Case, Scenario, directory};
 use crate::secret::Secret;
+use std::path::PathBuf;
 
 /// Where cases run.
 #[derive(Debug, Clone, Default)]
@@ -47,7 +49,7 @@ impl Target {
     /// Sets up what `case` of `scenario` needs: the servers and the accounts to use.
     pub async fn prepare(&self, scenario: &Scenario, case: &Case) -> std::io::Result<Prepared> {
         match self {
-            Self::Live(config) => prepare_live(config, case),
+            Self::Live(config) => prepare_live(config, case, live_cache(config)),
             Self::Simulated => {
                 let directory = directory::build(&scenario.file);
                 let app_name = directory::app_name(&scenario.file);
@@ -94,6 +96,7 @@ impl Target {
                             .cloned()
                             .unwrap_or_else(|| "http://localhost".into()),
                         sign_in: SignIn::Simulated,
+                        cache: None,
                     },
                     user: cloud.directory.signed_in_user().upn.clone(),
                     smtp,
@@ -105,6 +108,26 @@ impl Target {
             }
         }
     }
+}
+
+/// A cache file opened by this process.
+type OpenCache = (PathBuf, Arc<TokenCache>);
+
+/// The run's token cache, opened once per process and shared by every case.
+fn live_cache(config: &LiveConfig) -> Option<Arc<TokenCache>> {
+    static CACHES: std::sync::OnceLock<std::sync::Mutex<Vec<OpenCache>>> = std::sync::OnceLock::new();
+    let path = match &config.token_cache {
+        Some(path) if path.as_os_str() == "none" => return None,
+        Some(path) => path.clone(),
+        None => TokenCache::default_path()?,
+    };
+    let mut caches = CACHES.get_or_init(Default::default).lock().ok()?;
+    if let Some((_, cache)) = caches.iter().find(|(known, _)| *known == path) {
+        return Some(cache.clone());
+    }
+    let cache = Arc::new(TokenCache::open(&path));
+    caches.push((path, cache.clone()));
+    Some(cache)
 }
 
 /// Reads a secret from the environment variable `live.toml` names; the value never leaves memory.
@@ -131,7 +154,11 @@ fn server_address(host_port: &str, extra_roots: &[Vec<u8>]) -> std::io::Result<S
 }
 
 /// The live target: nothing starts; everything comes from `live.toml` and the environment.
-fn prepare_live(config: &LiveConfig, case: &Case) -> std::io::Result<Prepared> {
+fn prepare_live(
+    config: &LiveConfig,
+    case: &Case,
+    cache: Option<Arc<TokenCache>>,
+) -> std::io::Result<Prepared> {
     use rustls::pki_types::pem::PemObject as _;
     let extra_roots = match &config.ca_file {
         Some(path) => {
@@ -165,6 +192,7 @@ fn prepare_live(config: &LiveConfig, case: &Case) -> std::io::Result<Prepared> {
                 browser: config.browser,
                 port: config.redirect_port,
             },
+            cache: cache.map(|cache| (cache, config.user.clone())),
         },
         user: config.user.clone(),
         smtp: server_address(&config.smtp, &extra_roots)?,

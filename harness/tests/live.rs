@@ -90,6 +90,24 @@ fn the_seed_scenarios_meet_their_expectations_live_and_write_no_secret() {
     let text = stdout(&output);
     assert_eq!(output.status.code(), Some(0), "{text}");
     assert!(text.contains("9 passed, 0 failed, 5 skipped"), "{text}");
+    // One sign-in serves the run: only the three cases naming two resources need their own code
+    // redemption; the others refresh the cached token for their one resource.
+    assert_eq!(
+        text.matches("signing in through the loopback redirect listener")
+            .count(),
+        3,
+        "{text}"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let cache = std::fs::metadata(serve.state_dir.join("tokens.json")).unwrap();
+        assert_eq!(
+            cache.permissions().mode() & 0o777,
+            0o600,
+            "the token cache is private"
+        );
+    }
     assert!(
         text.lines().any(
             |line| line.starts_with("skip  seed/smtp-auth-disabled/valid-token-refused ")
@@ -120,6 +138,23 @@ fn the_seed_scenarios_meet_their_expectations_live_and_write_no_secret() {
     let text = stdout(&diff);
     assert_eq!(diff.status.code(), Some(0), "{text}");
     assert!(text.trim_end().ends_with("9 same, 0 drifted"), "{text}");
+    let mut stack = vec![saved.clone()];
+    while let Some(directory) = stack.pop() {
+        for entry in std::fs::read_dir(directory).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let written = std::fs::read_to_string(&path).unwrap();
+            assert!(
+                !written.contains("eyJ") && !written.contains("1.A"),
+                "{}: no token, code or refresh token",
+                path.display()
+            );
+            assert!(!written.contains(MAIL_DAEMON_SECRET) && !written.contains(ADELE_PASSWORD));
+        }
+    }
     for file in ["live.toml", "live-daemon.toml", "endpoints.json"] {
         let written = std::fs::read_to_string(serve.state_dir.join(file)).unwrap();
         assert!(
