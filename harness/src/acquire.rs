@@ -622,32 +622,19 @@ async fn loopback_sign_in(
     progress("signing in through the loopback redirect listener");
     match browser {
         Browser::Follow => {
-            let response = http
-                .get(url.as_str())
-                .send()
-                .await
-                .map_err(|error| AcquireError::Http(error.to_string()))?;
-            let status = response.status();
-            let Some(location) = response
-                .headers()
-                .get("location")
-                .and_then(|value| value.to_str().ok())
-            else {
-                waiting.abort();
-                let body = response.text().await.unwrap_or_default();
-                return match error_from_page(&body) {
-                    Some(error) => Ok(Err(Denial {
-                        stage: "authorize",
-                        http_status: Some(status.as_u16()),
-                        error,
-                    })),
-                    None => Err(AcquireError::Authorize(format!(
-                        "HTTP {status} without a redirect"
-                    ))),
-                };
+            let location = match authorize_redirect(http, &url).await {
+                Ok(Ok(location)) => location,
+                Ok(Err(denial)) => {
+                    waiting.abort();
+                    return Ok(Err(denial));
+                }
+                Err(error) => {
+                    waiting.abort();
+                    return Err(error);
+                }
             };
             // Deliver the redirect to our own listener, as the browser would.
-            let _ = http.get(location).send().await;
+            let _ = http.get(location.as_str()).send().await;
         }
         Browser::Print | Browser::System => {
             progress(&format!(
@@ -715,6 +702,18 @@ async fn follow_authorize(
     url: url::Url,
     state: &CsrfToken,
 ) -> Result<Result<Secret, Denial>, AcquireError> {
+    match authorize_redirect(http, &url).await? {
+        Ok(location) => read_redirect(&location, state),
+        Err(denial) => Ok(Err(denial)),
+    }
+}
+
+/// Requests the authorize URL as a browser would, without following: the redirect's target, or
+/// the denial an error page shows.
+async fn authorize_redirect(
+    http: &oauth2::reqwest::Client,
+    url: &url::Url,
+) -> Result<Result<url::Url, Denial>, AcquireError> {
     let response = http
         .get(url.as_str())
         .send()
@@ -726,20 +725,20 @@ async fn follow_authorize(
         .get("location")
         .and_then(|value| value.to_str().ok())
         .map(str::to_owned);
-    let Some(location) = location else {
-        let body = response.text().await.unwrap_or_default();
-        return match error_from_page(&body) {
-            Some(error) => Ok(Err(Denial {
-                stage: "authorize",
-                http_status: Some(status.as_u16()),
-                error,
-            })),
-            None => Err(AcquireError::Authorize(format!(
-                "HTTP {status} without a redirect"
-            ))),
-        };
-    };
-    read_redirect(&url::Url::parse(&location)?, state)
+    if let Some(location) = location {
+        return Ok(Ok(url::Url::parse(&location)?));
+    }
+    let body = response.text().await.unwrap_or_default();
+    match error_from_page(&body) {
+        Some(error) => Ok(Err(Denial {
+            stage: "authorize",
+            http_status: Some(status.as_u16()),
+            error,
+        })),
+        None => Err(AcquireError::Authorize(format!(
+            "HTTP {status} without a redirect"
+        ))),
+    }
 }
 
 /// Reads the code, or the error, from the redirect back to the app.

@@ -175,17 +175,23 @@ pub async fn run_all(
     let total = work.len();
     let permits = Arc::new(Semaphore::new(options.jobs.max(1)));
     let (sender, mut receiver) = mpsc::unbounded_channel();
-    for (index, (scenario, case)) in work.into_iter().enumerate() {
-        let permits = permits.clone();
-        let sender = sender.clone();
-        let target = options.target.clone();
-        tokio::spawn(async move {
-            let _permit = permits.acquire().await;
-            let result = run_case(&target, &scenario, &case).await;
-            let _ = sender.send((index, result));
-        });
-    }
-    drop(sender);
+    // Cases start in file order (permits are taken in order, by one dispatcher): a live tenant's
+    // state, consent and the token cache, then evolves the same way in every run.
+    let target = options.target.clone();
+    tokio::spawn(async move {
+        for (index, (scenario, case)) in work.into_iter().enumerate() {
+            let Ok(permit) = permits.clone().acquire_owned().await else {
+                return;
+            };
+            let sender = sender.clone();
+            let target = target.clone();
+            tokio::spawn(async move {
+                let result = run_case(&target, &scenario, &case).await;
+                drop(permit);
+                let _ = sender.send((index, result));
+            });
+        }
+    });
     let mut pending = std::collections::BTreeMap::new();
     let mut next = 0;
     while next < total {

@@ -158,6 +158,61 @@ async fn write_and_flush<W: AsyncWrite + Unpin>(writer: &mut W, bytes: &[u8]) ->
     writer.flush().await
 }
 
+/// One connection's I/O state: the stream, what was read but not yet framed, and the wait the
+/// session asked for.
+struct Connection {
+    stream: Stream,
+    log: ConnectionLog,
+    buffer: Vec<u8>,
+    starttls_config: Option<Arc<ServerConfig>>,
+    deadline: Option<Duration>,
+}
+
+impl Connection {
+    /// Executes `actions`; returns true when the connection must close (it is then shut down).
+    async fn apply(&mut self, actions: Vec<Action>) -> std::io::Result<bool> {
+        // All replies to one client line go out in one write: two small writes in a row would
+        // wait on Nagle's algorithm and the peer's delayed ACK (about 40 ms).
+        let mut pending: Vec<u8> = Vec::new();
+        for action in actions {
+            match action {
+                Action::Reply(lines) => {
+                    for line in lines {
+                        pending.extend_from_slice(line.as_bytes());
+                        pending.extend_from_slice(b"\r\n");
+                        self.log.line(format!("S: {line}"));
+                    }
+                }
+                Action::StartTls => {
+                    let Some(config) = self.starttls_config.clone() else {
+                        continue;
+                    };
+                    self.stream.write_all(&std::mem::take(&mut pending)).await?;
+                    // Anything the client pipelined after STARTTLS was sent in clear text and must
+                    // not be read as if it came through TLS (RFC 3207 §4.2, CVE-2011-0411).
+                    self.buffer.clear();
+                    self.stream.start_tls(config).await?;
+                    self.log.line("-- TLS started".to_owned());
+                    self.log.observe(Observation::TlsStarted);
+                }
+                Action::Observe(observation) => self.log.observe(observation),
+                Action::Deadline(wait) => self.deadline = Some(wait),
+                Action::Close => {
+                    if !pending.is_empty() {
+                        self.stream.write_all(&pending).await?;
+                    }
+                    self.stream.shutdown().await;
+                    return Ok(true);
+                }
+            }
+        }
+        if !pending.is_empty() {
+            self.stream.write_all(&pending).await?;
+        }
+        Ok(false)
+    }
+}
+
 /// Runs `session` over `stream` until the session closes, the peer hangs up, or it idles out.
 async fn drive<S: Session>(
     stream: TcpStream,
@@ -170,31 +225,24 @@ async fn drive<S: Session>(
         stream.start_tls(config.clone()).await?;
         log.observe(Observation::TlsStarted);
     }
-    let starttls_config = match &tls {
-        TlsMode::StartTls(config) => Some(config.clone()),
-        TlsMode::Implicit(_) => None,
+    let mut connection = Connection {
+        stream,
+        log,
+        buffer: Vec::with_capacity(1024),
+        starttls_config: match &tls {
+            TlsMode::StartTls(config) => Some(config.clone()),
+            TlsMode::Implicit(_) => None,
+        },
+        deadline: None,
     };
-
-    let mut buffer: Vec<u8> = Vec::with_capacity(1024);
     let mut discarding = false;
-    let mut deadline: Option<Duration> = None;
-    if run_actions(
-        &mut stream,
-        session.greeting(),
-        &log,
-        &mut buffer,
-        starttls_config.as_ref(),
-        &mut deadline,
-    )
-    .await?
-    {
-        stream.shutdown().await;
+    if connection.apply(session.greeting()).await? {
         return Ok(());
     }
     let mut chunk = vec![0u8; 16 * 1024];
     loop {
-        while let Some(newline) = buffer.iter().position(|&byte| byte == b'\n') {
-            let mut line: Vec<u8> = buffer.drain(..=newline).collect();
+        while let Some(newline) = connection.buffer.iter().position(|&byte| byte == b'\n') {
+            let mut line: Vec<u8> = connection.buffer.drain(..=newline).collect();
             line.pop();
             if line.last() == Some(&b'\r') {
                 line.pop();
@@ -203,126 +251,50 @@ async fn drive<S: Session>(
                 // The tail of an overlong line whose reply was already sent.
                 continue;
             }
-            log.line(format!("C: {}", session.describe_client_line(&line)));
-            deadline = None;
-            let actions = session.on_line(&line);
-            if run_actions(
-                &mut stream,
-                actions,
-                &log,
-                &mut buffer,
-                starttls_config.as_ref(),
-                &mut deadline,
-            )
-            .await?
-            {
-                stream.shutdown().await;
+            connection
+                .log
+                .line(format!("C: {}", session.describe_client_line(&line)));
+            connection.deadline = None;
+            if connection.apply(session.on_line(&line)).await? {
                 return Ok(());
             }
         }
-        if buffer.len() > MAX_LINE_LEN {
-            buffer.clear();
+        if connection.buffer.len() > MAX_LINE_LEN {
+            connection.buffer.clear();
             if !discarding {
                 discarding = true;
-                log.line(format!("C: <line longer than {MAX_LINE_LEN} octets>"));
-                let actions = session.on_line_too_long();
-                if run_actions(
-                    &mut stream,
-                    actions,
-                    &log,
-                    &mut buffer,
-                    starttls_config.as_ref(),
-                    &mut deadline,
-                )
-                .await?
-                {
-                    stream.shutdown().await;
+                connection
+                    .log
+                    .line(format!("C: <line longer than {MAX_LINE_LEN} octets>"));
+                if connection.apply(session.on_line_too_long()).await? {
                     return Ok(());
                 }
             }
         }
-        let read = match tokio::time::timeout(deadline.unwrap_or(IDLE_TIMEOUT), stream.read(&mut chunk)).await
-        {
+        let wait = connection.deadline.unwrap_or(IDLE_TIMEOUT);
+        let read = match tokio::time::timeout(wait, connection.stream.read(&mut chunk)).await {
             Ok(read) => read?,
-            Err(_elapsed) if deadline.take().is_some() => {
-                log.line("-- the client did not answer in time".to_owned());
-                let actions = session.on_deadline();
-                if run_actions(
-                    &mut stream,
-                    actions,
-                    &log,
-                    &mut buffer,
-                    starttls_config.as_ref(),
-                    &mut deadline,
-                )
-                .await?
-                {
-                    stream.shutdown().await;
+            Err(_elapsed) if connection.deadline.take().is_some() => {
+                connection
+                    .log
+                    .line("-- the client did not answer in time".to_owned());
+                if connection.apply(session.on_deadline()).await? {
                     return Ok(());
                 }
                 continue;
             }
             Err(_elapsed) => {
-                log.line("-- idle timeout".to_owned());
-                stream.shutdown().await;
+                connection.log.line("-- idle timeout".to_owned());
+                connection.stream.shutdown().await;
                 return Ok(());
             }
         };
         if read == 0 {
-            log.line("-- client closed the connection".to_owned());
+            connection.log.line("-- client closed the connection".to_owned());
             return Ok(());
         }
-        buffer.extend_from_slice(&chunk[..read]);
+        connection.buffer.extend_from_slice(&chunk[..read]);
     }
-}
-
-/// Executes `actions`; returns true when the connection must close.
-async fn run_actions(
-    stream: &mut Stream,
-    actions: Vec<Action>,
-    log: &ConnectionLog,
-    buffer: &mut Vec<u8>,
-    starttls_config: Option<&Arc<ServerConfig>>,
-    deadline: &mut Option<Duration>,
-) -> std::io::Result<bool> {
-    // All replies to one client line go out in one write: two small writes in a row would wait
-    // on Nagle's algorithm and the peer's delayed ACK (about 40 ms).
-    let mut pending: Vec<u8> = Vec::new();
-    for action in actions {
-        match action {
-            Action::Reply(lines) => {
-                for line in lines {
-                    pending.extend_from_slice(line.as_bytes());
-                    pending.extend_from_slice(b"\r\n");
-                    log.line(format!("S: {line}"));
-                }
-            }
-            Action::StartTls => {
-                let Some(config) = starttls_config else {
-                    continue;
-                };
-                stream.write_all(&std::mem::take(&mut pending)).await?;
-                // Anything the client pipelined after STARTTLS was sent in clear text and must not
-                // be read as if it came through TLS (RFC 3207 §4.2, CVE-2011-0411).
-                buffer.clear();
-                stream.start_tls(config.clone()).await?;
-                log.line("-- TLS started".to_owned());
-                log.observe(Observation::TlsStarted);
-            }
-            Action::Observe(observation) => log.observe(observation),
-            Action::Deadline(wait) => *deadline = Some(wait),
-            Action::Close => {
-                if !pending.is_empty() {
-                    stream.write_all(&pending).await?;
-                }
-                return Ok(true);
-            }
-        }
-    }
-    if !pending.is_empty() {
-        stream.write_all(&pending).await?;
-    }
-    Ok(false)
 }
 
 /// Terminates TLS on `listener` and relays each connection's bytes to `backend` (plain TCP on

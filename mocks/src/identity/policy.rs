@@ -757,27 +757,24 @@ pub(super) fn pairwise_subject(object_id: &str, client_id: &str) -> String {
 }
 
 fn format_date(unix: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|date| {
-            date.format(time::macros::format_description!(
-                "[month]/[day]/[year] [hour]:[minute]:[second]"
-            ))
-            .ok()
-        })
-        .unwrap_or_default()
+    format_time(
+        unix,
+        time::macros::format_description!("[month]/[day]/[year] [hour]:[minute]:[second]"),
+    )
 }
 
 /// `2023-06-02T14:27:05.0000000Z`, the form AADSTS70043 quotes.
 fn format_iso(unix: i64) -> String {
+    format_time(
+        unix,
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].0000000Z"),
+    )
+}
+
+fn format_time(unix: i64, format: &[time::format_description::BorrowedFormatItem<'_>]) -> String {
     time::OffsetDateTime::from_unix_timestamp(unix)
         .ok()
-        .and_then(|date| {
-            date.format(time::macros::format_description!(
-                "[year]-[month]-[day]T[hour]:[minute]:[second].0000000Z"
-            ))
-            .ok()
-        })
+        .and_then(|date| date.format(format).ok())
         .unwrap_or_default()
 }
 
