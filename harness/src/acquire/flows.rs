@@ -1,0 +1,355 @@
+//! The grant flows through the `oauth2` crate, and the live token cache's use.
+
+use std::time::Duration;
+
+use oauth2::basic::BasicTokenResponse;
+use oauth2::{
+    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, DeviceAuthorizationUrl,
+    PkceCodeChallenge, RedirectUrl, RefreshToken, RequestTokenError, ResourceOwnerPassword,
+    ResourceOwnerUsername, Scope, StandardDeviceAuthorizationResponse, TokenResponse, TokenUrl,
+};
+
+use super::browser::{follow_authorize, loopback_sign_in};
+use super::http::{RecordingClient, progress};
+use super::types::{
+    AcquireError, Authority, Denial, EntraClient, EntraError, IssuedToken, SignIn, TokenOutcome,
+    TokenRequest, Waiting,
+};
+use crate::scenario::types::Flow;
+use crate::secret::Secret;
+
+/// Obtains a token for `request` from `authority`.
+pub async fn acquire(
+    http: &oauth2::reqwest::Client,
+    authority: &Authority,
+    request: &TokenRequest,
+    waiting: &Waiting,
+) -> Result<TokenOutcome, AcquireError> {
+    let recording = RecordingClient::new(http);
+    let client = client(authority, &authority.segment)?;
+    let scopes = || request.scopes.iter().map(|scope| Scope::new(scope.clone()));
+    match request.flow {
+        Flow::AuthorizationCode => {
+            if let Some(outcome) = from_cache(&recording, authority, request).await? {
+                return Ok(outcome);
+            }
+            let authorize = request.authorize_scopes.as_ref().unwrap_or(&request.scopes);
+            let outcome = authorization_code(http, &recording, authority, authorize, &request.scopes).await?;
+            remember(authority, &outcome);
+            Ok(outcome)
+        }
+        Flow::RefreshToken => refresh_token(http, &recording, authority, request, waiting).await,
+        Flow::ClientCredentials => {
+            let response = client
+                .exchange_client_credentials()
+                .add_scopes(scopes())
+                .request_async(&recording)
+                .await;
+            token_outcome(response, &recording)
+        }
+        Flow::Password => {
+            let owner = request.resource_owner.as_ref().ok_or(AcquireError::Unsupported(
+                "the password flow needs the user's password",
+            ))?;
+            let username = ResourceOwnerUsername::new(owner.username.clone());
+            let password = ResourceOwnerPassword::new(owner.password.secret().to_owned());
+            let response = client
+                .exchange_password(&username, &password)
+                .add_scopes(scopes())
+                .request_async(&recording)
+                .await;
+            token_outcome(response, &recording)
+        }
+        Flow::DeviceCode => device_code(&recording, authority, request, waiting).await,
+    }
+}
+
+fn cache_key(authority: &Authority, user: &str) -> String {
+    format!(
+        "{}|{}|{}|{user}",
+        authority.base, authority.segment, authority.client_id
+    )
+}
+
+/// Saves the refresh token an interactive sign-in returned.
+fn remember(authority: &Authority, outcome: &TokenOutcome) {
+    if let (
+        Some((cache, user)),
+        TokenOutcome::Issued(IssuedToken {
+            refresh_token: Some(token),
+            ..
+        }),
+    ) = (&authority.cache, outcome)
+        && let Err(error) = cache.put(&cache_key(authority, user), token)
+    {
+        progress(&format!("the token cache could not be written: {error}"));
+    }
+}
+
+/// Serves an authorization-code case from the cached refresh token when Microsoft allows it: the
+/// scopes name one resource (a redemption and a refresh then answer alike), and the user has
+/// consented already. Anything else, or any refusal, falls back to an interactive sign-in.
+async fn from_cache(
+    recording: &RecordingClient,
+    authority: &Authority,
+    request: &TokenRequest,
+) -> Result<Option<TokenOutcome>, AcquireError> {
+    let Some((cache, user)) = &authority.cache else {
+        return Ok(None);
+    };
+    if request.authorize_scopes.is_some() || !names_one_resource(&request.scopes) {
+        return Ok(None);
+    }
+    let Some(refresh_token) = cache.get(&cache_key(authority, user)) else {
+        return Ok(None);
+    };
+    let client = client(authority, &authority.segment)?;
+    let response = client
+        .exchange_refresh_token(&RefreshToken::new(refresh_token.secret().to_owned()))
+        .add_scopes(request.scopes.iter().map(|scope| Scope::new(scope.clone())))
+        .request_async(recording)
+        .await;
+    match token_outcome(response, recording)? {
+        issued @ TokenOutcome::Issued(_) => {
+            remember(authority, &issued);
+            Ok(Some(issued))
+        }
+        TokenOutcome::Denied(_) => Ok(None),
+    }
+}
+
+/// True when every permission scope names the same resource (bare scopes mean Graph).
+fn names_one_resource(scopes: &[String]) -> bool {
+    use mailscope_mocks::token::{Scope as Parsed, ScopeKind};
+    let mut apis = scopes
+        .iter()
+        .filter_map(|scope| match Parsed::parse(scope).kind() {
+            ScopeKind::Permission { resource, .. } => Some(resource.api()),
+            ScopeKind::Oidc(_) => None,
+        });
+    match apis.next() {
+        Some(Some(first)) => apis.all(|api| api == Some(first)),
+        _ => false,
+    }
+}
+
+async fn refresh_token(
+    http: &oauth2::reqwest::Client,
+    recording: &RecordingClient,
+    authority: &Authority,
+    request: &TokenRequest,
+    waiting: &Waiting,
+) -> Result<TokenOutcome, AcquireError> {
+    let initial = request.initial_scopes.as_ref().unwrap_or(&request.scopes);
+    let authorize = request.authorize_scopes.as_ref().unwrap_or(initial);
+    let first = match authorization_code(http, recording, authority, authorize, initial).await? {
+        TokenOutcome::Issued(token) => token,
+        denied @ TokenOutcome::Denied(_) => return Ok(denied),
+    };
+    let Some(refresh_token) = first.refresh_token else {
+        return Ok(TokenOutcome::Denied(Denial {
+            stage: "sign-in",
+            http_status: None,
+            error: EntraError {
+                error: "no_refresh_token".into(),
+                error_description: Some(
+                    "the first sign-in returned no refresh token: `offline_access` was not among its scopes"
+                        .into(),
+                ),
+                error_codes: Vec::new(),
+                trace_id: None,
+                correlation_id: None,
+                timestamp: None,
+                suberror: None,
+            },
+        }));
+    };
+    if let Some(days) = request.refresh_after_days {
+        if matches!(waiting, Waiting::Real) {
+            return Err(AcquireError::Unsupported(
+                "`refresh_after_days` needs the simulated target",
+            ));
+        }
+        waiting.wait(Duration::from_secs(u64::from(days) * 86_400)).await;
+    }
+    let segment = request.refresh_segment.as_deref().unwrap_or(&authority.segment);
+    let refresh_client = self::client(authority, segment)?;
+    let refresh_token = RefreshToken::new(refresh_token.secret().to_owned());
+    let response = refresh_client
+        .exchange_refresh_token(&refresh_token)
+        .add_scopes(request.scopes.iter().map(|scope| Scope::new(scope.clone())))
+        .request_async(recording)
+        .await;
+    token_outcome(response, recording)
+}
+
+/// The device authorization grant: the simulated user answers on "another device"; the harness
+/// polls at the interval the platform asks for (RFC 8628 §3.4, §3.5).
+async fn device_code(
+    recording: &RecordingClient,
+    authority: &Authority,
+    request: &TokenRequest,
+    waiting: &Waiting,
+) -> Result<TokenOutcome, AcquireError> {
+    let device_url = DeviceAuthorizationUrl::new(authority.endpoint(&authority.segment, "devicecode"))?;
+    let client = client(authority, &authority.segment)?.set_device_authorization_url(device_url);
+    let details: StandardDeviceAuthorizationResponse = match client
+        .exchange_device_code()
+        .add_scopes(request.scopes.iter().map(|scope| Scope::new(scope.clone())))
+        .request_async(recording)
+        .await
+    {
+        Ok(details) => details,
+        Err(RequestTokenError::ServerResponse(error)) => {
+            return Ok(TokenOutcome::Denied(Denial {
+                stage: "devicecode",
+                http_status: recording.last().map(|(status, _)| status),
+                error,
+            }));
+        }
+        Err(error) => return Err(AcquireError::Http(error_chain(&error))),
+    };
+    if matches!(waiting, Waiting::Real) {
+        // A person must enter the code: show the platform's own message (it names the URL).
+        progress(&format!(
+            "To sign in, open {} and enter the code {} (polling every {} s).",
+            details.verification_uri().as_str(),
+            details.user_code().secret(),
+            details.interval().as_secs()
+        ));
+    }
+    let clock = waiting.clone();
+    let response = client
+        .exchange_device_access_token(&details)
+        .set_time_fn(move || clock.now())
+        .request_async(recording, |interval| waiting.wait(interval), None)
+        .await;
+    match response {
+        Ok(token) => Ok(issued(&token)),
+        Err(RequestTokenError::ServerResponse(_)) => match recording.last_error() {
+            Some((status, error)) => Ok(TokenOutcome::Denied(Denial {
+                stage: "token",
+                http_status: Some(status),
+                error,
+            })),
+            None => Err(AcquireError::Http(
+                "the device code expired before the platform answered".into(),
+            )),
+        },
+        Err(error) => Err(AcquireError::Http(error_chain(&error))),
+    }
+}
+
+fn client(authority: &Authority, segment: &str) -> Result<EntraClient, AcquireError> {
+    let mut client = oauth2::Client::new(ClientId::new(authority.client_id.clone()))
+        .set_auth_uri(AuthUrl::new(authority.endpoint(segment, "authorize"))?)
+        .set_token_uri(TokenUrl::new(authority.endpoint(segment, "token"))?)
+        .set_redirect_uri(RedirectUrl::new(authority.redirect_uri.clone())?)
+        .set_auth_type(AuthType::RequestBody);
+    if let Some(secret) = &authority.client_secret {
+        client = client.set_client_secret(ClientSecret::new(secret.secret().to_owned()));
+    }
+    Ok(client)
+}
+
+/// Authorization code with PKCE (S256). The runner plays the browser: it follows the authorize
+/// URL without a person, reads the redirect, and checks the `state`.
+async fn authorization_code(
+    http: &oauth2::reqwest::Client,
+    recording: &RecordingClient,
+    authority: &Authority,
+    authorize_scopes: &[String],
+    redeem_scopes: &[String],
+) -> Result<TokenOutcome, AcquireError> {
+    // A loopback sign-in binds its listener first: the redirect URI names its port.
+    let (listener, client) = match authority.sign_in {
+        SignIn::Simulated => (None, client(authority, &authority.segment)?),
+        SignIn::Loopback { port, .. } => {
+            let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+                .await
+                .map_err(|error| AcquireError::Http(format!("binding the redirect listener: {error}")))?;
+            let port = listener
+                .local_addr()
+                .map_err(|error| AcquireError::Http(error.to_string()))?
+                .port();
+            let loopback = Authority {
+                redirect_uri: format!("http://localhost:{port}"),
+                ..authority.clone()
+            };
+            (Some(listener), self::client(&loopback, &authority.segment)?)
+        }
+    };
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (url, state) = client
+        .authorize_url(CsrfToken::new_random)
+        .add_scopes(authorize_scopes.iter().map(|scope| Scope::new(scope.clone())))
+        .set_pkce_challenge(challenge)
+        .url();
+    let signed_in = match (authority.sign_in, listener) {
+        (SignIn::Loopback { browser, .. }, Some(listener)) => {
+            loopback_sign_in(http, url, &state, browser, listener).await?
+        }
+        _ => follow_authorize(http, url, &state).await?,
+    };
+    let code = match signed_in {
+        Ok(code) => code,
+        Err(denial) => return Ok(TokenOutcome::Denied(denial)),
+    };
+    let mut exchange = client
+        .exchange_code(AuthorizationCode::new(code.secret().to_owned()))
+        .set_pkce_verifier(verifier);
+    // Entra's v2 redemption takes `scope`; the crate's code request has no add_scope. No scopes
+    // means no parameter, as clients that omit it send (fidelity: code-redemption-empty-scope).
+    if !redeem_scopes.is_empty() {
+        exchange = exchange.add_extra_param("scope", redeem_scopes.join(" "));
+    }
+    token_outcome(exchange.request_async(recording).await, recording)
+}
+
+type TokenResult = Result<
+    BasicTokenResponse,
+    RequestTokenError<oauth2::HttpClientError<oauth2::reqwest::Error>, EntraError>,
+>;
+
+fn token_outcome(
+    response: TokenResult,
+    recording: &RecordingClient,
+) -> Result<TokenOutcome, AcquireError> {
+    match response {
+        Ok(token) => Ok(issued(&token)),
+        Err(RequestTokenError::ServerResponse(error)) => Ok(TokenOutcome::Denied(Denial {
+            stage: "token",
+            http_status: recording.last().map(|(status, _)| status),
+            error,
+        })),
+        Err(error) => Err(AcquireError::Http(error_chain(&error))),
+    }
+}
+
+fn issued(token: &BasicTokenResponse) -> TokenOutcome {
+    TokenOutcome::Issued(IssuedToken {
+        access_token: Secret::new("access-token", token.access_token().secret().clone()),
+        scope: token.scopes().map(|scopes| {
+            scopes
+                .iter()
+                .map(|scope| scope.as_str())
+                .collect::<Vec<_>>()
+                .join(" ")
+        }),
+        refresh_token: token
+            .refresh_token()
+            .map(|refresh| Secret::new("refresh-token", refresh.secret().clone())),
+        expires_in: token.expires_in().map(|duration| duration.as_secs()),
+    })
+}
+
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

@@ -1,0 +1,18 @@
+//! Token acquisition through the `oauth2` crate, against any authority: the simulated identity
+//! platform or login.microsoftonline.com.
+//!
+//! Entra's diagnostics (`error_codes`, trace and correlation ids) are kept through a custom error
+//! type (STACK.md gotcha 8). A denial is an outcome, not an `Err`: `Err` means the harness or the
+//! network broke.
+
+mod browser;
+mod flows;
+mod http;
+mod types;
+
+pub use flows::acquire;
+pub use http::{http_client, progress};
+pub use types::{
+    AcquireError, Authority, Denial, EntraError, IssuedToken, ResourceOwner, SignIn, TokenOutcome,
+    TokenRequest, Waiting,
+};
