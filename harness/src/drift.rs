@@ -112,6 +112,11 @@ pub fn load_saved(directory: &Path) -> std::io::Result<Vec<(String, Value)>> {
 
 /// Names each difference between a live outcome and the simulated one (both redacted).
 pub fn differences(live: &Value, simulated: &Value) -> Vec<String> {
+    differences_between(("live", live), ("simulated", simulated))
+}
+
+/// Names each difference between two redacted outcomes, each side under its label.
+pub fn differences_between((a, first): (&str, &Value), (b, second): (&str, &Value)) -> Vec<String> {
     let mut found = Vec::new();
     let at = |value: &Value, pointer: &str| value.pointer(pointer).cloned().unwrap_or(Value::Null);
     for (label, pointer) in [
@@ -125,7 +130,7 @@ pub fn differences(live: &Value, simulated: &Value) -> Vec<String> {
         ("token error_codes", "/token/error/error_codes"),
         ("token error description", "/token/error/error_description"),
     ] {
-        let (live_value, simulated_value) = (at(live, pointer), at(simulated, pointer));
+        let (first_value, second_value) = (at(first, pointer), at(second, pointer));
         // Live tenants have other ids, names and issuers; only a changed kind of value is drift.
         if pointer.ends_with("/iss") {
             let shape = |value: &Value| {
@@ -133,13 +138,13 @@ pub fn differences(live: &Value, simulated: &Value) -> Vec<String> {
                     .as_str()
                     .map(|iss| iss.starts_with("https://sts.windows.net/"))
             };
-            if shape(&live_value) != shape(&simulated_value) {
-                found.push(format!("{label}: live {live_value}, simulated {simulated_value}"));
+            if shape(&first_value) != shape(&second_value) {
+                found.push(format!("{label}: {a} {first_value}, {b} {second_value}"));
             }
             continue;
         }
-        if live_value != simulated_value {
-            found.push(format!("{label}: live {live_value}, simulated {simulated_value}"));
+        if first_value != second_value {
+            found.push(format!("{label}: {a} {first_value}, {b} {second_value}"));
         }
     }
     let probes = |value: &Value| {
@@ -149,24 +154,24 @@ pub fn differences(live: &Value, simulated: &Value) -> Vec<String> {
             .cloned()
             .unwrap_or_default()
     };
-    let (live_probes, simulated_probes) = (probes(live), probes(simulated));
-    if live_probes.len() != simulated_probes.len() {
+    let (first_probes, second_probes) = (probes(first), probes(second));
+    if first_probes.len() != second_probes.len() {
         found.push(format!(
-            "probes: live ran {}, simulated {}",
-            live_probes.len(),
-            simulated_probes.len()
+            "probes: {a} ran {}, {b} {}",
+            first_probes.len(),
+            second_probes.len()
         ));
     }
-    for (live_probe, simulated_probe) in live_probes.iter().zip(&simulated_probes) {
-        let protocol = live_probe.get("protocol").and_then(Value::as_str).unwrap_or("?");
+    for (first_probe, second_probe) in first_probes.iter().zip(&second_probes) {
+        let protocol = first_probe.get("protocol").and_then(Value::as_str).unwrap_or("?");
         for field in ["result", "reply", "send_reply"] {
-            let (live_value, simulated_value) = (
-                at(live_probe, &format!("/{field}")),
-                at(simulated_probe, &format!("/{field}")),
+            let (first_value, second_value) = (
+                at(first_probe, &format!("/{field}")),
+                at(second_probe, &format!("/{field}")),
             );
-            if live_value != simulated_value {
+            if first_value != second_value {
                 found.push(format!(
-                    "{protocol} {field}: live {live_value}, simulated {simulated_value}"
+                    "{protocol} {field}: {a} {first_value}, {b} {second_value}"
                 ));
             }
         }

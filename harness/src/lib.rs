@@ -19,4 +19,5 @@ pub mod runner;
 pub mod scenario;
 pub mod secret;
 pub mod serve;
+pub mod snapshot;
 pub mod target;

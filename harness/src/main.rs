@@ -156,6 +156,13 @@ struct RunArgs {
     /// snapshots/live), for `mailscope diff`.
     #[arg(long, value_name = "DIR")]
     save: Option<PathBuf>,
+    /// Compare each outcome with the snapshot kept for its case; a missing or different snapshot
+    /// fails the case (exit status 1). Live outcomes are compared with those saved by `--save`.
+    #[arg(long)]
+    check_snapshots: bool,
+    /// Where the kept snapshots are (with `--check-snapshots`); live runs look under `DIR/live`.
+    #[arg(long, value_name = "DIR", default_value = "snapshots")]
+    snapshots: PathBuf,
 }
 
 #[derive(Debug, clap::Args)]
@@ -512,6 +519,7 @@ fn run(args: RunArgs) -> ExitCode {
     } else {
         args.jobs
     };
+    let live = matches!(target, Target::Live(_));
     let options = RunOptions { target, jobs };
     let id_width = scenarios
         .iter()
@@ -521,7 +529,24 @@ fn run(args: RunArgs) -> ExitCode {
     let mut summary = Summary::default();
     let mut collected = Vec::new();
     let mut index = 0;
-    runtime.block_on(runner::run_all(scenarios, options, |result| {
+    runtime.block_on(runner::run_all(scenarios, options, |mut result| {
+        // Compared with what was kept before `--save` overwrites it; saved as observed.
+        let comparison = match &result {
+            Ok(outcome) if args.check_snapshots && outcome.skipped.is_none() => Some(if live {
+                mailscope::snapshot::compare_live(&args.snapshots.join("live"), outcome)
+            } else {
+                mailscope::snapshot::compare_simulated(&args.snapshots, outcome)
+            }),
+            _ => None,
+        };
+        if let (Some(directory), Ok(outcome)) = (&args.save, &result)
+            && let Err(error) = mailscope::drift::save(directory, outcome)
+        {
+            eprint_line(&format!("error: {}: {error}", directory.display()));
+        }
+        if let (Some(comparison), Ok(outcome)) = (comparison, &mut result) {
+            mailscope::snapshot::apply(outcome, comparison);
+        }
         summary.add(&result);
         if let (Some(directory), Ok(outcome), Some((scenario, case))) =
             (&args.report, &result, ordered.get(index))
@@ -532,11 +557,6 @@ fn run(args: RunArgs) -> ExitCode {
             }
         }
         index += 1;
-        if let (Some(directory), Ok(outcome)) = (&args.save, &result)
-            && let Err(error) = mailscope::drift::save(directory, outcome)
-        {
-            eprint_line(&format!("error: {}: {error}", directory.display()));
-        }
         let rendered = match args.format {
             Format::Table => report::table::render(&result, id_width),
             Format::Json => report::json::render(&result),

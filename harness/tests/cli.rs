@@ -430,3 +430,80 @@ fn reports_are_readable_and_hold_no_secret() {
     }
     assert_eq!(reports, seed_case_count() + 3 + 4);
 }
+
+/// Copies the shipped snapshots of `scenarios/seed` into a fresh directory of this test.
+fn copy_of_seed_snapshots(test: &str) -> PathBuf {
+    let directory = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli").join(test);
+    let _ = std::fs::remove_dir_all(&directory);
+    let from = workspace().join("snapshots/seed");
+    for entry in walk(&from) {
+        let to = directory.join("seed").join(entry.strip_prefix(&from).unwrap());
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(&entry, &to).unwrap();
+    }
+    directory
+}
+
+fn walk(directory: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(directory).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
+
+#[test]
+fn check_snapshots_passes_on_the_kept_snapshots_and_names_each_change() {
+    let snapshots = copy_of_seed_snapshots("check-snapshots");
+    let as_kept = mailscope(&[
+        "run",
+        "--check-snapshots",
+        "--snapshots",
+        snapshots.to_str().unwrap(),
+        "scenarios/seed",
+    ]);
+    assert_eq!(as_kept.status.code(), Some(0), "{}", stdout(&as_kept));
+
+    // One snapshot edited, one deleted: both cases fail, and only they.
+    let edited = snapshots.join("seed/outlook-scope/outlook-then-send.snap");
+    let text = std::fs::read_to_string(&edited).unwrap();
+    std::fs::write(&edited, text.replace("scp: SMTP.Send", "scp: SMTP.Sent")).unwrap();
+    std::fs::remove_file(snapshots.join("seed/graph-scope/bare-smtp-send.snap")).unwrap();
+    let output = mailscope(&[
+        "run",
+        "--check-snapshots",
+        "--snapshots",
+        snapshots.to_str().unwrap(),
+        "scenarios/seed",
+    ]);
+
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    let cases = seed_case_count();
+    assert!(
+        text.ends_with(&format!("{} passed, 2 failed\n", cases - 2)),
+        "{text}"
+    );
+    assert!(
+        text.contains("FAIL  seed/outlook-scope/outlook-then-send "),
+        "{text}"
+    );
+    assert!(
+        text.contains("      - snapshot differs:\n        --- kept\n        +++ now\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("        -    scp: SMTP.Sent\n        +    scp: SMTP.Send\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("FAIL  seed/graph-scope/bare-smtp-send ")
+            && text.contains("      - snapshot: none is kept for this case\n"),
+        "{text}"
+    );
+}

@@ -280,3 +280,42 @@ fn diff_names_how_a_tenant_that_refuses_two_resources_drifts_from_the_simulation
     );
     assert!(text.trim_end().ends_with("0 same, 3 drifted"), "{text}");
 }
+
+#[test]
+fn check_snapshots_compares_a_live_run_with_the_outcomes_saved_before() {
+    let serve = Serve::start("check-snapshots", None);
+    let snapshots = serve.state_dir.join("snapshots");
+    let scenario = "scenarios/seed/graph-scope-added.toml";
+    let save = serve.run(
+        "live.toml",
+        &[scenario],
+        &["--save", snapshots.join("live").to_str().unwrap()],
+    );
+    assert_eq!(save.status.code(), Some(0), "{}", stdout(&save));
+    let check = ["--check-snapshots", "--snapshots", snapshots.to_str().unwrap()];
+
+    let again = serve.run("live.toml", &[scenario], &check);
+    assert_eq!(again.status.code(), Some(0), "{}", stdout(&again));
+
+    // The tenant "changed": the kept outcome says Entra refused what it now issues.
+    let kept = snapshots.join("live/seed/graph-scope-added/graph-scope-first.json");
+    let mut saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&kept).unwrap()).unwrap();
+    saved["token"]["claims"]["aud"] = "https://outlook.office.com".into();
+    std::fs::write(&kept, saved.to_string()).unwrap();
+    let changed = serve.run("live.toml", &[scenario], &check);
+
+    let text = stdout(&changed);
+    assert_eq!(changed.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("FAIL  seed/graph-scope-added/graph-scope-first "),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "token aud: kept \"https://outlook.office.com\", now \"00000003-0000-0000-c000-000000000000\""
+        ),
+        "{text}"
+    );
+    assert!(text.contains("2 passed, 1 failed"), "{text}");
+}

@@ -141,10 +141,7 @@ async fn authorize_redirect(
 }
 
 /// Reads the code, or the error, from the redirect back to the app.
-fn read_redirect(
-    redirect: &url::Url,
-    state: &CsrfToken,
-) -> Result<Result<Secret, Denial>, AcquireError> {
+fn read_redirect(redirect: &url::Url, state: &CsrfToken) -> Result<Result<Secret, Denial>, AcquireError> {
     let parameter = |name: &str| {
         redirect
             .query_pairs()

@@ -311,10 +311,7 @@ type TokenResult = Result<
     RequestTokenError<oauth2::HttpClientError<oauth2::reqwest::Error>, EntraError>,
 >;
 
-fn token_outcome(
-    response: TokenResult,
-    recording: &RecordingClient,
-) -> Result<TokenOutcome, AcquireError> {
+fn token_outcome(response: TokenResult, recording: &RecordingClient) -> Result<TokenOutcome, AcquireError> {
     match response {
         Ok(token) => Ok(issued(&token)),
         Err(RequestTokenError::ServerResponse(error)) => Ok(TokenOutcome::Denied(Denial {

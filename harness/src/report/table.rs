@@ -21,7 +21,8 @@ pub fn render(result: &Result<Outcome, CaseError>, id_width: usize) -> String {
             let mut line = format!("{status} {:<id_width$}  {}", outcome.id, describe(outcome));
             for mismatch in &outcome.mismatches {
                 line.push_str("\n      - ");
-                line.push_str(mismatch);
+                // A snapshot diff spans lines: they stay under their mismatch.
+                line.push_str(&mismatch.replace('\n', "\n        "));
             }
             line
         }
