@@ -66,6 +66,8 @@ pub struct Question {
     pub refresh_after_days: Option<u32>,
     /// Refresh-token flow: where the refresh token is redeemed.
     pub refresh_endpoint: Option<Endpoint>,
+    /// Password flow: the v1.0 endpoint's `resource`.
+    pub resource: Option<String>,
     /// The probes.
     pub probes: Vec<ProbeSpec>,
 }
@@ -83,6 +85,7 @@ impl Question {
             endpoint: case.endpoint,
             refresh_after_days: case.refresh_after_days,
             refresh_endpoint: case.refresh_endpoint,
+            resource: case.resource.clone(),
             probes: case.probes.clone(),
         }
     }
@@ -228,8 +231,12 @@ fn issue(question: &Question, clock: &Clock) -> Result<Grant, Denial> {
                 scope: joined(&question.scopes),
                 username: Some(user.upn.clone()),
                 password: Some(user.password.clone()),
+                resource: question.resource.clone(),
                 ..base.clone()
             };
+            if question.resource.is_some() {
+                return state.token_v1(directory, &request, clock.now_unix());
+            }
             state.token(directory, &request, clock.now_unix())
         }
         Flow::DeviceCode => {
@@ -388,6 +395,13 @@ pub fn without_suffix(reply: &str) -> String {
 fn explain_scopes(question: &Question) -> Vec<String> {
     let directory = &question.directory;
     let mut rules = Vec::new();
+    if let Some(resource) = &question.resource {
+        return vec![format!(
+            "The v1.0 token endpoint names a resource, not scopes: the token is for `{resource}`, its `aud` is \
+             `{resource}` as written, `scp` is every permission consented on it, and `scope` is ignored \
+             (v1-ropc-resource-graph)."
+        )];
+    }
     if question.flow == Flow::ClientCredentials {
         rules.push(
             "Client credentials: the scope must be {resource}/.default; roles are the admin-consented application \

@@ -40,6 +40,9 @@ pub struct Outcome {
     /// Where the refresh token was redeemed, when not at `endpoint`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_endpoint: Option<Endpoint>,
+    /// The `resource` asked of the v1.0 token endpoint.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
     /// What the identity platform answered.
     pub token: TokenRecord,
     /// What each mail server answered.
@@ -320,6 +323,7 @@ impl Outcome {
             scopes: case.scopes.clone(),
             refresh_after_days: case.refresh_after_days,
             refresh_endpoint: case.refresh_endpoint,
+            resource: case.resource.clone(),
             token,
             probes,
             expectation,

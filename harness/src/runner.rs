@@ -72,6 +72,7 @@ pub async fn run_case(target: &Target, scenario: &Scenario, case: &Case) -> Resu
         refresh_after_days: case.refresh_after_days,
         refresh_segment: prepared.refresh_segment.clone(),
         resource_owner: prepared.resource_owner.clone(),
+        resource: case.resource.clone(),
     };
     let token = acquire::acquire(&http, &prepared.authority, &request, &prepared.waiting)
         .await

@@ -289,7 +289,7 @@ fn write_live_configs(
              smtp = \"localhost:{}\"\nimap = \"localhost:{}\"\npop3 = \"localhost:{}\"\nca_file = \"{}\"\n\
              # The simulated authorize endpoint needs no person: the harness follows its redirects.\nbrowser = \"follow\"\n\
              token_cache = \"{}\"\n\n\
-             [facts.tenant]\nsmtp_client_authentication = {}\nmulti_resource_scopes = \"{}\"\n\n[facts.app]\nname = \"{app}\"\n",
+             [facts.tenant]\nsmtp_client_authentication = {}\nmulti_resource_scopes = \"{}\"\n\n[facts.app]\nname = \"{app}\"\nconsent = \"{}\"\n",
             endpoints.authority,
             endpoints.tenant_id,
             registration.client_id,
@@ -302,6 +302,11 @@ fn write_live_configs(
             match directory.tenant.multi_resource_scopes {
                 mailscope_mocks::directory::MultiResourceScopes::FirstWins => "first-wins",
                 mailscope_mocks::directory::MultiResourceScopes::Reject => "reject",
+            },
+            match registration.consent {
+                mailscope_mocks::directory::Consent::None => "none",
+                mailscope_mocks::directory::Consent::User => "user",
+                mailscope_mocks::directory::Consent::Admin => "admin",
             },
         );
         write(&state_dir.join(file), text.as_bytes())?;
@@ -378,6 +383,7 @@ pub async fn token(
         authorize_scopes: None,
         refresh_after_days: None,
         refresh_segment: None,
+        resource: None,
         resource_owner: Some(ResourceOwner {
             username: user.upn.clone(),
             password: Secret::new("password", user.password.clone()),

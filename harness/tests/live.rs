@@ -319,3 +319,20 @@ fn check_snapshots_compares_a_live_run_with_the_outcomes_saved_before() {
     );
     assert!(text.contains("2 passed, 1 failed"), "{text}");
 }
+
+#[test]
+fn the_v1_token_endpoint_runs_live_over_https() {
+    // fidelity: v1-ropc-resource-graph. The v1.0 response spells its numbers as strings, which
+    // the `oauth2` crate refuses: the harness must still read the token, through the live path.
+    let serve = Serve::start("v1", Some("[app]\nconsent = \"admin\"\n"));
+
+    let output = serve.run(
+        "live.toml",
+        &["scenarios/community/v1-ropc-resource-graph.toml"],
+        &[],
+    );
+
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(text.contains("2 passed, 0 failed"), "{text}");
+}

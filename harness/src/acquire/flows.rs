@@ -53,6 +53,17 @@ pub async fn acquire(
             ))?;
             let username = ResourceOwnerUsername::new(owner.username.clone());
             let password = ResourceOwnerPassword::new(owner.password.secret().to_owned());
+            if let Some(resource) = &request.resource {
+                let v1 =
+                    client.set_token_uri(TokenUrl::new(authority.v1_token_endpoint(&authority.segment))?);
+                let response = v1
+                    .exchange_password(&username, &password)
+                    .add_scopes(scopes())
+                    .add_extra_param("resource", resource.clone())
+                    .request_async(&recording)
+                    .await;
+                return v1_token_outcome(response, &recording);
+            }
             let response = client
                 .exchange_password(&username, &password)
                 .add_scopes(scopes())
@@ -321,6 +332,34 @@ fn token_outcome(response: TokenResult, recording: &RecordingClient) -> Result<T
         })),
         Err(error) => Err(AcquireError::Http(error_chain(&error))),
     }
+}
+
+/// The v1.0 endpoint's answer. Its numbers are strings (`"expires_in": "3599"`), which RFC 6749
+/// §5.1 clients such as the `oauth2` crate refuse to parse; the body is read here instead.
+fn v1_token_outcome(
+    response: TokenResult,
+    recording: &RecordingClient,
+) -> Result<TokenOutcome, AcquireError> {
+    #[derive(serde::Deserialize)]
+    struct V1Response {
+        access_token: String,
+        scope: Option<String>,
+        refresh_token: Option<String>,
+        expires_in: Option<String>,
+    }
+    let Err(RequestTokenError::Parse(_, body)) = response else {
+        return token_outcome(response, recording);
+    };
+    let v1: V1Response = serde_json::from_slice(&body)
+        .map_err(|error| AcquireError::Http(format!("the v1.0 token response: {error}")))?;
+    Ok(TokenOutcome::Issued(IssuedToken {
+        access_token: Secret::new("access-token", v1.access_token),
+        scope: v1.scope,
+        refresh_token: v1
+            .refresh_token
+            .map(|refresh| Secret::new("refresh-token", refresh)),
+        expires_in: v1.expires_in.and_then(|seconds| seconds.parse().ok()),
+    }))
 }
 
 fn issued(token: &BasicTokenResponse) -> TokenOutcome {

@@ -104,6 +104,14 @@ impl Authority {
             self.base.as_str().trim_end_matches('/')
         )
     }
+
+    /// The v1.0 token endpoint, `{base}/{segment}/oauth2/token`.
+    pub(super) fn v1_token_endpoint(&self, segment: &str) -> String {
+        format!(
+            "{}/{segment}/oauth2/token",
+            self.base.as_str().trim_end_matches('/')
+        )
+    }
 }
 
 /// The user's name and password, for ROPC.
@@ -132,6 +140,8 @@ pub struct TokenRequest {
     pub refresh_segment: Option<String>,
     /// ROPC credentials.
     pub resource_owner: Option<ResourceOwner>,
+    /// Password flow: ask the v1.0 token endpoint for this resource instead of v2.0 for scopes.
+    pub resource: Option<String>,
 }
 
 /// How the harness waits: for real, or by moving the simulated cloud's clock.

@@ -42,10 +42,16 @@ pub fn render(scenario: &Scenario, case: &Case, outcome: &Outcome) -> String {
             initial.join(" ")
         ));
     }
-    text.push_str(&format!(
-        "- Scopes sent to /token, in order: `{}`\n",
-        outcome.scopes.join(" ")
-    ));
+    match &outcome.resource {
+        Some(resource) => text.push_str(&format!(
+            "- The v1.0 token endpoint (`/oauth2/token`), `resource={resource}`; `scope` sent as `{}`\n",
+            outcome.scopes.join(" ")
+        )),
+        None => text.push_str(&format!(
+            "- Scopes sent to /token, in order: `{}`\n",
+            outcome.scopes.join(" ")
+        )),
+    }
     for probe in &outcome.probes {
         text.push_str(&format!(
             "- Then {} with {}\n",

@@ -42,6 +42,8 @@ pub struct Case {
     pub refresh_after_days: Option<u32>,
     /// Where the refresh token is redeemed, when not at `endpoint`.
     pub refresh_endpoint: Option<Endpoint>,
+    /// The v1.0 endpoint's `resource` (password flow).
+    pub resource: Option<String>,
     /// The mail protocols to try.
     pub probes: Vec<ProbeSpec>,
     /// What must hold, if anything.
@@ -264,6 +266,7 @@ fn merge(defaults: &CaseSpec, case: &CaseSpec) -> CaseSpec {
         endpoint: case.endpoint.or(defaults.endpoint),
         refresh_after_days: case.refresh_after_days.or(defaults.refresh_after_days),
         refresh_endpoint: case.refresh_endpoint.or(defaults.refresh_endpoint),
+        resource: case.resource.clone().or_else(|| defaults.resource.clone()),
         probes: case.probes.clone().or_else(|| defaults.probes.clone()),
         expect,
     }
@@ -335,7 +338,16 @@ fn finish(prefix: &str, name: &str, spec: CaseSpec) -> Result<Case, String> {
             "case `{name}`: `authorize_scopes` applies only to the authorization code and refresh token flows"
         ));
     }
-    if !scopes_given && flow != Flow::RefreshToken && spec.authorize_scopes.is_none() {
+    if spec.resource.is_some() && flow != Flow::Password {
+        return Err(format!(
+            "case `{name}`: `resource` (the v1.0 token endpoint) applies only to flow = \"password\""
+        ));
+    }
+    if !scopes_given
+        && flow != Flow::RefreshToken
+        && spec.authorize_scopes.is_none()
+        && spec.resource.is_none()
+    {
         return Err(format!("case `{name}` has no `scopes`"));
     }
     if spec.initial_scopes.is_some() && flow != Flow::RefreshToken {
@@ -383,6 +395,7 @@ fn finish(prefix: &str, name: &str, spec: CaseSpec) -> Result<Case, String> {
         endpoint: spec.endpoint.unwrap_or(Endpoint::Organizations),
         refresh_after_days: spec.refresh_after_days,
         refresh_endpoint: spec.refresh_endpoint,
+        resource: spec.resource,
         probes,
         expect: spec.expect,
     })

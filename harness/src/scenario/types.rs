@@ -289,6 +289,9 @@ pub struct CaseSpec {
     pub refresh_after_days: Option<u32>,
     /// With `flow = "refresh_token"`: the authority segment the refresh token is redeemed at.
     pub refresh_endpoint: Option<Endpoint>,
+    /// With `flow = "password"`: ask the v1.0 token endpoint (`/{tenant}/oauth2/token`) for this
+    /// resource, as older guides do; `scopes` are sent too, and ignored by the platform.
+    pub resource: Option<String>,
     /// The mail protocols to try.
     pub probes: Option<Vec<ProbeSpec>>,
     /// What must hold.

@@ -303,6 +303,18 @@ pub fn unsupported_grant_type(grant_type: &str) -> Denial {
     )
 }
 
+// Not Microsoft's: the simulation's own refusal, and its description says so.
+/// A grant the simulated v1 endpoint does not implement.
+pub fn v1_grant_not_simulated(grant_type: &str) -> Denial {
+    Denial::without_code(
+        400,
+        "unsupported_grant_type",
+        format!(
+            "[mailscope: the simulated v1.0 token endpoint implements grant_type=password only (fidelity: v1-ropc-resource-graph); '{grant_type}' is not simulated there]"
+        ),
+    )
+}
+
 // fidelity: ropc-exchange
 /// AADSTS9001023: ROPC on `/common` or `/consumers`.
 pub fn grant_type_not_on_this_endpoint() -> Denial {

@@ -1,4 +1,5 @@
-//! The simulated Microsoft identity platform (Entra ID, v2.0 endpoints).
+//! The simulated Microsoft identity platform (Entra ID: the v2.0 endpoints, and the v1.0 token
+//! endpoint for the password grant).
 //!
 //! `resolve` turns scopes into one resource and its permissions, `policy` decides a request
 //! (grant or denial) against the directory and what was consented, `errors` holds the AADSTS
@@ -12,6 +13,7 @@ pub mod permissions;
 pub mod policy;
 pub mod resolve;
 pub mod server;
+pub mod v1;
 
 pub use errors::Denial;
 pub use policy::{Grant, IdentityState};

@@ -117,6 +117,8 @@ pub struct TokenRequest {
     pub password: Option<String>,
     /// `device_code` (device authorization grant).
     pub device_code: Option<String>,
+    /// `resource` (the v1.0 endpoint).
+    pub resource: Option<String>,
 }
 
 impl std::fmt::Debug for TokenRequest {
@@ -126,6 +128,7 @@ impl std::fmt::Debug for TokenRequest {
             .field("grant_type", &self.grant_type)
             .field("client_id", &self.client_id)
             .field("scope", &self.scope)
+            .field("resource", &self.resource)
             .finish_non_exhaustive()
     }
 }

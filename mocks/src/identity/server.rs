@@ -2,7 +2,8 @@
 //! ask the policy, and serialise grants and denials as Entra does.
 //!
 //! Endpoints (catalog section 2.1): `/{tenant}/oauth2/v2.0/authorize`, `/{tenant}/oauth2/v2.0/token`,
-//! `/{tenant}/v2.0/.well-known/openid-configuration` and `/discovery/v2.0/keys`.
+//! `/{tenant}/oauth2/v2.0/devicecode`, `/{tenant}/v2.0/.well-known/openid-configuration`,
+//! `/discovery/v2.0/keys`, and the v1.0 `/{tenant}/oauth2/token` (password grant only).
 
 use std::sync::{Arc, Mutex};
 
@@ -42,6 +43,16 @@ impl Platform {
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// Signs the grant's claims: a JWT, or the opaque token personal accounts get.
+    fn access_token(&self, grant: &super::Grant) -> String {
+        let jwt = self.key.mint(&grant.claims);
+        if grant.opaque {
+            crate::token::jwt::wrap_opaque(&jwt)
+        } else {
+            jwt
+        }
+    }
+
     fn error_response(&self, denial: &Denial, state: &IdentityState) -> ResponseTemplate {
         let body = denial.to_body(state.ids(), self.clock.now());
         ResponseTemplate::new(denial.status).set_body_json(body)
@@ -75,6 +86,12 @@ impl IdentityServer {
             .and(path_regex(r"^/[^/]+/oauth2/v2\.0/token$"))
             .respond_with(TokenResponder(platform.clone()))
             .named("token endpoint")
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path_regex(r"^/[^/]+/oauth2/token$"))
+            .respond_with(V1TokenResponder(platform.clone()))
+            .named("v1.0 token endpoint")
             .mount(&server)
             .await;
         Mock::given(method("POST"))
@@ -222,6 +239,7 @@ impl TokenResponder {
                 "username" => token_request.username = value,
                 "password" => token_request.password = value,
                 "device_code" => token_request.device_code = value,
+                "resource" => token_request.resource = value,
                 _ => {}
             }
         }
@@ -252,12 +270,7 @@ impl Respond for TokenResponder {
         let mut state = self.0.state();
         match state.token(&self.0.directory, &token_request, self.0.clock.now_unix()) {
             Ok(grant) => {
-                let jwt = self.0.key.mint(&grant.claims);
-                let access_token = if grant.opaque {
-                    crate::token::jwt::wrap_opaque(&jwt)
-                } else {
-                    jwt
-                };
+                let access_token = self.0.access_token(&grant);
                 let mut body = json!({
                     "token_type": "Bearer",
                     "expires_in": EXPIRES_IN,
@@ -271,6 +284,22 @@ impl Respond for TokenResponder {
                     body["refresh_token"] = refresh_token.into();
                 }
                 ResponseTemplate::new(200).set_body_json(body)
+            }
+            Err(denial) => self.0.error_response(&denial, &state),
+        }
+    }
+}
+
+struct V1TokenResponder(Arc<Platform>);
+
+impl Respond for V1TokenResponder {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let token_request = TokenResponder::parse(request);
+        let mut state = self.0.state();
+        match state.token_v1(&self.0.directory, &token_request, self.0.clock.now_unix()) {
+            Ok(grant) => {
+                let access_token = self.0.access_token(&grant);
+                ResponseTemplate::new(200).set_body_json(super::v1::response_body(&grant, access_token))
             }
             Err(denial) => self.0.error_response(&denial, &state),
         }

@@ -1,0 +1,138 @@
+//! The v1.0 token endpoint, `/{tenant}/oauth2/token`, as older guides and clients still use it
+//! (fidelity: v1-ropc-resource-graph): the client names a `resource`, not scopes; `scope` is
+//! ignored; the token carries every permission consented on that resource, its `aud` is the
+//! resource as the client named it, and the response spells its numbers as strings.
+//!
+//! Only the password grant is simulated here, the one v1 flow the catalog documents.
+
+use serde_json::{Value, json};
+
+use super::errors::{self, Denial};
+use super::policy::{EXPIRES_IN, Grant, IdentityState, TokenRequest};
+use crate::directory::Directory;
+
+/// The v1 path under a tenant segment.
+pub const V1_TOKEN_PATH: &str = "oauth2/token";
+
+impl IdentityState {
+    /// Decides a v1 token request made at `now`.
+    pub fn token_v1(
+        &mut self,
+        directory: &Directory,
+        request: &TokenRequest,
+        now: i64,
+    ) -> Result<Grant, Denial> {
+        if request.grant_type != "password" {
+            return Err(errors::v1_grant_not_simulated(&request.grant_type));
+        }
+        let resource = request
+            .resource
+            .as_deref()
+            .map(str::trim)
+            .filter(|resource| !resource.is_empty())
+            .ok_or_else(|| errors::missing_parameter("resource"))?;
+        // fidelity: v1-ropc-resource-graph. "resource=https://graph.microsoft.com (&scope=...
+        // ignored)": every consented permission on the resource, as `.default` asks in v2, and a
+        // refresh token, which v1 issues without `offline_access`.
+        let as_v2 = TokenRequest {
+            scope: Some(format!(
+                "{}/.default offline_access",
+                resource.trim_end_matches('/')
+            )),
+            ..request.clone()
+        };
+        let mut grant = self.token(directory, &as_v2, now)?;
+        // The decoded token of the same thread: `aud` is the resource exactly as named.
+        grant.claims.aud = resource.to_owned();
+        grant.scope = grant.claims.scp.clone().unwrap_or_default();
+        Ok(grant)
+    }
+}
+
+/// The v1 response body: `expires_in`, `ext_expires_in`, `expires_on` and `not_before` are
+/// strings, and `resource` echoes the request (fidelity: v1-ropc-resource-graph, "v1: numbers as
+/// strings").
+pub fn response_body(grant: &Grant, access_token: String) -> Value {
+    let mut body = json!({
+        "token_type": "Bearer",
+        "scope": grant.scope,
+        "expires_in": EXPIRES_IN.to_string(),
+        "ext_expires_in": EXPIRES_IN.to_string(),
+        "expires_on": grant.claims.exp.to_string(),
+        "not_before": grant.claims.nbf.to_string(),
+        "resource": grant.claims.aud,
+        "access_token": access_token,
+    });
+    if let Some(refresh_token) = &grant.refresh_token {
+        body["refresh_token"] = refresh_token.clone().into();
+    }
+    body
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::directory::{ADELE, ADELE_PASSWORD, Consent, MAIL_CLIENT_ID};
+
+    fn v1_ropc(directory: &Directory, resource: Option<&str>) -> Result<Grant, Denial> {
+        let mut state = IdentityState::new(directory);
+        let request = TokenRequest {
+            tenant_segment: directory.tenant.id.clone(),
+            grant_type: "password".into(),
+            client_id: Some(MAIL_CLIENT_ID.into()),
+            username: Some(ADELE.into()),
+            password: Some(ADELE_PASSWORD.into()),
+            scope: Some("https://outlook.office.com/SMTP.Send".into()),
+            resource: resource.map(str::to_owned),
+            ..TokenRequest::default()
+        };
+        state.token_v1(directory, &request, 1_000)
+    }
+
+    #[test]
+    fn a_graph_resource_gives_a_graph_token_whatever_the_scope_says() {
+        // fidelity: v1-ropc-resource-graph
+        let mut directory = Directory::contoso();
+        directory.app_by_name_mut("mail-client").unwrap().consent = Consent::Admin;
+
+        let grant = v1_ropc(&directory, Some("https://graph.microsoft.com")).unwrap();
+
+        assert_eq!(grant.claims.aud, "https://graph.microsoft.com");
+        let scp = grant.claims.scp.clone().unwrap();
+        assert!(scp.split(' ').any(|name| name == "SMTP.Send"), "{scp}");
+        assert_eq!(
+            grant.scope, scp,
+            "the response's scope is the bare permission list"
+        );
+        assert!(grant.refresh_token.is_some());
+        let body = response_body(&grant, "token".into());
+        assert_eq!(body["expires_in"], "3599");
+        assert_eq!(body["resource"], "https://graph.microsoft.com");
+        assert_eq!(body["expires_on"], grant.claims.exp.to_string());
+    }
+
+    #[test]
+    fn resource_is_required_and_only_the_password_grant_is_simulated() {
+        let mut directory = Directory::contoso();
+        directory.app_by_name_mut("mail-client").unwrap().consent = Consent::Admin;
+
+        assert_eq!(v1_ropc(&directory, None).unwrap_err().code, Some(900_144));
+        assert_eq!(
+            v1_ropc(&directory, Some("https://outlook.office.com"))
+                .unwrap()
+                .claims
+                .aud,
+            "https://outlook.office.com"
+        );
+        let mut state = IdentityState::new(&directory);
+        let code_grant = TokenRequest {
+            grant_type: "authorization_code".into(),
+            resource: Some("https://graph.microsoft.com".into()),
+            ..TokenRequest::default()
+        };
+        assert_eq!(
+            state.token_v1(&directory, &code_grant, 1_000).unwrap_err().error,
+            "unsupported_grant_type"
+        );
+    }
+}
