@@ -49,8 +49,11 @@ impl IdentityState {
         let [(api, uri)] = resources.as_slice() else {
             return Err(errors::multiple_resources(scope_parameter));
         };
-        // App roles need an administrator's consent; without it the token carries no roles.
-        let roles: Vec<String> = if app.consent == Consent::Admin {
+        // App roles need an administrator's consent, in the registration or at the admin consent
+        // endpoint (fidelity: multitenant-admin-consent-urls); without it the token has no roles.
+        let admin_consented =
+            app.consent == Consent::Admin || self.app_role_grants.contains(&(app.client_id.clone(), *api));
+        let roles: Vec<String> = if admin_consented {
             app.application
                 .iter()
                 .filter(|permission| permission.api == *api)

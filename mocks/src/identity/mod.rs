@@ -5,6 +5,7 @@
 //! (grant or denial) against the directory and what was consented, `errors` holds the AADSTS
 //! catalog, and `server` adapts all of it to HTTP on a wiremock `MockServer`.
 
+pub mod admin_consent;
 pub mod app_only;
 pub mod device;
 pub mod errors;

@@ -38,6 +38,9 @@ pub struct IdentityState {
     redeemed_codes: BTreeSet<String>,
     refresh_tokens: HashMap<String, RefreshGrant>,
     pub(super) device_codes: HashMap<String, super::device::DeviceGrant>,
+    /// Application permissions an administrator granted at the admin consent endpoint, per app
+    /// and resource.
+    pub(super) app_role_grants: BTreeSet<(String, ResourceApi)>,
     pub(super) ids: IdSource,
 }
 
@@ -170,6 +173,7 @@ impl IdentityState {
             redeemed_codes: BTreeSet::new(),
             refresh_tokens: HashMap::new(),
             device_codes: HashMap::new(),
+            app_role_grants: BTreeSet::new(),
             ids: IdSource::new("identity"),
         }
     }
@@ -637,7 +641,7 @@ impl IdentityState {
 
 /// Registered under Graph, the mail protocol permissions also count for Exchange
 /// (FIDELITY.md rule 7, fidelity: portal-permission-listing).
-fn consent_targets(api: ResourceApi, name: &str) -> Vec<ResourceApi> {
+pub(super) fn consent_targets(api: ResourceApi, name: &str) -> Vec<ResourceApi> {
     let is_mail_protocol = MAIL_PROTOCOL_PERMISSIONS
         .iter()
         .any(|known| known.eq_ignore_ascii_case(name));
@@ -701,7 +705,7 @@ pub(super) fn resolve_denial(error: ResolveError, scope_parameter: &str) -> Deni
 
 /// Loopback redirect URIs match on any port ([RFC 8252 §7.3](https://www.rfc-editor.org/rfc/rfc8252#section-7.3);
 /// Microsoft's redirect URI page: "the port component is ignored" for localhost).
-fn redirect_uri_registered(app: &App, redirect_uri: &str) -> bool {
+pub(super) fn redirect_uri_registered(app: &App, redirect_uri: &str) -> bool {
     let without_port = |uri: &str| -> Option<String> {
         let url = url::Url::parse(uri).ok()?;
         let host = url.host_str()?.to_owned();

@@ -3,7 +3,8 @@
 //!
 //! Endpoints (catalog section 2.1): `/{tenant}/oauth2/v2.0/authorize`, `/{tenant}/oauth2/v2.0/token`,
 //! `/{tenant}/oauth2/v2.0/devicecode`, `/{tenant}/v2.0/.well-known/openid-configuration`,
-//! `/discovery/v2.0/keys`, and the v1.0 `/{tenant}/oauth2/token` (password grant only).
+//! `/discovery/v2.0/keys`, `/{tenant}/v2.0/adminconsent`, and the v1.0 `/{tenant}/oauth2/token`
+//! (password grant only).
 
 use std::sync::{Arc, Mutex};
 
@@ -13,6 +14,7 @@ use serde_json::json;
 use wiremock::matchers::{method, path_regex};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
+use super::admin_consent::{AdminConsentOutcome, AdminConsentRequest};
 use super::errors::Denial;
 use super::policy::{AuthorizeOutcome, AuthorizeRequest, EXPIRES_IN, IdentityState, TokenRequest};
 use crate::clock::Clock;
@@ -53,6 +55,38 @@ impl Platform {
         }
     }
 
+    /// An error sent back to the app's redirect URI: `error`, `error_description`, `error_uri`.
+    fn redirect_error(
+        &self,
+        denial: &Denial,
+        state: &IdentityState,
+        redirect: url::Url,
+        client_state: Option<String>,
+    ) -> ResponseTemplate {
+        let body = denial.to_body(state.ids(), self.clock.now());
+        let mut pairs = vec![
+            ("error", body.error.as_str()),
+            ("error_description", body.error_description.as_str()),
+        ];
+        if let Some(error_uri) = &body.error_uri {
+            pairs.push(("error_uri", error_uri.as_str()));
+        }
+        redirect_to(redirect, &pairs, client_state, &[])
+    }
+
+    /// The sign-in page's error, for requests whose redirect URI cannot be trusted.
+    fn error_page(&self, denial: &Denial, state: &IdentityState) -> ResponseTemplate {
+        let body = denial.to_body(state.ids(), self.clock.now());
+        let page = format!(
+            "<!DOCTYPE html><html><head><title>Sign in to your account</title></head><body>\n<p>{}</p>\n<p>Request Id: {}<br>Correlation Id: {}<br>Timestamp: {}</p>\n</body></html>\n",
+            html_escape(&denial.headline()),
+            body.trace_id,
+            body.correlation_id,
+            body.timestamp
+        );
+        ResponseTemplate::new(denial.status).set_body_raw(page, "text/html; charset=utf-8")
+    }
+
     fn error_response(&self, denial: &Denial, state: &IdentityState) -> ResponseTemplate {
         let body = denial.to_body(state.ids(), self.clock.now());
         ResponseTemplate::new(denial.status).set_body_json(body)
@@ -86,6 +120,12 @@ impl IdentityServer {
             .and(path_regex(r"^/[^/]+/oauth2/v2\.0/token$"))
             .respond_with(TokenResponder(platform.clone()))
             .named("token endpoint")
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path_regex(r"^/[^/]+/v2\.0/adminconsent$"))
+            .respond_with(AdminConsentResponder(platform.clone()))
+            .named("admin consent endpoint")
             .mount(&server)
             .await;
         Mock::given(method("POST"))
@@ -148,17 +188,20 @@ fn tenant_segment(request: &Request) -> String {
         .to_owned()
 }
 
+/// A GET request's query parameter.
+fn query(request: &Request, name: &str) -> Option<String> {
+    request
+        .url
+        .query_pairs()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.into_owned())
+}
+
 struct AuthorizeResponder(Arc<Platform>);
 
 impl Respond for AuthorizeResponder {
     fn respond(&self, request: &Request) -> ResponseTemplate {
-        let query = |name: &str| {
-            request
-                .url
-                .query_pairs()
-                .find(|(key, _)| key == name)
-                .map(|(_, value)| value.into_owned())
-        };
+        let query = |name: &str| query(request, name);
         let authorize_request = AuthorizeRequest {
             tenant_segment: tenant_segment(request),
             client_id: query("client_id").unwrap_or_default(),
@@ -172,46 +215,78 @@ impl Respond for AuthorizeResponder {
         let outcome = state.authorize(&self.0.directory, &authorize_request);
         let redirect = url::Url::parse(&authorize_request.redirect_uri);
         match (outcome, redirect) {
-            (AuthorizeOutcome::Code(code), Ok(mut redirect)) => {
-                {
-                    let mut pairs = redirect.query_pairs_mut();
-                    pairs.append_pair("code", &code);
-                    if let Some(client_state) = query("state") {
-                        pairs.append_pair("state", &client_state);
-                    }
-                    pairs.append_pair("session_state", &state.ids().guid("session"));
-                }
-                ResponseTemplate::new(302).insert_header("Location", redirect.as_str())
+            (AuthorizeOutcome::Code(code), Ok(redirect)) => {
+                let session_state = state.ids().guid("session");
+                redirect_to(
+                    redirect,
+                    &[("code", code.as_str())],
+                    query("state"),
+                    &[("session_state", session_state.as_str())],
+                )
             }
-            (AuthorizeOutcome::RedirectError(denial), Ok(mut redirect)) => {
-                let body = denial.to_body(state.ids(), self.0.clock.now());
-                {
-                    let mut pairs = redirect.query_pairs_mut();
-                    pairs.append_pair("error", &body.error);
-                    pairs.append_pair("error_description", &body.error_description);
-                    if let Some(error_uri) = &body.error_uri {
-                        pairs.append_pair("error_uri", error_uri);
-                    }
-                    if let Some(client_state) = query("state") {
-                        pairs.append_pair("state", &client_state);
-                    }
-                }
-                ResponseTemplate::new(302).insert_header("Location", redirect.as_str())
+            (AuthorizeOutcome::RedirectError(denial), Ok(redirect)) => {
+                self.0.redirect_error(&denial, &state, redirect, query("state"))
             }
             (AuthorizeOutcome::ErrorPage(denial), _) | (AuthorizeOutcome::RedirectError(denial), Err(_)) => {
-                let body = denial.to_body(state.ids(), self.0.clock.now());
-                let page = format!(
-                    "<!DOCTYPE html><html><head><title>Sign in to your account</title></head><body>\n<p>{}</p>\n<p>Request Id: {}<br>Correlation Id: {}<br>Timestamp: {}</p>\n</body></html>\n",
-                    html_escape(&denial.headline()),
-                    body.trace_id,
-                    body.correlation_id,
-                    body.timestamp
-                );
-                ResponseTemplate::new(denial.status).set_body_raw(page, "text/html; charset=utf-8")
+                self.0.error_page(&denial, &state)
             }
             (AuthorizeOutcome::Code(_), Err(_)) => ResponseTemplate::new(400),
         }
     }
+}
+
+struct AdminConsentResponder(Arc<Platform>);
+
+impl Respond for AdminConsentResponder {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let query = |name: &str| query(request, name);
+        let consent_request = AdminConsentRequest {
+            tenant_segment: tenant_segment(request),
+            client_id: query("client_id").unwrap_or_default(),
+            redirect_uri: query("redirect_uri").unwrap_or_default(),
+            scope: query("scope").unwrap_or_default(),
+        };
+        let mut state = self.0.state();
+        let outcome = state.admin_consent(&self.0.directory, &consent_request);
+        match (outcome, url::Url::parse(&consent_request.redirect_uri)) {
+            // Microsoft Learn, "Admin consent on the Microsoft identity platform", successful
+            // response: `?admin_consent=True&tenant={tenant id}&scope=...&state=...`.
+            (AdminConsentOutcome::Granted, Ok(redirect)) => redirect_to(
+                redirect,
+                &[
+                    ("admin_consent", "True"),
+                    ("tenant", self.0.directory.tenant.id.as_str()),
+                    ("scope", consent_request.scope.as_str()),
+                ],
+                query("state"),
+                &[],
+            ),
+            (AdminConsentOutcome::RedirectError(denial), Ok(redirect)) => {
+                self.0.redirect_error(&denial, &state, redirect, query("state"))
+            }
+            (AdminConsentOutcome::ErrorPage(denial), _)
+            | (AdminConsentOutcome::RedirectError(denial), Err(_)) => self.0.error_page(&denial, &state),
+            (AdminConsentOutcome::Granted, Err(_)) => ResponseTemplate::new(400),
+        }
+    }
+}
+
+/// A 302 to `redirect` with `first` parameters, the client's `state`, then `last` ones.
+fn redirect_to(
+    mut redirect: url::Url,
+    first: &[(&str, &str)],
+    client_state: Option<String>,
+    last: &[(&str, &str)],
+) -> ResponseTemplate {
+    {
+        let mut pairs = redirect.query_pairs_mut();
+        pairs.extend_pairs(first);
+        if let Some(client_state) = &client_state {
+            pairs.append_pair("state", client_state);
+        }
+        pairs.extend_pairs(last);
+    }
+    ResponseTemplate::new(302).insert_header("Location", redirect.as_str())
 }
 
 struct TokenResponder(Arc<Platform>);
