@@ -13,6 +13,7 @@ use mailscope_mocks::exchange::pop3::Pop3Session;
 use mailscope_mocks::exchange::server::{ExchangeConfig, ExchangeContext};
 use mailscope_mocks::exchange::smtp::SmtpSession;
 use mailscope_mocks::identity::Denial;
+use mailscope_mocks::identity::admin_consent::{AdminConsentOutcome, AdminConsentRequest};
 use mailscope_mocks::identity::device::{DEVICE_CODE_GRANT, POLL_INTERVAL};
 use mailscope_mocks::identity::policy::{
     AuthorizeOutcome, AuthorizeRequest, Grant, IdentityState, TokenRequest,
@@ -66,6 +67,8 @@ pub struct Question {
     pub refresh_after_days: Option<u32>,
     /// Refresh-token flow: where the refresh token is redeemed.
     pub refresh_endpoint: Option<Endpoint>,
+    /// Scopes a tenant administrator approves at the admin consent endpoint first.
+    pub admin_consent: Option<Vec<String>>,
     /// Password flow: the v1.0 endpoint's `resource`.
     pub resource: Option<String>,
     /// The probes.
@@ -85,6 +88,7 @@ impl Question {
             endpoint: case.endpoint,
             refresh_after_days: case.refresh_after_days,
             refresh_endpoint: case.refresh_endpoint,
+            admin_consent: case.admin_consent.clone(),
             resource: case.resource.clone(),
             probes: case.probes.clone(),
         }
@@ -156,6 +160,20 @@ fn issue(question: &Question, clock: &Clock) -> Result<Grant, Denial> {
         ClientType::Confidential { secret } => Some(secret.clone()),
     };
     let segment = segment(question.endpoint, directory);
+    if let Some(scopes) = &question.admin_consent {
+        let request = AdminConsentRequest {
+            tenant_segment: segment.clone(),
+            client_id: app.client_id.clone(),
+            redirect_uri: app.redirect_uris.first().cloned().unwrap_or_default(),
+            scope: scopes.join(" "),
+        };
+        match state.admin_consent(directory, &request) {
+            AdminConsentOutcome::Granted => {}
+            AdminConsentOutcome::RedirectError(denial) | AdminConsentOutcome::ErrorPage(denial) => {
+                return Err(denial);
+            }
+        }
+    }
     let joined = |scopes: &[String]| (!scopes.is_empty()).then(|| scopes.join(" "));
     let base = TokenRequest {
         tenant_segment: segment.clone(),
@@ -395,12 +413,20 @@ pub fn without_suffix(reply: &str) -> String {
 fn explain_scopes(question: &Question) -> Vec<String> {
     let directory = &question.directory;
     let mut rules = Vec::new();
+    if question.admin_consent.is_some() {
+        rules.push(
+            "Admin consent first: `{resource}/.default` at /adminconsent grants every permission the app lists on that \
+             resource tenant-wide, application permissions included (multitenant-admin-consent-urls)."
+                .into(),
+        );
+    }
     if let Some(resource) = &question.resource {
-        return vec![format!(
+        rules.push(format!(
             "The v1.0 token endpoint names a resource, not scopes: the token is for `{resource}`, its `aud` is \
              `{resource}` as written, `scp` is every permission consented on it, and `scope` is ignored \
              (v1-ropc-resource-graph)."
-        )];
+        ));
+        return rules;
     }
     if question.flow == Flow::ClientCredentials {
         rules.push(

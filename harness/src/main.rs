@@ -283,6 +283,7 @@ fn explain(args: ExplainArgs) -> ExitCode {
         endpoint: mailscope::scenario::types::Endpoint::Organizations,
         refresh_after_days: None,
         refresh_endpoint: None,
+        admin_consent: None,
         resource: None,
         probes: protocols
             .into_iter()

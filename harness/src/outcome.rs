@@ -40,6 +40,9 @@ pub struct Outcome {
     /// Where the refresh token was redeemed, when not at `endpoint`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_endpoint: Option<Endpoint>,
+    /// The scopes a tenant administrator approved at the admin consent endpoint first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub admin_consent: Option<Vec<String>>,
     /// The `resource` asked of the v1.0 token endpoint.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resource: Option<String>,
@@ -323,6 +326,7 @@ impl Outcome {
             scopes: case.scopes.clone(),
             refresh_after_days: case.refresh_after_days,
             refresh_endpoint: case.refresh_endpoint,
+            admin_consent: case.admin_consent.clone(),
             resource: case.resource.clone(),
             token,
             probes,

@@ -74,9 +74,18 @@ pub async fn run_case(target: &Target, scenario: &Scenario, case: &Case) -> Resu
         resource_owner: prepared.resource_owner.clone(),
         resource: case.resource.clone(),
     };
-    let token = acquire::acquire(&http, &prepared.authority, &request, &prepared.waiting)
-        .await
-        .map_err(|error| fail(format!("{}: {error}", prepared.authority.base)))?;
+    let consent_refused = match &case.admin_consent {
+        Some(scopes) => acquire::admin_consent(&http, &prepared.authority, scopes)
+            .await
+            .map_err(|error| fail(format!("{}: {error}", prepared.authority.base)))?,
+        None => None,
+    };
+    let token = match consent_refused {
+        Some(denial) => TokenOutcome::Denied(denial),
+        None => acquire::acquire(&http, &prepared.authority, &request, &prepared.waiting)
+            .await
+            .map_err(|error| fail(format!("{}: {error}", prepared.authority.base)))?,
+    };
 
     let mut probes = Vec::new();
     for probe in &case.probes {

@@ -336,3 +336,30 @@ fn the_v1_token_endpoint_runs_live_over_https() {
     assert_eq!(output.status.code(), Some(0), "{text}");
     assert!(text.contains("2 passed, 0 failed"), "{text}");
 }
+
+#[test]
+fn admin_consent_runs_live_through_the_loopback_listener() {
+    // fidelity: multitenant-admin-consent-urls. The daemon is registered, nobody has consented:
+    // the first case gets a token without roles, then an administrator consents through the
+    // browser (played by the harness) and the app roles arrive. The tenant keeps the consent.
+    let serve = Serve::start(
+        "admin-consent",
+        Some("[app]\nname = \"mail-daemon\"\nconsent = \"none\"\n"),
+    );
+
+    let output = serve.run(
+        "live-daemon.toml",
+        &["scenarios/microsoft-docs/multitenant-admin-consent-urls.toml"],
+        &[],
+    );
+
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(text.contains("3 passed, 0 failed"), "{text}");
+    assert_eq!(
+        text.matches("an administrator of the tenant must approve")
+            .count(),
+        2,
+        "{text}"
+    );
+}

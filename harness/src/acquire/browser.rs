@@ -1,5 +1,5 @@
-//! The browser's part of the authorization-code flow: following the simulated platform's redirect,
-//! or a loopback redirect listener for a person's sign-in (RFC 8252 §7.3).
+//! The browser's part of the authorization-code flow and of admin consent: following the simulated
+//! platform's redirect, or a loopback redirect listener for a person's sign-in (RFC 8252 §7.3).
 
 use std::time::Duration;
 
@@ -13,15 +13,14 @@ use crate::secret::Secret;
 /// How long a person has to sign in before the harness gives up.
 const SIGN_IN_TIMEOUT: Duration = Duration::from_secs(300);
 
-/// Shows the authorize URL (or, with `follow`, plays the browser against a simulated platform),
-/// then waits for the redirect on the loopback listener.
-pub(super) async fn loopback_sign_in(
+/// Shows the URL (or, with `follow`, plays the browser against a simulated platform), then
+/// waits for the redirect back to the loopback listener, and returns it.
+pub(super) async fn loopback_redirect(
     http: &oauth2::reqwest::Client,
     url: url::Url,
-    state: &CsrfToken,
     browser: crate::live::Browser,
     listener: tokio::net::TcpListener,
-) -> Result<Result<Secret, Denial>, AcquireError> {
+) -> Result<Result<url::Url, Denial>, AcquireError> {
     use crate::live::Browser;
     let waiting = tokio::spawn(async move { receive_redirect(listener).await });
     progress("signing in through the loopback redirect listener");
@@ -62,7 +61,7 @@ pub(super) async fn loopback_sign_in(
         .await
         .map_err(|_| AcquireError::Authorize(format!("no sign-in within {SIGN_IN_TIMEOUT:?}")))?
         .map_err(|error| AcquireError::Authorize(error.to_string()))??;
-    read_redirect(&redirect, state)
+    Ok(Ok(redirect))
 }
 
 /// Accepts the browser's one request on the redirect listener and answers it with a page.
@@ -96,20 +95,9 @@ async fn receive_redirect(listener: tokio::net::TcpListener) -> Result<url::Url,
     }
 }
 
-pub(super) async fn follow_authorize(
-    http: &oauth2::reqwest::Client,
-    url: url::Url,
-    state: &CsrfToken,
-) -> Result<Result<Secret, Denial>, AcquireError> {
-    match authorize_redirect(http, &url).await? {
-        Ok(location) => read_redirect(&location, state),
-        Err(denial) => Ok(Err(denial)),
-    }
-}
-
 /// Requests the authorize URL as a browser would, without following: the redirect's target, or
 /// the denial an error page shows.
-async fn authorize_redirect(
+pub(super) async fn authorize_redirect(
     http: &oauth2::reqwest::Client,
     url: &url::Url,
 ) -> Result<Result<url::Url, Denial>, AcquireError> {
@@ -141,45 +129,74 @@ async fn authorize_redirect(
 }
 
 /// Reads the code, or the error, from the redirect back to the app.
-fn read_redirect(redirect: &url::Url, state: &CsrfToken) -> Result<Result<Secret, Denial>, AcquireError> {
-    let parameter = |name: &str| {
-        redirect
-            .query_pairs()
-            .find(|(key, _)| key == name)
-            .map(|(_, value)| value.into_owned())
-    };
+pub(super) fn read_code(
+    redirect: &url::Url,
+    state: &CsrfToken,
+) -> Result<Result<Secret, Denial>, AcquireError> {
+    if let Some(denial) = read_error(redirect, state)? {
+        return Ok(Err(denial));
+    }
+    let code = parameter(redirect, "code")
+        .ok_or_else(|| AcquireError::Authorize("a redirect without a code".into()))?;
+    Ok(Ok(Secret::new("authorization-code", code)))
+}
+
+/// Reads the administrator's answer from the redirect back from the admin consent endpoint.
+pub(super) fn read_admin_consent(
+    redirect: &url::Url,
+    state: &CsrfToken,
+) -> Result<Option<Denial>, AcquireError> {
+    if let Some(denial) = read_error(redirect, state)? {
+        return Ok(Some(denial));
+    }
+    match parameter(redirect, "admin_consent").as_deref() {
+        Some(granted) if granted.eq_ignore_ascii_case("true") => Ok(None),
+        _ => Err(AcquireError::Authorize(
+            "a redirect from the admin consent endpoint without admin_consent=True".into(),
+        )),
+    }
+}
+
+fn parameter(redirect: &url::Url, name: &str) -> Option<String> {
+    redirect
+        .query_pairs()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.into_owned())
+}
+
+/// Checks the redirect's `state`, then reads the error it carries, if any.
+fn read_error(redirect: &url::Url, state: &CsrfToken) -> Result<Option<Denial>, AcquireError> {
+    let parameter = |name: &str| parameter(redirect, name);
     if parameter("state").as_deref() != Some(state.secret().as_str()) {
         return Err(AcquireError::Authorize(
             "a redirect whose state does not match the request".into(),
         ));
     }
-    if let Some(error) = parameter("error") {
-        let description = parameter("error_description").unwrap_or_default();
-        // The redirect carries only the description; its trailing lines hold the ids.
-        let line = |label: &str| {
-            description.lines().find_map(|line| {
-                line.trim()
-                    .strip_prefix(label)
-                    .map(|value| value.trim().to_owned())
-            })
-        };
-        return Ok(Err(Denial {
-            stage: "authorize",
-            http_status: None,
-            error: EntraError {
-                error,
-                error_codes: aadsts_code(&description).into_iter().collect(),
-                trace_id: line("Trace ID:"),
-                correlation_id: line("Correlation ID:"),
-                timestamp: line("Timestamp:"),
-                suberror: None,
-                error_description: Some(description),
-            },
-        }));
-    }
-    let code =
-        parameter("code").ok_or_else(|| AcquireError::Authorize("a redirect without a code".into()))?;
-    Ok(Ok(Secret::new("authorization-code", code)))
+    let Some(error) = parameter("error") else {
+        return Ok(None);
+    };
+    let description = parameter("error_description").unwrap_or_default();
+    // The redirect carries only the description; its trailing lines hold the ids.
+    let line = |label: &str| {
+        description.lines().find_map(|line| {
+            line.trim()
+                .strip_prefix(label)
+                .map(|value| value.trim().to_owned())
+        })
+    };
+    Ok(Some(Denial {
+        stage: "authorize",
+        http_status: None,
+        error: EntraError {
+            error,
+            error_codes: aadsts_code(&description).into_iter().collect(),
+            trace_id: line("Trace ID:"),
+            correlation_id: line("Correlation ID:"),
+            timestamp: line("Timestamp:"),
+            suberror: None,
+            error_description: Some(description),
+        },
+    }))
 }
 
 /// Reads `AADSTSnnnn: text` out of an error page.

@@ -9,7 +9,7 @@ use oauth2::{
     ResourceOwnerUsername, Scope, StandardDeviceAuthorizationResponse, TokenResponse, TokenUrl,
 };
 
-use super::browser::{follow_authorize, loopback_sign_in};
+use super::browser::{authorize_redirect, loopback_redirect, read_code};
 use super::http::{RecordingClient, progress};
 use super::types::{
     AcquireError, Authority, Denial, EntraClient, EntraError, IssuedToken, SignIn, TokenOutcome,
@@ -272,35 +272,23 @@ async fn authorization_code(
     authorize_scopes: &[String],
     redeem_scopes: &[String],
 ) -> Result<TokenOutcome, AcquireError> {
-    // A loopback sign-in binds its listener first: the redirect URI names its port.
-    let (listener, client) = match authority.sign_in {
-        SignIn::Simulated => (None, client(authority, &authority.segment)?),
-        SignIn::Loopback { port, .. } => {
-            let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
-                .await
-                .map_err(|error| AcquireError::Http(format!("binding the redirect listener: {error}")))?;
-            let port = listener
-                .local_addr()
-                .map_err(|error| AcquireError::Http(error.to_string()))?
-                .port();
-            let loopback = Authority {
-                redirect_uri: format!("http://localhost:{port}"),
-                ..authority.clone()
-            };
-            (Some(listener), self::client(&loopback, &authority.segment)?)
-        }
-    };
+    let (listener, redirect_uri) = redirect_listener(authority).await?;
+    let client = self::client(
+        &Authority {
+            redirect_uri,
+            ..authority.clone()
+        },
+        &authority.segment,
+    )?;
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let (url, state) = client
         .authorize_url(CsrfToken::new_random)
         .add_scopes(authorize_scopes.iter().map(|scope| Scope::new(scope.clone())))
         .set_pkce_challenge(challenge)
         .url();
-    let signed_in = match (authority.sign_in, listener) {
-        (SignIn::Loopback { browser, .. }, Some(listener)) => {
-            loopback_sign_in(http, url, &state, browser, listener).await?
-        }
-        _ => follow_authorize(http, url, &state).await?,
+    let signed_in = match browse(http, authority, url, listener).await? {
+        Ok(redirect) => read_code(&redirect, &state)?,
+        Err(denial) => Err(denial),
     };
     let code = match signed_in {
         Ok(code) => code,
@@ -315,6 +303,41 @@ async fn authorization_code(
         exchange = exchange.add_extra_param("scope", redeem_scopes.join(" "));
     }
     token_outcome(exchange.request_async(recording).await, recording)
+}
+
+/// Where the browser is sent back to: the registered redirect URI when the harness plays the
+/// browser, or a loopback listener bound first, since the redirect URI names its port.
+pub(super) async fn redirect_listener(
+    authority: &Authority,
+) -> Result<(Option<tokio::net::TcpListener>, String), AcquireError> {
+    match authority.sign_in {
+        SignIn::Simulated => Ok((None, authority.redirect_uri.clone())),
+        SignIn::Loopback { port, .. } => {
+            let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+                .await
+                .map_err(|error| AcquireError::Http(format!("binding the redirect listener: {error}")))?;
+            let port = listener
+                .local_addr()
+                .map_err(|error| AcquireError::Http(error.to_string()))?
+                .port();
+            Ok((Some(listener), format!("http://localhost:{port}")))
+        }
+    }
+}
+
+/// Sends the browser (a person's, or the harness playing one) to `url`; returns the redirect back.
+pub(super) async fn browse(
+    http: &oauth2::reqwest::Client,
+    authority: &Authority,
+    url: url::Url,
+    listener: Option<tokio::net::TcpListener>,
+) -> Result<Result<url::Url, Denial>, AcquireError> {
+    match (authority.sign_in, listener) {
+        (SignIn::Loopback { browser, .. }, Some(listener)) => {
+            loopback_redirect(http, url, browser, listener).await
+        }
+        _ => authorize_redirect(http, &url).await,
+    }
 }
 
 type TokenResult = Result<

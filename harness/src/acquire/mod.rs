@@ -5,11 +5,13 @@
 //! type (STACK.md gotcha 8). A denial is an outcome, not an `Err`: `Err` means the harness or the
 //! network broke.
 
+mod admin;
 mod browser;
 mod flows;
 mod http;
 mod types;
 
+pub use admin::admin_consent;
 pub use flows::acquire;
 pub use http::{http_client, progress};
 pub use types::{

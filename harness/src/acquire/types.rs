@@ -105,6 +105,15 @@ impl Authority {
         )
     }
 
+    /// The admin consent endpoint, `{base}/{segment}/v2.0/adminconsent`.
+    pub(super) fn admin_consent_endpoint(&self) -> String {
+        format!(
+            "{}/{}/v2.0/adminconsent",
+            self.base.as_str().trim_end_matches('/'),
+            self.segment
+        )
+    }
+
     /// The v1.0 token endpoint, `{base}/{segment}/oauth2/token`.
     pub(super) fn v1_token_endpoint(&self, segment: &str) -> String {
         format!(
@@ -197,7 +206,8 @@ pub struct IssuedToken {
 /// A refusal by the identity platform.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Denial {
-    /// `authorize`, `devicecode`, `token`, or `sign-in` (a client-side precondition failed).
+    /// `adminconsent`, `authorize`, `devicecode`, `token`, or `sign-in` (a client-side
+    /// precondition failed).
     pub stage: &'static str,
     /// The HTTP status of the refusal, when it was an HTTP response.
     #[serde(skip_serializing_if = "Option::is_none")]

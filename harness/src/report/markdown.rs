@@ -42,6 +42,12 @@ pub fn render(scenario: &Scenario, case: &Case, outcome: &Outcome) -> String {
             initial.join(" ")
         ));
     }
+    if let Some(scopes) = &outcome.admin_consent {
+        text.push_str(&format!(
+            "- First, a tenant administrator at /v2.0/adminconsent approved: `{}`\n",
+            scopes.join(" ")
+        ));
+    }
     match &outcome.resource {
         Some(resource) => text.push_str(&format!(
             "- The v1.0 token endpoint (`/oauth2/token`), `resource={resource}`; `scope` sent as `{}`\n",

@@ -42,6 +42,8 @@ pub struct Case {
     pub refresh_after_days: Option<u32>,
     /// Where the refresh token is redeemed, when not at `endpoint`.
     pub refresh_endpoint: Option<Endpoint>,
+    /// Scopes a tenant administrator approves at the admin consent endpoint before the flow.
+    pub admin_consent: Option<Vec<String>>,
     /// The v1.0 endpoint's `resource` (password flow).
     pub resource: Option<String>,
     /// The mail protocols to try.
@@ -266,6 +268,10 @@ fn merge(defaults: &CaseSpec, case: &CaseSpec) -> CaseSpec {
         endpoint: case.endpoint.or(defaults.endpoint),
         refresh_after_days: case.refresh_after_days.or(defaults.refresh_after_days),
         refresh_endpoint: case.refresh_endpoint.or(defaults.refresh_endpoint),
+        admin_consent: case
+            .admin_consent
+            .clone()
+            .or_else(|| defaults.admin_consent.clone()),
         resource: case.resource.clone().or_else(|| defaults.resource.clone()),
         probes: case.probes.clone().or_else(|| defaults.probes.clone()),
         expect,
@@ -338,6 +344,11 @@ fn finish(prefix: &str, name: &str, spec: CaseSpec) -> Result<Case, String> {
             "case `{name}`: `authorize_scopes` applies only to the authorization code and refresh token flows"
         ));
     }
+    if spec.admin_consent.as_ref().is_some_and(Vec::is_empty) {
+        return Err(format!(
+            "case `{name}`: `admin_consent` needs at least one scope, such as \"https://outlook.office365.com/.default\""
+        ));
+    }
     if spec.resource.is_some() && flow != Flow::Password {
         return Err(format!(
             "case `{name}`: `resource` (the v1.0 token endpoint) applies only to flow = \"password\""
@@ -395,6 +406,7 @@ fn finish(prefix: &str, name: &str, spec: CaseSpec) -> Result<Case, String> {
         endpoint: spec.endpoint.unwrap_or(Endpoint::Organizations),
         refresh_after_days: spec.refresh_after_days,
         refresh_endpoint: spec.refresh_endpoint,
+        admin_consent: spec.admin_consent,
         resource: spec.resource,
         probes,
         expect: spec.expect,

@@ -99,7 +99,7 @@ fn reports_unknown_keys_wrong_types_and_duplicates_at_their_place() {
         error_of(&format!(
             "{HEADER}[[case]]\nname = \"a\"\nscopes = [\"x\"]\nscope = [\"y\"]\n"
         )),
-        "scenarios/seed/example.toml:6:1: unknown field `scope`, expected one of `name`, `flow`, `scopes`, `initial_scopes`, `authorize_scopes`, `endpoint`, `refresh_after_days`, `refresh_endpoint`, `resource`, `probes`, `expect`"
+        "scenarios/seed/example.toml:6:1: unknown field `scope`, expected one of `name`, `flow`, `scopes`, `initial_scopes`, `authorize_scopes`, `endpoint`, `refresh_after_days`, `refresh_endpoint`, `admin_consent`, `resource`, `probes`, `expect`"
     );
     assert_eq!(
         error_of(&format!("{HEADER}[[case]]\nname = \"a\"\nscopes = \"x\"\n")),
@@ -139,6 +139,10 @@ fn reports_semantic_problems_at_the_case() {
         (
             HEADER.to_owned(),
             "scenarios/seed/example.toml:1:1: a scenario needs at least one [[case]] or a [matrix]",
+        ),
+        (
+            format!("{HEADER}[[case]]\nname = \"a\"\nscopes = [\"x\"]\nadmin_consent = []\n"),
+            "scenarios/seed/example.toml:3:1: case `a`: `admin_consent` needs at least one scope, such as \"https://outlook.office365.com/.default\"",
         ),
         (
             format!("{HEADER}[[case]]\nname = \"a\"\nresource = \"https://graph.microsoft.com\"\n"),

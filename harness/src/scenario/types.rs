@@ -289,6 +289,10 @@ pub struct CaseSpec {
     pub refresh_after_days: Option<u32>,
     /// With `flow = "refresh_token"`: the authority segment the refresh token is redeemed at.
     pub refresh_endpoint: Option<Endpoint>,
+    /// Before the flow, a tenant administrator approves these scopes at
+    /// `/{tenant}/v2.0/adminconsent`: `{resource}/.default` grants every permission the app lists
+    /// on the resource, application permissions included.
+    pub admin_consent: Option<Vec<String>>,
     /// With `flow = "password"`: ask the v1.0 token endpoint (`/{tenant}/oauth2/token`) for this
     /// resource, as older guides do; `scopes` are sent too, and ignored by the platform.
     pub resource: Option<String>,
