@@ -7,11 +7,13 @@
 
 pub mod admin_consent;
 pub mod app_only;
+pub mod code;
 pub mod device;
 pub mod errors;
 pub mod password;
 pub mod permissions;
 pub mod policy;
+mod refresh;
 pub mod resolve;
 pub mod server;
 pub mod v1;

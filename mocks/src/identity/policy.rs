@@ -9,12 +9,15 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ring::digest;
 
+use super::code::CodeGrant;
+pub use super::code::{AuthorizeOutcome, AuthorizeRequest};
 use super::errors::{self, Denial};
 use super::permissions::{self, MAIL_PROTOCOL_PERMISSIONS};
+use super::refresh::RefreshGrant;
 use super::resolve::{Leg, Resolution, ResolveError, resolve};
 use crate::directory::{
     AccountKind, App, CONSUMERS_TENANT_ID, ClientType, Consent, Directory, MultiResourceScopes,
-    RefreshWithoutScope, SignInAudience, User,
+    SignInAudience, User,
 };
 use crate::ids::IdSource;
 use crate::token::{Claims, ResourceApi, Scope, ScopeKind};
@@ -34,63 +37,14 @@ type ConsentKey = (String, String, ResourceApi, String);
 #[derive(Debug)]
 pub struct IdentityState {
     pub(super) consents: BTreeSet<ConsentKey>,
-    codes: HashMap<String, CodeGrant>,
-    redeemed_codes: BTreeSet<String>,
-    refresh_tokens: HashMap<String, RefreshGrant>,
+    pub(super) codes: HashMap<String, CodeGrant>,
+    pub(super) redeemed_codes: BTreeSet<String>,
+    pub(super) refresh_tokens: HashMap<String, RefreshGrant>,
     pub(super) device_codes: HashMap<String, super::device::DeviceGrant>,
     /// Application permissions an administrator granted at the admin consent endpoint, per app
     /// and resource.
     pub(super) app_role_grants: BTreeSet<(String, ResourceApi)>,
     pub(super) ids: IdSource,
-}
-
-#[derive(Debug, Clone)]
-struct CodeGrant {
-    client_id: String,
-    redirect_uri: String,
-    code_challenge: Option<String>,
-    user_object_id: String,
-    scopes: String,
-}
-
-#[derive(Debug, Clone)]
-struct RefreshGrant {
-    client_id: String,
-    user_object_id: String,
-    scopes: String,
-    issued_at: i64,
-    last_used: i64,
-    consumers: bool,
-}
-
-/// An authorization request (`/authorize`), as the browser sent it.
-#[derive(Debug, Clone, Default)]
-pub struct AuthorizeRequest {
-    /// The authority's path segment (`organizations`, `common`, `consumers`, a tenant id).
-    pub tenant_segment: String,
-    /// `client_id`.
-    pub client_id: String,
-    /// `response_type`.
-    pub response_type: String,
-    /// `redirect_uri`.
-    pub redirect_uri: String,
-    /// `scope`, space-separated.
-    pub scope: String,
-    /// `code_challenge`.
-    pub code_challenge: Option<String>,
-    /// `code_challenge_method`.
-    pub code_challenge_method: Option<String>,
-}
-
-/// How an authorization request ends.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AuthorizeOutcome {
-    /// Signed in and consented: redirect with this code.
-    Code(String),
-    /// Redirect back with `error` and `error_description`.
-    RedirectError(Denial),
-    /// The platform shows an error page and does not redirect (the redirect cannot be trusted).
-    ErrorPage(Denial),
 }
 
 /// A token request (`/token`), parsed from the form and the `Authorization` header.
@@ -181,56 +135,6 @@ impl IdentityState {
     /// Returns the ids used for trace and correlation ids of this platform.
     pub fn ids(&self) -> &IdSource {
         &self.ids
-    }
-
-    /// Signs the directory's user in for `request` and, where the app allows it, records consent.
-    pub fn authorize(&mut self, directory: &Directory, request: &AuthorizeRequest) -> AuthorizeOutcome {
-        let Some(app) = directory.app_by_client_id(&request.client_id) else {
-            return AuthorizeOutcome::ErrorPage(errors::unknown_client(
-                &request.client_id,
-                &directory.tenant.id,
-            ));
-        };
-        if !redirect_uri_registered(app, &request.redirect_uri) {
-            return AuthorizeOutcome::ErrorPage(errors::redirect_uri_mismatch(
-                &request.redirect_uri,
-                &app.client_id,
-            ));
-        }
-        if request.response_type != "code" {
-            return AuthorizeOutcome::RedirectError(errors::unsupported_grant_type(&request.response_type));
-        }
-        if request.scope.trim().is_empty() {
-            return AuthorizeOutcome::RedirectError(errors::missing_parameter("scope"));
-        }
-        if let Some(method) = &request.code_challenge_method
-            && method != "S256"
-            && method != "plain"
-        {
-            return AuthorizeOutcome::RedirectError(errors::missing_parameter("code_challenge_method"));
-        }
-        let user = directory.signed_in_user();
-        if let Err(denial) = self.sign_in(directory, app, user, &request.tenant_segment, &request.scope) {
-            return AuthorizeOutcome::RedirectError(denial);
-        }
-
-        let code = format!("1.A{}", self.ids.base64url("code", 32));
-        // PKCE with `plain` keeps the verifier itself as the challenge (RFC 7636 §4.2).
-        let code_challenge = match request.code_challenge_method.as_deref() {
-            Some("plain") => request.code_challenge.clone().map(|c| format!("plain:{c}")),
-            _ => request.code_challenge.clone(),
-        };
-        self.codes.insert(
-            code.clone(),
-            CodeGrant {
-                client_id: app.client_id.clone(),
-                redirect_uri: request.redirect_uri.clone(),
-                code_challenge,
-                user_object_id: user.object_id.clone(),
-                scopes: request.scope.clone(),
-            },
-        );
-        AuthorizeOutcome::Code(code)
     }
 
     /// The simulated user signs in at `segment` and consents to `scope` as the app allows: the
@@ -328,157 +232,6 @@ impl IdentityState {
             "" => Err(errors::missing_parameter("grant_type")),
             other => Err(errors::unsupported_grant_type(other)),
         }
-    }
-
-    fn redeem_code(
-        &mut self,
-        directory: &Directory,
-        app: &App,
-        request: &TokenRequest,
-        now: i64,
-    ) -> Result<Grant, Denial> {
-        let code = request
-            .code
-            .as_deref()
-            .ok_or_else(|| errors::missing_parameter("code"))?;
-        if self.redeemed_codes.contains(code) {
-            return Err(errors::code_already_redeemed());
-        }
-        let grant = self
-            .codes
-            .get(code)
-            .filter(|grant| grant.client_id == app.client_id)
-            .cloned()
-            .ok_or_else(errors::malformed_grant)?;
-        if request.redirect_uri.as_deref() != Some(grant.redirect_uri.as_str()) {
-            return Err(errors::redirect_uri_mismatch(
-                request.redirect_uri.as_deref().unwrap_or_default(),
-                &app.client_id,
-            ));
-        }
-        if let Some(challenge) = &grant.code_challenge {
-            let verifier = request
-                .code_verifier
-                .as_deref()
-                .ok_or_else(|| errors::missing_parameter("code_verifier"))?;
-            if !pkce_matches(challenge, verifier) {
-                return Err(errors::pkce_mismatch());
-            }
-        }
-        let user = directory
-            .user_by_object_id(&grant.user_object_id)
-            .ok_or_else(errors::malformed_grant)?;
-        let scope_parameter = match request.scope.as_deref().map(str::trim) {
-            Some(scope) if !scope.is_empty() => scope.to_owned(),
-            _ => {
-                // fidelity: code-redemption-empty-scope: works for a code of one resource only.
-                let resolution = resolve(
-                    &Scope::parse_list(&grant.scopes),
-                    Leg::Authorize,
-                    directory.tenant.multi_resource_scopes,
-                )
-                .map_err(|error| resolve_denial(error, &grant.scopes))?;
-                if !resolution.other_resources.is_empty() {
-                    return Err(errors::code_redemption_without_scope());
-                }
-                grant.scopes.clone()
-            }
-        };
-        self.codes.remove(code);
-        self.redeemed_codes.insert(code.to_owned());
-        let resolution = resolve_for(
-            user,
-            &Scope::parse_list(&scope_parameter),
-            Leg::Redeem,
-            directory,
-            &scope_parameter,
-        )?;
-        self.delegated_grant(
-            directory,
-            app,
-            user,
-            &resolution,
-            &request.tenant_segment,
-            &scope_parameter,
-            now,
-        )
-    }
-
-    fn redeem_refresh_token(
-        &mut self,
-        directory: &Directory,
-        app: &App,
-        request: &TokenRequest,
-        now: i64,
-    ) -> Result<Grant, Denial> {
-        let token = request
-            .refresh_token
-            .as_deref()
-            .ok_or_else(|| errors::missing_parameter("refresh_token"))?;
-        // Bound to user and client, not to a resource (fidelity: refresh-cross-resource).
-        let grant = self
-            .refresh_tokens
-            .get(token)
-            .filter(|grant| grant.client_id == app.client_id)
-            .cloned()
-            .ok_or_else(errors::malformed_grant)?;
-        if grant.consumers != is_consumers_segment(&request.tenant_segment) {
-            return Err(errors::grant_for_another_tenant());
-        }
-        if let Some(hours) = directory.tenant.sign_in_frequency_hours {
-            let max_seconds = i64::from(hours) * 3600;
-            if now - grant.issued_at > max_seconds {
-                return Err(errors::sign_in_frequency_expired(
-                    &format_iso(grant.issued_at),
-                    max_seconds,
-                ));
-            }
-        }
-        if now - grant.last_used > REFRESH_TOKEN_INACTIVITY {
-            return Err(errors::refresh_token_inactive(
-                &format_date(grant.issued_at),
-                &format_duration(now - grant.last_used),
-            ));
-        }
-        if let Some(entry) = self.refresh_tokens.get_mut(token) {
-            entry.last_used = now;
-        }
-        let user = directory
-            .user_by_object_id(&grant.user_object_id)
-            .ok_or_else(errors::malformed_grant)?;
-        // Sources disagree on a refresh without `scope` (fidelity: refresh-without-scope); Microsoft's
-        // current page makes it optional without saying which resource follows, so by default the
-        // first sign-in's scopes apply.
-        let scope_parameter = match request.scope.as_deref().map(str::trim) {
-            Some(scope) if !scope.is_empty() => scope.to_owned(),
-            _ => match directory.tenant.refresh_without_scope {
-                RefreshWithoutScope::FirstSignInScopes => grant.scopes.clone(),
-                RefreshWithoutScope::RequireScope => return Err(errors::missing_parameter("scope")),
-                RefreshWithoutScope::TokenForItself => return Err(errors::token_for_itself(&app.client_id)),
-            },
-        };
-        let resolution = resolve_for(
-            user,
-            &Scope::parse_list(&scope_parameter),
-            Leg::Refresh,
-            directory,
-            &scope_parameter,
-        )?;
-        let mut granted = self.delegated_grant(
-            directory,
-            app,
-            user,
-            &resolution,
-            &request.tenant_segment,
-            &scope_parameter,
-            now,
-        )?;
-        // Each use returns a new refresh token; the old one stays valid (fidelity: refresh-cross-resource).
-        if granted.refresh_token.is_none() {
-            granted.refresh_token =
-                Some(self.issue_refresh_token(app, user, &grant.scopes, &request.tenant_segment, now));
-        }
-        Ok(granted)
     }
 
     #[expect(
@@ -614,29 +367,6 @@ impl IdentityState {
             ver: "1.0".into(),
         }
     }
-
-    fn issue_refresh_token(
-        &mut self,
-        app: &App,
-        user: &User,
-        scopes: &str,
-        segment: &str,
-        now: i64,
-    ) -> String {
-        let token = format!("1.A{}", self.ids.base64url("refresh", 32));
-        self.refresh_tokens.insert(
-            token.clone(),
-            RefreshGrant {
-                client_id: app.client_id.clone(),
-                user_object_id: user.object_id.clone(),
-                scopes: scopes.to_owned(),
-                issued_at: now,
-                last_used: now,
-                consumers: is_consumers_segment(segment),
-            },
-        );
-        token
-    }
 }
 
 /// Registered under Graph, the mail protocol permissions also count for Exchange
@@ -687,12 +417,6 @@ fn check_account_and_authority(app: &App, user: &User, segment: &str) -> Result<
         }
         AccountKind::Personal => Ok(()),
     }
-}
-
-/// `/consumers` issues grants a work tenant does not honour, and the other way round
-/// (fidelity: refresh-wrong-tenant-alias).
-fn is_consumers_segment(segment: &str) -> bool {
-    segment == "consumers"
 }
 
 pub(super) fn resolve_denial(error: ResolveError, scope_parameter: &str) -> Denial {
@@ -746,54 +470,10 @@ pub(super) fn app_authentication_class(app: &App) -> &'static str {
     }
 }
 
-/// Checks a PKCE verifier against the stored challenge ([RFC 7636 §4.6](https://www.rfc-editor.org/rfc/rfc7636#section-4.6)).
-fn pkce_matches(challenge: &str, verifier: &str) -> bool {
-    match challenge.strip_prefix("plain:") {
-        Some(plain) => plain == verifier,
-        None => {
-            let hash = digest::digest(&digest::SHA256, verifier.as_bytes());
-            URL_SAFE_NO_PAD.encode(hash.as_ref()) == challenge
-        }
-    }
-}
-
 /// `sub` is pairwise: the same user has a different `sub` in each app.
 pub(super) fn pairwise_subject(object_id: &str, client_id: &str) -> String {
     let hash = digest::digest(&digest::SHA256, format!("{object_id}/{client_id}").as_bytes());
     URL_SAFE_NO_PAD.encode(hash.as_ref())
-}
-
-fn format_date(unix: i64) -> String {
-    format_time(
-        unix,
-        time::macros::format_description!("[month]/[day]/[year] [hour]:[minute]:[second]"),
-    )
-}
-
-/// `2023-06-02T14:27:05.0000000Z`, the form AADSTS70043 quotes.
-fn format_iso(unix: i64) -> String {
-    format_time(
-        unix,
-        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].0000000Z"),
-    )
-}
-
-fn format_time(unix: i64, format: &[time::format_description::BorrowedFormatItem<'_>]) -> String {
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|date| date.format(format).ok())
-        .unwrap_or_default()
-}
-
-fn format_duration(seconds: i64) -> String {
-    let days = seconds / 86_400;
-    let rest = seconds % 86_400;
-    format!(
-        "{days}.{:02}:{:02}:{:02}",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60
-    )
 }
 
 #[cfg(test)]

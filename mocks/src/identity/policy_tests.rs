@@ -1,7 +1,9 @@
 //! Table tests of the token policy: one row per catalog case, from sign-in to the token's claims.
 
 use super::*;
-use crate::directory::{MAIL_CLIENT_ID, MAIL_DAEMON_ID, MAIL_DAEMON_SECRET, MultiResourceScopes, Permission};
+use crate::directory::{
+    MAIL_CLIENT_ID, MAIL_DAEMON_ID, MAIL_DAEMON_SECRET, MultiResourceScopes, Permission, RefreshWithoutScope,
+};
 
 const NOW: i64 = 1_745_690_893;
 const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
