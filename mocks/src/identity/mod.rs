@@ -2,8 +2,9 @@
 //! endpoint for the password grant).
 //!
 //! `resolve` turns scopes into one resource and its permissions, `policy` decides a request
-//! (grant or denial) against the directory and what was consented, `errors` holds the AADSTS
-//! catalog, and `server` adapts all of it to HTTP on a wiremock `MockServer`.
+//! (grant or denial) against the directory and what was consented, with one module per grant
+//! (`code`, `refresh`, `device`, `app_only`, `password`, `v1`, `admin_consent`), `errors` holds
+//! the AADSTS catalog, and `server` adapts all of it to HTTP on a wiremock `MockServer`.
 
 pub mod admin_consent;
 pub mod app_only;

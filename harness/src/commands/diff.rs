@@ -1,0 +1,88 @@
+//! `mailscope diff`: saved live outcomes against the simulation, case by case (the drift report).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use mailscope::target::Target;
+
+use crate::commands::run::load_all;
+use crate::{EXIT_UNMET, EXIT_USAGE, eprint_line, print_line, runtime};
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct DiffArgs {
+    /// Outcomes saved by `mailscope run --target live --save DIR`.
+    saved: PathBuf,
+    /// Scenario files or directories holding the saved cases.
+    #[arg(default_value = "scenarios")]
+    paths: Vec<PathBuf>,
+}
+
+pub(crate) fn diff(args: DiffArgs) -> ExitCode {
+    let saved = match mailscope::drift::load_saved(&args.saved) {
+        Ok(saved) => saved,
+        Err(error) => {
+            eprint_line(&format!("error: {}: {error}", args.saved.display()));
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let scenarios = match load_all(&args.paths) {
+        Ok(scenarios) => scenarios,
+        Err(errors) => {
+            for error in errors {
+                eprint_line(&error.to_string());
+            }
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let Some(runtime) = runtime() else {
+        return ExitCode::from(EXIT_USAGE);
+    };
+    let mut drifted = 0;
+    let mut same = 0;
+    for (id, live) in &saved {
+        if live.get("skipped").is_some_and(|reason| !reason.is_null()) {
+            print_line(&format!("skip  {id}: not run live"));
+            continue;
+        }
+        let found = scenarios.iter().find_map(|scenario| {
+            scenario
+                .cases
+                .iter()
+                .find(|case| case.id == *id)
+                .map(|case| (scenario, case))
+        });
+        let Some((scenario, case)) = found else {
+            print_line(&format!(
+                "gone  {id}: no such case in the scenario files any more"
+            ));
+            drifted += 1;
+            continue;
+        };
+        let simulated =
+            match runtime.block_on(mailscope::runner::run_case(&Target::Simulated, scenario, case)) {
+                Ok(outcome) => mailscope::drift::redact(&outcome),
+                Err(error) => {
+                    print_line(&format!("ERROR {id}: {}", error.message));
+                    drifted += 1;
+                    continue;
+                }
+            };
+        let differences = mailscope::drift::differences(live, &simulated);
+        if differences.is_empty() {
+            same += 1;
+            print_line(&format!("same  {id}"));
+        } else {
+            drifted += 1;
+            print_line(&format!("DRIFT {id}"));
+            for difference in differences {
+                print_line(&format!("      - {difference}"));
+            }
+        }
+    }
+    print_line(&format!("{same} same, {drifted} drifted"));
+    if drifted == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_UNMET)
+    }
+}

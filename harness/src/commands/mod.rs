@@ -1,0 +1,6 @@
+//! One module per subcommand: its arguments and what it does.
+
+pub(crate) mod diagnose;
+pub(crate) mod diff;
+pub(crate) mod run;
+pub(crate) mod serve;

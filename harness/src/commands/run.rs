@@ -1,0 +1,242 @@
+//! `mailscope run`: scenario files against a target, a report per case, the closing count.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::ValueEnum;
+use mailscope::report::{self, Summary};
+use mailscope::runner::{self, RunOptions};
+use mailscope::scenario::{self, ScenarioError};
+use mailscope::target::Target;
+
+use crate::{EXIT_UNMET, EXIT_USAGE, eprint_line, print_line, runtime};
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct RunArgs {
+    /// Scenario files or directories.
+    #[arg(default_value = "scenarios")]
+    paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    /// Where to run.
+    #[arg(long, value_enum, default_value_t = TargetArg::Simulated)]
+    target: TargetArg,
+    /// The live tenant's configuration (with `--target live`).
+    #[arg(long, value_name = "FILE")]
+    live_config: Option<PathBuf>,
+    /// How many cases run at once.
+    #[arg(long, default_value_t = 8)]
+    jobs: usize,
+    /// Show each probe's server transcript (secrets hidden) under its case.
+    #[arg(long)]
+    transcript: bool,
+    /// Run only scenarios with this tag; repeat for any of several.
+    #[arg(long = "tag", value_name = "TAG")]
+    tags: Vec<String>,
+    /// Run only cases whose id contains this text.
+    #[arg(long, value_name = "TEXT")]
+    filter: Option<String>,
+    /// Run the K-th of N equal shares of the selected cases (1-based), for CI jobs.
+    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+    shard: Option<(usize, usize)>,
+    /// Write a Markdown bug report per case into this directory.
+    #[arg(long, value_name = "DIR")]
+    report: Option<PathBuf>,
+    /// Save each outcome, with the values that vary redacted, under this directory (for example
+    /// snapshots/live), for `mailscope diff`.
+    #[arg(long, value_name = "DIR")]
+    save: Option<PathBuf>,
+    /// Compare each outcome with the snapshot kept for its case; a missing or different snapshot
+    /// fails the case (exit status 1). Live outcomes are compared with those saved by `--save`.
+    #[arg(long)]
+    check_snapshots: bool,
+    /// Where the kept snapshots are (with `--check-snapshots`); live runs look under `DIR/live`.
+    #[arg(long, value_name = "DIR", default_value = "snapshots")]
+    snapshots: PathBuf,
+}
+
+fn parse_shard(text: &str) -> Result<(usize, usize), String> {
+    let (k, n) = text.split_once('/').ok_or("expected K/N, as 1/4")?;
+    let (k, n): (usize, usize) = (
+        k.parse().map_err(|_| "K is not a number")?,
+        n.parse().map_err(|_| "N is not a number")?,
+    );
+    if n == 0 || k == 0 || k > n {
+        return Err(format!("shard {k}/{n}: K must be between 1 and N"));
+    }
+    Ok((k, n))
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Format {
+    /// One line per case and a closing count.
+    Table,
+    /// One JSON object per case per line.
+    Json,
+    /// One JUnit XML document, written when every case is done.
+    Junit,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum TargetArg {
+    /// The simulated Microsoft cloud.
+    Simulated,
+    /// A real tenant and Exchange Online.
+    Live,
+}
+
+pub(crate) fn run(args: RunArgs) -> ExitCode {
+    let target = match (args.target, &args.live_config) {
+        (TargetArg::Simulated, _) => Target::Simulated,
+        (TargetArg::Live, None) => {
+            eprint_line("error: --target live needs --live-config FILE (see the README's live mode section)");
+            return ExitCode::from(EXIT_USAGE);
+        }
+        (TargetArg::Live, Some(path)) => match mailscope::live::LiveConfig::load(path) {
+            Ok(config) => Target::Live(std::sync::Arc::new(config)),
+            Err(error) => {
+                eprint_line(&error);
+                return ExitCode::from(EXIT_USAGE);
+            }
+        },
+    };
+    let mut scenarios = match load_all(&args.paths) {
+        Ok(scenarios) => scenarios,
+        Err(errors) => {
+            for error in errors {
+                eprint_line(&error.to_string());
+            }
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    select(&mut scenarios, &args.tags, args.filter.as_deref(), args.shard);
+    let ordered: Vec<(scenario::Scenario, scenario::Case)> = scenarios
+        .iter()
+        .flat_map(|scenario| {
+            scenario
+                .cases
+                .iter()
+                .map(move |case| (scenario.clone(), case.clone()))
+        })
+        .collect();
+    if let Some(directory) = &args.report
+        && let Err(error) = std::fs::create_dir_all(directory)
+    {
+        eprint_line(&format!("error: {}: {error}", directory.display()));
+        return ExitCode::from(EXIT_USAGE);
+    }
+    let Some(runtime) = runtime() else {
+        return ExitCode::from(EXIT_USAGE);
+    };
+    // A live run signs in for real: one case at a time, so a person sees one prompt at a time.
+    let jobs = if matches!(target, Target::Live(_)) {
+        1
+    } else {
+        args.jobs
+    };
+    let live = matches!(target, Target::Live(_));
+    let options = RunOptions { target, jobs };
+    let id_width = scenarios
+        .iter()
+        .flat_map(|scenario| scenario.cases.iter().map(|case| case.id.len()))
+        .max()
+        .unwrap_or(0);
+    let mut summary = Summary::default();
+    let mut collected = Vec::new();
+    let mut index = 0;
+    runtime.block_on(runner::run_all(scenarios, options, |mut result| {
+        // Compared with what was kept before `--save` overwrites it; saved as observed.
+        let comparison = match &result {
+            Ok(outcome) if args.check_snapshots && outcome.skipped.is_none() => Some(if live {
+                mailscope::snapshot::compare_live(&args.snapshots.join("live"), outcome)
+            } else {
+                mailscope::snapshot::compare_simulated(&args.snapshots, outcome)
+            }),
+            _ => None,
+        };
+        if let (Some(directory), Ok(outcome)) = (&args.save, &result)
+            && let Err(error) = mailscope::drift::save(directory, outcome)
+        {
+            eprint_line(&format!("error: {}: {error}", directory.display()));
+        }
+        if let (Some(comparison), Ok(outcome)) = (comparison, &mut result) {
+            mailscope::snapshot::apply(outcome, comparison);
+        }
+        summary.add(&result);
+        if let (Some(directory), Ok(outcome), Some((scenario, case))) =
+            (&args.report, &result, ordered.get(index))
+        {
+            let file = directory.join(format!("{}.md", outcome.id.replace('/', "__")));
+            if let Err(error) = std::fs::write(&file, report::markdown::render(scenario, case, outcome)) {
+                eprint_line(&format!("error: {}: {error}", file.display()));
+            }
+        }
+        index += 1;
+        let rendered = match args.format {
+            Format::Table => report::table::render(&result, id_width),
+            Format::Json => report::json::render(&result),
+            Format::Junit => {
+                collected.push(result);
+                return;
+            }
+        };
+        print_line(&rendered);
+        if args.transcript
+            && matches!(args.format, Format::Table)
+            && let Some(transcripts) = report::table::render_transcripts(&result)
+        {
+            print_line(&transcripts);
+        }
+    }));
+    match args.format {
+        Format::Table => print_line(&summary.closing_line()),
+        Format::Junit => print_line(&report::junit::render(&collected)),
+        Format::Json => {}
+    }
+    if summary.all_passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_UNMET)
+    }
+}
+
+/// Keeps the cases selected by tag, id filter and shard, in order; drops emptied scenarios.
+fn select(
+    scenarios: &mut Vec<scenario::Scenario>,
+    tags: &[String],
+    filter: Option<&str>,
+    shard: Option<(usize, usize)>,
+) {
+    let mut position = 0;
+    for scenario in scenarios.iter_mut() {
+        let tagged = tags.is_empty() || scenario.file.tags.iter().any(|tag| tags.contains(tag));
+        scenario.cases.retain(|case| {
+            if !tagged || filter.is_some_and(|text| !case.id.contains(text)) {
+                return false;
+            }
+            let keep = shard.is_none_or(|(k, n)| position % n == k - 1);
+            position += 1;
+            keep
+        });
+    }
+    scenarios.retain(|scenario| !scenario.cases.is_empty());
+}
+
+/// Loads every scenario under `paths`; every bad file is reported, and then nothing runs.
+pub(crate) fn load_all(paths: &[PathBuf]) -> Result<Vec<scenario::Scenario>, Vec<ScenarioError>> {
+    let files = scenario::discover(paths).map_err(|error| vec![error])?;
+    let mut scenarios = Vec::new();
+    let mut errors = Vec::new();
+    for file in files {
+        match scenario::load(&file) {
+            Ok(scenario) => scenarios.push(scenario),
+            Err(error) => errors.push(error),
+        }
+    }
+    if errors.is_empty() {
+        Ok(scenarios)
+    } else {
+        Err(errors)
+    }
+}

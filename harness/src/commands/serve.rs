@@ -1,0 +1,122 @@
+//! `mailscope serve` and `mailscope token`: the simulated cloud standalone, and a token from it.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use mailscope::serve;
+
+use crate::{EXIT_UNMET, EXIT_USAGE, FlowArg, eprint_line, flow_of, print_line, runtime};
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct ServeArgs {
+    /// Write endpoints.json and ca.pem here.
+    #[arg(long, value_name = "DIR")]
+    state_dir: Option<PathBuf>,
+    /// A directory file: the [tenant], [app] and [user] tables of a scenario.
+    #[arg(long, value_name = "FILE")]
+    directory: Option<PathBuf>,
+    /// Port of the identity platform (HTTPS); 0 picks a free one.
+    #[arg(long, default_value_t = 0)]
+    https_port: u16,
+    /// SMTP port (STARTTLS); 0 picks a free one.
+    #[arg(long, default_value_t = 0)]
+    smtp_port: u16,
+    /// IMAPS port; 0 picks a free one.
+    #[arg(long, default_value_t = 0)]
+    imap_port: u16,
+    /// POP3S port; 0 picks a free one.
+    #[arg(long, default_value_t = 0)]
+    pop3_port: u16,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct TokenArgs {
+    /// The state directory of a running `serve`.
+    #[arg(long, value_name = "DIR")]
+    state_dir: PathBuf,
+    /// A scope, in order; repeat for several.
+    #[arg(long = "scope", required = true)]
+    scopes: Vec<String>,
+    /// The app registration.
+    #[arg(long, default_value = "mail-client")]
+    app: String,
+    /// The grant flow.
+    #[arg(long, value_enum, default_value_t = FlowArg::AuthorizationCode)]
+    flow: FlowArg,
+}
+
+pub(crate) fn serve(args: ServeArgs) -> ExitCode {
+    let Some(runtime) = runtime() else {
+        return ExitCode::from(EXIT_USAGE);
+    };
+    let options = serve::ServeOptions {
+        state_dir: args.state_dir,
+        directory: args.directory,
+        https_port: args.https_port,
+        smtp_port: args.smtp_port,
+        imap_port: args.imap_port,
+        pop3_port: args.pop3_port,
+    };
+    runtime.block_on(async {
+        let served = match serve::start(&options).await {
+            Ok(served) => served,
+            Err(error) => {
+                eprint_line(&format!("error: {error}"));
+                return ExitCode::from(EXIT_USAGE);
+            }
+        };
+        let endpoints = &served.endpoints;
+        print_line(&format!("identity platform  {}", endpoints.authority));
+        print_line(&format!("smtp (STARTTLS)    {}", endpoints.smtp));
+        print_line(&format!("imaps              {}", endpoints.imap));
+        print_line(&format!("pop3s              {}", endpoints.pop3));
+        print_line(&format!("CA certificate     {}", endpoints.ca_file.display()));
+        print_line("serving; Ctrl-C or SIGTERM stops");
+        wait_for_shutdown().await;
+        drop(served);
+        print_line("stopped");
+        ExitCode::SUCCESS
+    })
+}
+
+async fn wait_for_shutdown() {
+    #[cfg(unix)]
+    {
+        let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = async {
+                match terminate.as_mut() {
+                    Some(signal) => { signal.recv().await; }
+                    None => std::future::pending::<()>().await,
+                }
+            } => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+pub(crate) fn token(args: TokenArgs) -> ExitCode {
+    let Some(runtime) = runtime() else {
+        return ExitCode::from(EXIT_USAGE);
+    };
+    match runtime.block_on(serve::token(
+        &args.state_dir,
+        &args.scopes,
+        &args.app,
+        flow_of(args.flow),
+    )) {
+        Ok(token) => {
+            // The one place a token is printed, on purpose, for piping into other clients.
+            print_line(token.secret());
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprint_line(&format!("error: {error}"));
+            ExitCode::from(EXIT_UNMET)
+        }
+    }
+}
