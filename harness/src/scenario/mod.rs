@@ -1,6 +1,7 @@
 //! Scenario files: the format (`types`), loading with `path:line:column` errors and expansion into
 //! cases (`load`), and the directory changes they make (`directory`).
 
+pub mod changes;
 pub mod directory;
 pub mod load;
 pub mod types;

@@ -7,6 +7,12 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Deserializer};
 use toml::Spanned;
 
+pub use super::changes::{
+    AccountKind, AppChanges, Consent, DeviceCodeAnswer, DirectoryFile, GraphAudience, MailboxPermission,
+    MailboxSetting, MultiResourceScopes, PermissionLists, RefreshWithoutScope, ServerProfile, SignInAudience,
+    TenantChanges, UserChanges,
+};
+
 /// A scenario file as written.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -37,234 +43,6 @@ pub struct ScenarioFile {
     /// Generates cases from every combination of its values.
     #[schemars(with = "Option<Matrix>")]
     pub matrix: Option<Spanned<Matrix>>,
-}
-
-/// A directory file (`mailscope serve --directory FILE`): the `[tenant]`, `[app]` and `[user]`
-/// tables of a scenario, alone.
-#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct DirectoryFile {
-    /// Changes to the simulated tenant.
-    #[serde(default)]
-    pub tenant: TenantChanges,
-    /// Changes to an app registration.
-    #[serde(default)]
-    pub app: AppChanges,
-    /// Changes to the user.
-    #[serde(default)]
-    pub user: UserChanges,
-}
-
-/// `[tenant]`: organisation-wide settings.
-#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TenantChanges {
-    /// Organisation-wide SMTP AUTH (`Set-TransportConfig -SmtpClientAuthenticationDisabled`, inverted).
-    pub smtp_client_authentication: Option<bool>,
-    /// Entra security defaults on.
-    pub security_defaults: Option<bool>,
-    /// `"first-wins"` or `"reject"` (FIDELITY.md rule 3).
-    pub multi_resource_scopes: Option<MultiResourceScopes>,
-    /// `aud` of Graph tokens: `"guid"` or `"uri"`.
-    pub graph_audience: Option<GraphAudience>,
-    /// Audiences Exchange accepts besides the two Outlook ones.
-    pub exchange_extra_audiences: Option<Vec<String>>,
-    /// `"exchange-online"` or `"generic"`.
-    pub server_profile: Option<ServerProfile>,
-    /// A `refresh_token` grant without `scope`: `"first-sign-in-scopes"` (Microsoft's current page),
-    /// `"require-scope"` (AADSTS900144) or `"token-for-itself"` (AADSTS90009).
-    pub refresh_without_scope: Option<RefreshWithoutScope>,
-    /// The first device-code poll is answered `slow_down`.
-    pub device_code_slow_down: Option<bool>,
-    /// A Conditional Access sign-in frequency in hours: older refresh tokens get AADSTS70043.
-    pub sign_in_frequency_hours: Option<u32>,
-}
-
-/// `tenant.refresh_without_scope`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum RefreshWithoutScope {
-    /// The first sign-in's scopes apply.
-    FirstSignInScopes,
-    /// AADSTS900144.
-    RequireScope,
-    /// AADSTS90009.
-    TokenForItself,
-}
-
-/// `user.device_code`: what the user does with a device code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum DeviceCodeAnswer {
-    /// Signs in and approves.
-    Approve,
-    /// Declines.
-    Decline,
-    /// Never enters the code.
-    Ignore,
-}
-
-/// `tenant.multi_resource_scopes`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum MultiResourceScopes {
-    /// The first scope decides the resource.
-    FirstWins,
-    /// Two resources are AADSTS28000.
-    Reject,
-}
-
-/// `tenant.graph_audience`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum GraphAudience {
-    /// `00000003-0000-0000-c000-000000000000`.
-    Guid,
-    /// `https://graph.microsoft.com`.
-    Uri,
-}
-
-/// `tenant.server_profile`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum ServerProfile {
-    /// Exchange Online, reply for reply.
-    ExchangeOnline,
-    /// OAUTHBEARER too, and RFC-style JSON error challenges.
-    Generic,
-}
-
-/// `[user]`: the signed-in user and their mailbox.
-#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UserChanges {
-    /// The user principal name, also XOAUTH2's `user=`.
-    pub upn: Option<String>,
-    /// Per-mailbox SMTP AUTH: `true`, `false` or `"tenant"` (Set-CASMailbox).
-    pub smtp_client_authentication: Option<MailboxSetting>,
-    /// `Set-CASMailbox -ImapEnabled`.
-    pub imap_enabled: Option<bool>,
-    /// `Set-CASMailbox -PopEnabled`.
-    pub pop_enabled: Option<bool>,
-    /// `"work"` or `"personal"`.
-    pub account: Option<AccountKind>,
-    /// The user must pass MFA.
-    pub mfa: Option<bool>,
-    /// What the user does with a device code: `"approve"`, `"decline"` or `"ignore"`.
-    pub device_code: Option<DeviceCodeAnswer>,
-}
-
-/// `user.smtp_client_authentication`: a boolean, or `"tenant"` to inherit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MailboxSetting {
-    /// `"tenant"`.
-    Tenant,
-    /// `true`.
-    Enabled,
-    /// `false`.
-    Disabled,
-}
-
-impl<'de> Deserialize<'de> for MailboxSetting {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl serde::de::Visitor<'_> for Visitor {
-            type Value = MailboxSetting;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("true, false or \"tenant\"")
-            }
-            fn visit_bool<E: serde::de::Error>(self, value: bool) -> Result<Self::Value, E> {
-                Ok(if value {
-                    MailboxSetting::Enabled
-                } else {
-                    MailboxSetting::Disabled
-                })
-            }
-            fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<Self::Value, E> {
-                match value {
-                    "tenant" => Ok(MailboxSetting::Tenant),
-                    _ => Err(E::invalid_value(serde::de::Unexpected::Str(value), &self)),
-                }
-            }
-        }
-        deserializer.deserialize_any(Visitor)
-    }
-}
-
-/// `user.account`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum AccountKind {
-    /// Entra ID.
-    Work,
-    /// outlook.com, hotmail.com.
-    Personal,
-}
-
-/// `[app]`: the app registration the cases use.
-#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AppChanges {
-    /// `"mail-client"` (default) or `"mail-daemon"`.
-    #[schemars(with = "Option<String>")]
-    pub name: Option<Spanned<String>>,
-    /// Delegated permissions, by the API the portal lists them under.
-    pub delegated: Option<PermissionLists>,
-    /// Application permissions (app roles), by API.
-    pub application: Option<PermissionLists>,
-    /// `"none"`, `"user"` or `"admin"`.
-    pub consent: Option<Consent>,
-    /// `"organizations"`, `"single-tenant"` or `"organizations-and-personal"`.
-    pub sign_in_audience: Option<SignInAudience>,
-    /// "Allow public client flows": requests without a client secret are accepted.
-    pub public_client_flows: Option<bool>,
-    /// The app's service principal is registered in Exchange Online.
-    pub exchange_service_principal: Option<bool>,
-    /// `["FullAccess", "SendAs"]` granted to the app on the user's mailbox.
-    pub mailbox_permissions: Option<Vec<MailboxPermission>>,
-}
-
-/// Permissions listed under Microsoft Graph and under Office 365 Exchange Online.
-#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PermissionLists {
-    /// Listed under Microsoft Graph.
-    pub graph: Option<Vec<String>>,
-    /// Listed under Office 365 Exchange Online.
-    pub exchange: Option<Vec<String>>,
-}
-
-/// `app.consent`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum Consent {
-    /// Nobody consented and users may not.
-    None,
-    /// The user consents at sign-in.
-    User,
-    /// Granted tenant-wide by an administrator.
-    Admin,
-}
-
-/// `app.sign_in_audience`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum SignInAudience {
-    /// Work accounts of any organisation.
-    Organizations,
-    /// This tenant only.
-    SingleTenant,
-    /// Work and personal accounts.
-    OrganizationsAndPersonal,
-}
-
-/// An entry of `app.mailbox_permissions`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
-pub enum MailboxPermission {
-    /// `Add-MailboxPermission -AccessRights FullAccess`.
-    FullAccess,
-    /// `Add-RecipientPermission -AccessRights SendAs`.
-    SendAs,
 }
 
 /// A `[[case]]`, or `[defaults]`: every key optional until the two are merged.
@@ -544,18 +322,6 @@ pub struct Matrix {
     pub endpoint: Option<Vec<Endpoint>>,
     /// Probe lists to try.
     pub probes: Option<Vec<Vec<ProbeSpec>>>,
-}
-
-impl JsonSchema for MailboxSetting {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "MailboxSetting".into()
-    }
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({
-            "description": "true, false, or \"tenant\" to inherit the tenant's setting",
-            "oneOf": [{ "type": "boolean" }, { "const": "tenant" }]
-        })
-    }
 }
 
 impl JsonSchema for ProbeSpec {
