@@ -29,6 +29,9 @@ pub async fn connect(
     let name = rustls::pki_types::ServerName::try_from(server.host.clone()).map_err(std::io::Error::other)?;
     let connecting = async {
         let tcp = TcpStream::connect((server.host.as_str(), server.port)).await?;
+        // async-imap writes a command in more than one piece; with Nagle's algorithm the last
+        // piece waits for the server's delayed ACK, 40 ms a command (BENCHMARKS.md).
+        tcp.set_nodelay(true)?;
         TlsConnector::from(Arc::new(config)).connect(name, tcp).await
     };
     tokio::time::timeout(timeout, connecting)
