@@ -34,8 +34,11 @@ snapshots:
 review:
 	cargo insta review --workspace-root .
 
-## Measure (release build): SMTP logins per second next to a bare TLS handshake reference.
+## Measure (release build): SMTP logins per second next to a bare TLS handshake reference; then
+## the memory `mailscope serve` holds per idle authenticated IMAP session.
 bench:
 	$(CARGO) bench --locked -p mailscope-mocks --bench smtp_logins
+	$(CARGO) build --locked --quiet -p mailscope
+	python3 mocks/benches/idle_sessions.py --sessions 1000
 
 ci: fmt-check lint test
