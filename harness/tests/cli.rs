@@ -320,6 +320,63 @@ fn explain_names_the_rules_for_a_graph_scope_placed_first() {
     assert!(text.contains("deleg-mixed-graph-first"), "{text}");
 }
 
+#[test]
+fn explain_follows_the_v1_endpoint_and_admin_consent() {
+    let admin = scenario_file("explain-v1", "directory.toml", "[app]\nconsent = \"admin\"\n");
+    let output = mailscope(&[
+        "explain",
+        "--flow",
+        "password",
+        "--resource",
+        "https://graph.microsoft.com",
+        "--protocol",
+        "smtp",
+        "--directory",
+        admin.to_str().unwrap(),
+    ]);
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(
+        text.starts_with("token: aud https://graph.microsoft.com "),
+        "{text}"
+    );
+    assert!(text.contains("smtp  rejected: 535 5.7.3"), "{text}");
+    assert!(text.contains("v1-ropc-resource-graph"), "{text}");
+
+    let not_yet = scenario_file(
+        "explain-consent",
+        "directory.toml",
+        "[app]\nname = \"mail-daemon\"\nconsent = \"none\"\n",
+    );
+    let explain_daemon = |consent: &[&str]| {
+        let mut args = vec![
+            "explain",
+            "--flow",
+            "client-credentials",
+            "--app",
+            "mail-daemon",
+            "--scope",
+            "https://outlook.office365.com/.default",
+            "--protocol",
+            "imap",
+            "--directory",
+            not_yet.to_str().unwrap(),
+        ];
+        args.extend_from_slice(consent);
+        stdout(&mailscope(&args))
+    };
+    assert!(explain_daemon(&[]).contains("imap  rejected: NO AUTHENTICATE failed."));
+    let consented = explain_daemon(&["--admin-consent", "https://ps.outlook.com/.default"]);
+    assert!(consented.contains("imap  authenticated"), "{consented}");
+    assert!(
+        consented.contains("multitenant-admin-consent-urls"),
+        "{consented}"
+    );
+
+    let wrong = mailscope(&["explain", "--resource", "https://graph.microsoft.com"]);
+    assert_eq!(wrong.status.code(), Some(2), "--resource needs --flow password");
+}
+
 fn ids(output: &Output) -> Vec<String> {
     stdout(output)
         .lines()

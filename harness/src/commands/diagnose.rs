@@ -18,7 +18,7 @@ pub(crate) struct DecodeArgs {
 #[derive(Debug, clap::Args)]
 pub(crate) struct ExplainArgs {
     /// A scope, in the order the client sends it; repeat for several.
-    #[arg(long = "scope", required = true)]
+    #[arg(long = "scope", required_unless_present = "resource")]
     scopes: Vec<String>,
     /// The grant flow.
     #[arg(long, value_enum, default_value_t = FlowArg::AuthorizationCode)]
@@ -32,6 +32,12 @@ pub(crate) struct ExplainArgs {
     /// A directory file: the [tenant], [app] and [user] tables of a scenario.
     #[arg(long, value_name = "FILE")]
     directory: Option<PathBuf>,
+    /// Ask the v1.0 token endpoint for this resource (with `--flow password`), as older guides do.
+    #[arg(long, value_name = "URI")]
+    resource: Option<String>,
+    /// A scope a tenant administrator approves at /adminconsent first; repeat for several.
+    #[arg(long = "admin-consent", value_name = "SCOPE")]
+    admin_consent: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -75,6 +81,10 @@ pub(crate) fn explain(args: ExplainArgs) -> ExitCode {
         ));
         return ExitCode::from(EXIT_USAGE);
     }
+    if args.resource.is_some() && !matches!(args.flow, FlowArg::Password) {
+        eprint_line("error: --resource (the v1.0 token endpoint) goes with --flow password");
+        return ExitCode::from(EXIT_USAGE);
+    }
     let protocols = if args.protocols.is_empty() {
         vec![ProtocolArg::Smtp, ProtocolArg::Imap, ProtocolArg::Pop3]
     } else {
@@ -90,8 +100,8 @@ pub(crate) fn explain(args: ExplainArgs) -> ExitCode {
         endpoint: mailscope::scenario::types::Endpoint::Organizations,
         refresh_after_days: None,
         refresh_endpoint: None,
-        admin_consent: None,
-        resource: None,
+        admin_consent: (!args.admin_consent.is_empty()).then_some(args.admin_consent),
+        resource: args.resource,
         probes: protocols
             .into_iter()
             .map(|protocol| mailscope::scenario::types::ProbeSpec {
