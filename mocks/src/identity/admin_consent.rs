@@ -9,7 +9,7 @@
 
 use super::errors::{self, Denial};
 use super::permissions;
-use super::policy::{IdentityState, consent_targets, redirect_uri_registered, tenant_segment_known};
+use super::policy::{IdentityState, app_with_registered_redirect, consent_targets, tenant_segment_known};
 use crate::directory::Directory;
 use crate::token::{ResourceApi, ResourceUri, Scope, ScopeKind};
 
@@ -47,18 +47,10 @@ impl IdentityState {
         if !tenant_segment_known(directory, &request.tenant_segment) {
             return AdminConsentOutcome::ErrorPage(errors::unknown_tenant(&request.tenant_segment));
         }
-        let Some(app) = directory.app_by_client_id(&request.client_id) else {
-            return AdminConsentOutcome::ErrorPage(errors::unknown_client(
-                &request.client_id,
-                &directory.tenant.id,
-            ));
+        let app = match app_with_registered_redirect(directory, &request.client_id, &request.redirect_uri) {
+            Ok(app) => app,
+            Err(denial) => return AdminConsentOutcome::ErrorPage(denial),
         };
-        if !redirect_uri_registered(app, &request.redirect_uri) {
-            return AdminConsentOutcome::ErrorPage(errors::redirect_uri_mismatch(
-                &request.redirect_uri,
-                &app.client_id,
-            ));
-        }
         if request.scope.trim().is_empty() {
             return AdminConsentOutcome::RedirectError(errors::missing_parameter("scope"));
         }

@@ -8,7 +8,7 @@ use ring::digest;
 
 use super::errors::{self, Denial};
 use super::policy::{
-    Grant, IdentityState, TokenRequest, redirect_uri_registered, resolve_denial, resolve_for,
+    Grant, IdentityState, TokenRequest, app_with_registered_redirect, resolve_denial, resolve_for,
 };
 use super::resolve::{Leg, resolve};
 use crate::directory::{App, Directory};
@@ -57,18 +57,10 @@ pub(super) struct CodeGrant {
 impl IdentityState {
     /// Signs the directory's user in for `request` and, where the app allows it, records consent.
     pub fn authorize(&mut self, directory: &Directory, request: &AuthorizeRequest) -> AuthorizeOutcome {
-        let Some(app) = directory.app_by_client_id(&request.client_id) else {
-            return AuthorizeOutcome::ErrorPage(errors::unknown_client(
-                &request.client_id,
-                &directory.tenant.id,
-            ));
+        let app = match app_with_registered_redirect(directory, &request.client_id, &request.redirect_uri) {
+            Ok(app) => app,
+            Err(denial) => return AuthorizeOutcome::ErrorPage(denial),
         };
-        if !redirect_uri_registered(app, &request.redirect_uri) {
-            return AuthorizeOutcome::ErrorPage(errors::redirect_uri_mismatch(
-                &request.redirect_uri,
-                &app.client_id,
-            ));
-        }
         if request.response_type != "code" {
             return AuthorizeOutcome::RedirectError(errors::unsupported_grant_type(&request.response_type));
         }

@@ -427,9 +427,25 @@ pub(super) fn resolve_denial(error: ResolveError, scope_parameter: &str) -> Deni
     }
 }
 
+/// The app a browser request names, if its redirect URI can be trusted; otherwise the error page's
+/// denial (the platform does not redirect to an unregistered URI).
+pub(super) fn app_with_registered_redirect<'d>(
+    directory: &'d Directory,
+    client_id: &str,
+    redirect_uri: &str,
+) -> Result<&'d App, Denial> {
+    let app = directory
+        .app_by_client_id(client_id)
+        .ok_or_else(|| errors::unknown_client(client_id, &directory.tenant.id))?;
+    if !redirect_uri_registered(app, redirect_uri) {
+        return Err(errors::redirect_uri_mismatch(redirect_uri, &app.client_id));
+    }
+    Ok(app)
+}
+
 /// Loopback redirect URIs match on any port ([RFC 8252 §7.3](https://www.rfc-editor.org/rfc/rfc8252#section-7.3);
 /// Microsoft's redirect URI page: "the port component is ignored" for localhost).
-pub(super) fn redirect_uri_registered(app: &App, redirect_uri: &str) -> bool {
+fn redirect_uri_registered(app: &App, redirect_uri: &str) -> bool {
     let without_port = |uri: &str| -> Option<String> {
         let url = url::Url::parse(uri).ok()?;
         let host = url.host_str()?.to_owned();
