@@ -195,7 +195,7 @@ impl IdentityState {
         Ok(())
     }
 
-    fn is_consented(&self, app: &App, user: &User, api: ResourceApi, name: &str) -> bool {
+    pub(super) fn is_consented(&self, app: &App, user: &User, api: ResourceApi, name: &str) -> bool {
         self.consents.contains(&(
             app.client_id.clone(),
             user.object_id.clone(),

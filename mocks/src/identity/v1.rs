@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use super::errors::{self, Denial};
 use super::policy::{EXPIRES_IN, Grant, IdentityState, TokenRequest};
 use crate::directory::Directory;
+use crate::token::{Scope, ScopeKind};
 
 /// The v1 path under a tenant segment.
 pub const V1_TOKEN_PATH: &str = "oauth2/token";
@@ -42,9 +43,33 @@ impl IdentityState {
             ..request.clone()
         };
         let mut grant = self.token(directory, &as_v2, now)?;
-        // The decoded token of the same thread: `aud` is the resource exactly as named.
+        // The decoded token of the same thread: `aud` is the resource exactly as named, and `scp`
+        // lists every consented permission, `offline_access` and the OpenID scopes included, in
+        // case-insensitive order ("email Mail.ReadWrite ... offline_access openid profile SMTP.Send").
         grant.claims.aud = resource.to_owned();
-        grant.scope = grant.claims.scp.clone().unwrap_or_default();
+        let mut scp: Vec<String> = grant
+            .claims
+            .scp
+            .as_deref()
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect();
+        let consented_offline = |state: &Self| {
+            let app = directory.app_by_client_id(request.client_id.as_deref()?)?;
+            let user = directory.user(request.username.as_deref()?)?;
+            let api = match Scope::parse(&format!("{resource}/.default")).kind() {
+                ScopeKind::Permission { resource, .. } => resource.api()?,
+                _ => return None,
+            };
+            state.is_consented(app, user, api, "offline_access").then_some(())
+        };
+        if consented_offline(self).is_some() {
+            scp.push("offline_access".to_owned());
+        }
+        scp.sort_by_key(|name| name.to_ascii_lowercase());
+        grant.scope = scp.join(" ");
+        grant.claims.scp = Some(grant.scope.clone());
         Ok(grant)
     }
 }
@@ -99,7 +124,10 @@ mod tests {
 
         assert_eq!(grant.claims.aud, "https://graph.microsoft.com");
         let scp = grant.claims.scp.clone().unwrap();
-        assert!(scp.split(' ').any(|name| name == "SMTP.Send"), "{scp}");
+        assert_eq!(
+            scp, "IMAP.AccessAsUser.All Mail.Send offline_access POP.AccessAsUser.All SMTP.Send User.Read",
+            "every consented Graph permission, offline_access too, in case-insensitive order"
+        );
         assert_eq!(
             grant.scope, scp,
             "the response's scope is the bare permission list"
