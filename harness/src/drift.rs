@@ -52,7 +52,7 @@ pub fn redact(outcome: &Outcome) -> Value {
             probe.remove("diagnosis");
             for field in ["reply", "send_reply"] {
                 if let Some(reply) = probe.get(field).and_then(Value::as_str) {
-                    let stripped = without_message_id(&crate::explain::without_suffix(reply));
+                    let stripped = without_message_id(crate::explain::without_suffix(reply));
                     probe.insert(field.into(), stripped.into());
                 }
             }

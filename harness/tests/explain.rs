@@ -47,7 +47,10 @@ async fn explain_agrees_with_run_on_every_shipped_case() {
             }
             for (observed, (protocol, result, reply)) in outcome.probes.iter().zip(&predicted.probes) {
                 let observed_reply = observed.reply.as_deref().map(without_suffix);
-                if observed.protocol != *protocol || observed.result != *result || observed_reply != *reply {
+                if observed.protocol != *protocol
+                    || observed.result != *result
+                    || observed_reply != reply.as_deref()
+                {
                     disagreements.push(format!(
                         "{}: {protocol:?} {:?} {observed_reply:?} vs predicted {result:?} {reply:?}",
                         case.id, observed.result

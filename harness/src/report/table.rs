@@ -46,7 +46,7 @@ fn describe(outcome: &Outcome) -> String {
         let reply = probe
             .reply
             .as_deref()
-            .map_or(probe.result.as_str(), without_suffix);
+            .map_or(probe.result.as_str(), crate::explain::without_suffix);
         parts.push(format!(
             "{} {}",
             protocol_name(probe.protocol),
@@ -54,14 +54,6 @@ fn describe(outcome: &Outcome) -> String {
         ));
     }
     parts.join(" | ")
-}
-
-/// Drops Exchange's `[host timestamp id]` suffix: it differs on every reply and says nothing here.
-fn without_suffix(reply: &str) -> &str {
-    match reply.rfind(" [") {
-        Some(start) if reply.ends_with(']') => &reply[..start],
-        _ => reply,
-    }
 }
 
 fn shorten(text: &str, limit: usize) -> String {

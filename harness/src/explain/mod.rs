@@ -3,15 +3,9 @@
 //! in-process (the token policy and the sans-IO front-door sessions), and names each rule applied
 //! with its catalog case.
 
-use std::sync::Arc;
-
 use mailscope_mocks::clock::Clock;
 use mailscope_mocks::cloud::shared_signing_key;
-use mailscope_mocks::directory::{ClientType, Directory, GraphAudience, MultiResourceScopes, ServerProfile};
-use mailscope_mocks::exchange::imap::ImapSession;
-use mailscope_mocks::exchange::pop3::Pop3Session;
-use mailscope_mocks::exchange::server::{ExchangeConfig, ExchangeContext};
-use mailscope_mocks::exchange::smtp::SmtpSession;
+use mailscope_mocks::directory::{ClientType, Directory, GraphAudience, MultiResourceScopes};
 use mailscope_mocks::identity::Denial;
 use mailscope_mocks::identity::admin_consent::{AdminConsentOutcome, AdminConsentRequest};
 use mailscope_mocks::identity::device::{DEVICE_CODE_GRANT, POLL_INTERVAL};
@@ -19,12 +13,14 @@ use mailscope_mocks::identity::policy::{
     AuthorizeOutcome, AuthorizeRequest, Grant, IdentityState, TokenRequest,
 };
 use mailscope_mocks::identity::resolve::{Leg, ResolveError, resolve};
-use mailscope_mocks::net::{Action, ConnectionInfo, Session};
-use mailscope_mocks::sasl;
-use mailscope_mocks::tls::TestPki;
 use mailscope_mocks::token::{ResourceApi, ResourceUri, Scope, ScopeKind};
 
-use crate::scenario::types::{Endpoint, Flow, Mechanism, ProbeResult, ProbeSpec, Protocol};
+mod front_door;
+
+use front_door::authenticate;
+pub use front_door::without_suffix;
+
+use crate::scenario::types::{Endpoint, Flow, ProbeResult, ProbeSpec, Protocol};
 
 /// What `explain` predicts for one request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -282,130 +278,6 @@ fn issue(question: &Question, clock: &Clock) -> Result<Grant, Denial> {
                 at += interval;
             }
         }
-    }
-}
-
-/// Authenticates `token` against an in-process front door as the probe would, and returns the
-/// result and the final reply without Exchange's suffix.
-fn authenticate(
-    directory: &Directory,
-    clock: &Clock,
-    probe: &ProbeSpec,
-    user: &str,
-    token: &str,
-) -> (ProbeResult, String) {
-    let config = ExchangeConfig {
-        directory: directory.clone(),
-        jwks: shared_signing_key().jwks(),
-        clock: clock.clone(),
-        pki: TestPki::shared(),
-    };
-    let context = Arc::new(ExchangeContext::new(&config));
-    let (name, response) = match probe.mechanism {
-        Mechanism::Xoauth2 => ("XOAUTH2", sasl::encode_xoauth2(user, token)),
-        Mechanism::Oauthbearer => ("OAUTHBEARER", sasl::encode_oauthbearer(user, token)),
-    };
-    let generic = directory.tenant.server_profile == ServerProfile::Generic;
-    match probe.protocol {
-        Protocol::Smtp => {
-            let peer = ConnectionInfo {
-                peer: "127.0.0.1:1".parse().expect("a valid socket address"),
-            };
-            let mut session = SmtpSession::new(context, peer, false);
-            session.greeting();
-            session.on_line(b"EHLO mailscope.test");
-            session.on_line(b"STARTTLS");
-            session.on_line(b"EHLO mailscope.test");
-            let mut reply = if probe.initial_response.unwrap_or(true) {
-                last_reply(session.on_line(format!("AUTH {name} {response}").as_bytes()))
-            } else {
-                let continuation = last_reply(session.on_line(format!("AUTH {name}").as_bytes()));
-                if continuation.starts_with("334") {
-                    last_reply(session.on_line(response.as_bytes()))
-                } else {
-                    continuation
-                }
-            };
-            if generic && reply.starts_with("334 ") {
-                reply = last_reply(session.on_line(b""));
-            }
-            let result = if reply.starts_with("235") {
-                ProbeResult::Authenticated
-            } else {
-                ProbeResult::Rejected
-            };
-            (result, without_suffix(&reply))
-        }
-        Protocol::Imap => {
-            let mut session = ImapSession::new(context);
-            session.greeting();
-            let mut reply = if probe.initial_response.unwrap_or(true) {
-                last_reply(session.on_line(format!("a1 AUTHENTICATE {name} {response}").as_bytes()))
-            } else {
-                let continuation = last_reply(session.on_line(format!("a1 AUTHENTICATE {name}").as_bytes()));
-                if continuation.starts_with('+') {
-                    last_reply(session.on_line(response.as_bytes()))
-                } else {
-                    continuation
-                }
-            };
-            if reply.starts_with("+ ") {
-                reply = last_reply(session.on_line(b""));
-            }
-            let reply = reply.trim_start_matches("a1 ").to_owned();
-            if !reply.starts_with("OK") {
-                return (ProbeResult::Rejected, reply);
-            }
-            // The probe selects the inbox: rule 16 shows there.
-            let select = last_reply(session.on_line(b"a2 SELECT \"INBOX\""));
-            if select.starts_with("a2 OK") {
-                (ProbeResult::Authenticated, reply)
-            } else {
-                (ProbeResult::Rejected, select.trim_start_matches("a2 ").to_owned())
-            }
-        }
-        Protocol::Pop3 => {
-            let mut session = Pop3Session::new(context);
-            session.greeting();
-            let mut reply = if probe.initial_response.unwrap_or(false) {
-                last_reply(session.on_line(format!("AUTH {name} {response}").as_bytes()))
-            } else {
-                let continuation = last_reply(session.on_line(format!("AUTH {name}").as_bytes()));
-                if continuation.starts_with("+ ") {
-                    last_reply(session.on_line(response.as_bytes()))
-                } else {
-                    continuation
-                }
-            };
-            if reply.starts_with("+ ") {
-                reply = last_reply(session.on_line(b""));
-            }
-            let result = if reply.starts_with("+OK") {
-                ProbeResult::Authenticated
-            } else {
-                ProbeResult::Rejected
-            };
-            (result, reply)
-        }
-    }
-}
-
-fn last_reply(actions: Vec<Action>) -> String {
-    actions
-        .into_iter()
-        .rev()
-        .find_map(|action| match action {
-            Action::Reply(lines) => lines.last().cloned(),
-            _ => None,
-        })
-        .unwrap_or_default()
-}
-
-/// Drops Exchange's `[host timestamp id]` suffix.
-pub fn without_suffix(reply: &str) -> String {
-    match reply.rfind(" [") {
-        Some(start) if reply.ends_with(']') => reply[..start].to_owned(),
-        _ => reply.to_owned(),
     }
 }
 
