@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 use commands::diagnose::{DecodeArgs, ExplainArgs};
 use commands::diff::DiffArgs;
+use commands::report::ReportArgs;
 use commands::run::RunArgs;
 use commands::serve::{ServeArgs, TokenArgs};
 use mailscope::scenario::types::Flow;
@@ -40,6 +41,8 @@ enum Command {
     Schema,
     /// Compare saved live outcomes with the simulation, case by case: the drift report.
     Diff(DiffArgs),
+    /// Run one case and print its Markdown bug report (no secrets), ready to attach.
+    Report(ReportArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -73,6 +76,7 @@ fn main() -> ExitCode {
         Command::Decode(args) => commands::diagnose::decode(args),
         Command::Explain(args) => commands::diagnose::explain(args),
         Command::Diff(args) => commands::diff::diff(args),
+        Command::Report(args) => commands::report::report(args),
         Command::Schema => {
             print_line(mailscope::scenario::types::json_schema().trim_end());
             ExitCode::SUCCESS

@@ -564,3 +564,25 @@ fn check_snapshots_passes_on_the_kept_snapshots_and_names_each_change() {
         "{text}"
     );
 }
+
+#[test]
+fn report_runs_one_case_and_prints_its_markdown() {
+    let output = mailscope(&["report", "seed/graph-scope-added/graph-scope-first"]);
+
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}{}", stderr(&output));
+    assert!(text.starts_with("# "), "{text}");
+    assert!(
+        text.contains("- **Case**: `seed/graph-scope-added/graph-scope-first`"),
+        "{text}"
+    );
+    assert!(
+        text.contains("| `aud` | `00000003-0000-0000-c000-000000000000` |"),
+        "{text}"
+    );
+    assert!(!text.contains("eyJ"), "no token in a report");
+
+    let unknown = mailscope(&["report", "seed/no-such/case"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(stderr(&unknown).contains("no case `seed/no-such/case`"));
+}

@@ -2,5 +2,6 @@
 
 pub(crate) mod diagnose;
 pub(crate) mod diff;
+pub(crate) mod report;
 pub(crate) mod run;
 pub(crate) mod serve;

@@ -79,7 +79,7 @@ enum Format {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum TargetArg {
+pub(crate) enum TargetArg {
     /// The simulated Microsoft cloud.
     Simulated,
     /// A real tenant and Exchange Online.
@@ -87,19 +87,9 @@ enum TargetArg {
 }
 
 pub(crate) fn run(args: RunArgs) -> ExitCode {
-    let target = match (args.target, &args.live_config) {
-        (TargetArg::Simulated, _) => Target::Simulated,
-        (TargetArg::Live, None) => {
-            eprint_line("error: --target live needs --live-config FILE (see the README's live mode section)");
-            return ExitCode::from(EXIT_USAGE);
-        }
-        (TargetArg::Live, Some(path)) => match mailscope::live::LiveConfig::load(path) {
-            Ok(config) => Target::Live(std::sync::Arc::new(config)),
-            Err(error) => {
-                eprint_line(&error);
-                return ExitCode::from(EXIT_USAGE);
-            }
-        },
+    let target = match target_of(args.target, args.live_config.as_deref()) {
+        Ok(target) => target,
+        Err(status) => return status,
     };
     let mut scenarios = match load_all(&args.paths) {
         Ok(scenarios) => scenarios,
@@ -198,6 +188,27 @@ pub(crate) fn run(args: RunArgs) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(EXIT_UNMET)
+    }
+}
+
+/// The target `--target` and `--live-config` name; a wrong pair is reported, with exit status 2.
+pub(crate) fn target_of(
+    target: TargetArg,
+    live_config: Option<&std::path::Path>,
+) -> Result<Target, ExitCode> {
+    match (target, live_config) {
+        (TargetArg::Simulated, _) => Ok(Target::Simulated),
+        (TargetArg::Live, None) => {
+            eprint_line("error: --target live needs --live-config FILE (see the README's live mode section)");
+            Err(ExitCode::from(EXIT_USAGE))
+        }
+        (TargetArg::Live, Some(path)) => match mailscope::live::LiveConfig::load(path) {
+            Ok(config) => Ok(Target::Live(std::sync::Arc::new(config))),
+            Err(error) => {
+                eprint_line(&error);
+                Err(ExitCode::from(EXIT_USAGE))
+            }
+        },
     }
 }
 

@@ -1,0 +1,72 @@
+//! `mailscope report CASE_ID`: runs one case and prints its Markdown bug report, to attach to a
+//! Microsoft support case or a mail client's issue tracker as it is.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use mailscope::outcome::Expectation;
+
+use crate::commands::run::{TargetArg, load_all, target_of};
+use crate::{EXIT_UNMET, EXIT_USAGE, eprint_line, print_line, runtime};
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct ReportArgs {
+    /// The case id, as `mailscope run` prints it (`seed/graph-scope-added/graph-scope-first`).
+    case_id: String,
+    /// Scenario files or directories holding the case.
+    #[arg(default_value = "scenarios")]
+    paths: Vec<PathBuf>,
+    /// Where to run.
+    #[arg(long, value_enum, default_value_t = TargetArg::Simulated)]
+    target: TargetArg,
+    /// The live tenant's configuration (with `--target live`).
+    #[arg(long, value_name = "FILE")]
+    live_config: Option<PathBuf>,
+}
+
+pub(crate) fn report(args: ReportArgs) -> ExitCode {
+    let target = match target_of(args.target, args.live_config.as_deref()) {
+        Ok(target) => target,
+        Err(status) => return status,
+    };
+    let scenarios = match load_all(&args.paths) {
+        Ok(scenarios) => scenarios,
+        Err(errors) => {
+            for error in errors {
+                eprint_line(&error.to_string());
+            }
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let found = scenarios.iter().find_map(|scenario| {
+        scenario
+            .cases
+            .iter()
+            .find(|case| case.id == args.case_id)
+            .map(|case| (scenario, case))
+    });
+    let Some((scenario, case)) = found else {
+        eprint_line(&format!(
+            "error: no case `{}` under the given paths (`mailscope run` prints every case id)",
+            args.case_id
+        ));
+        return ExitCode::from(EXIT_USAGE);
+    };
+    let Some(runtime) = runtime() else {
+        return ExitCode::from(EXIT_USAGE);
+    };
+    match runtime.block_on(mailscope::runner::run_case(&target, scenario, case)) {
+        Ok(outcome) => {
+            print_line(&mailscope::report::markdown::render(scenario, case, &outcome));
+            if outcome.expectation == Expectation::Unmet {
+                ExitCode::from(EXIT_UNMET)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(error) => {
+            eprint_line(&format!("error: {error}"));
+            ExitCode::from(EXIT_UNMET)
+        }
+    }
+}
