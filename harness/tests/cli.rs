@@ -455,6 +455,50 @@ print(len(cases), len(failures), failures[0].get("message"), root.get("failures"
     );
 }
 
+/// Validates `xml` against Jenkins' junit-10.xsd with lxml; returns lxml's verdict and errors.
+fn validate_junit(xml: &str) -> String {
+    let xsd = std::env::var_os("MAILSCOPE_JUNIT_XSD")
+        .map_or_else(|| workspace().join("target/junit/junit-10.xsd"), PathBuf::from);
+    assert!(
+        xsd.is_file(),
+        "{} is missing: `make target/junit/junit-10.xsd` fetches it (`make test` does)",
+        xsd.display()
+    );
+    let mut child = Command::new("python3")
+        .args([
+            "-c",
+            "import sys\nfrom lxml import etree\nschema = etree.XMLSchema(etree.parse(sys.argv[1]))\nok = schema.validate(etree.fromstring(sys.stdin.buffer.read()))\nprint(ok, [str(e) for e in schema.error_log][:5])",
+        ])
+        .arg(&xsd)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    child.stdin.take().unwrap().write_all(xml.as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    format!("{}{}", String::from_utf8_lossy(&output.stdout), stderr(&output))
+}
+
+#[test]
+fn junit_output_validates_against_the_jenkins_schema() {
+    let whole_suite = stdout(&mailscope(&["run", "--format", "junit", "scenarios"]));
+    assert_eq!(validate_junit(&whole_suite).trim(), "True []");
+
+    // A failure carries its own element and attributes.
+    let swapped = "[[case]]\nname = \"order\"\nscopes = [\"Mail.Send\", \"https://outlook.office.com/SMTP.Send\"]\nprobes = [\"smtp\"]\nexpect.smtp = \"authenticated\"\n";
+    let failing = scenario_file("junit-xsd", "order.toml", &format!("{HEADER}{swapped}"));
+    let with_failure = stdout(&mailscope(&[
+        "run",
+        "--format",
+        "junit",
+        failing.to_str().unwrap(),
+    ]));
+    assert!(with_failure.contains("<failure "), "{with_failure}");
+    assert_eq!(validate_junit(&with_failure).trim(), "True []");
+}
+
 #[test]
 fn reports_are_readable_and_hold_no_secret() {
     let directory = Path::new(env!("CARGO_TARGET_TMPDIR")).join("reports");
