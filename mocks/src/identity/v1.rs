@@ -31,6 +31,8 @@ impl IdentityState {
             .as_deref()
             .map(str::trim)
             .filter(|resource| !resource.is_empty())
+            // Unverified for v1: the v2 endpoint's missing-parameter error (AADSTS900144), since no
+            // public paste of v1's answer to a missing `resource` was found.
             .ok_or_else(|| errors::missing_parameter("resource"))?;
         // fidelity: v1-ropc-resource-graph. "resource=https://graph.microsoft.com (&scope=...
         // ignored)": every consented permission on the resource, as `.default` asks in v2, and a
