@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use mailscope::target::Target;
 
-use crate::commands::run::load_all;
+use crate::commands::run::{find_case, load_all};
 use crate::{EXIT_UNMET, EXIT_USAGE, eprint_line, print_line, runtime};
 
 #[derive(Debug, clap::Args)]
@@ -27,12 +27,7 @@ pub(crate) fn diff(args: DiffArgs) -> ExitCode {
     };
     let scenarios = match load_all(&args.paths) {
         Ok(scenarios) => scenarios,
-        Err(errors) => {
-            for error in errors {
-                eprint_line(&error.to_string());
-            }
-            return ExitCode::from(EXIT_USAGE);
-        }
+        Err(status) => return status,
     };
     let Some(runtime) = runtime() else {
         return ExitCode::from(EXIT_USAGE);
@@ -44,14 +39,7 @@ pub(crate) fn diff(args: DiffArgs) -> ExitCode {
             print_line(&format!("skip  {id}: not run live"));
             continue;
         }
-        let found = scenarios.iter().find_map(|scenario| {
-            scenario
-                .cases
-                .iter()
-                .find(|case| case.id == *id)
-                .map(|case| (scenario, case))
-        });
-        let Some((scenario, case)) = found else {
+        let Some((scenario, case)) = find_case(&scenarios, id) else {
             print_line(&format!(
                 "gone  {id}: no such case in the scenario files any more"
             ));

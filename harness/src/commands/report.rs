@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use mailscope::outcome::Expectation;
 
-use crate::commands::run::{TargetArg, load_all, target_of};
+use crate::commands::run::{TargetArg, find_case, load_all, target_of};
 use crate::{EXIT_UNMET, EXIT_USAGE, eprint_line, print_line, runtime};
 
 #[derive(Debug, clap::Args)]
@@ -31,21 +31,9 @@ pub(crate) fn report(args: ReportArgs) -> ExitCode {
     };
     let scenarios = match load_all(&args.paths) {
         Ok(scenarios) => scenarios,
-        Err(errors) => {
-            for error in errors {
-                eprint_line(&error.to_string());
-            }
-            return ExitCode::from(EXIT_USAGE);
-        }
+        Err(status) => return status,
     };
-    let found = scenarios.iter().find_map(|scenario| {
-        scenario
-            .cases
-            .iter()
-            .find(|case| case.id == args.case_id)
-            .map(|case| (scenario, case))
-    });
-    let Some((scenario, case)) = found else {
+    let Some((scenario, case)) = find_case(&scenarios, &args.case_id) else {
         eprint_line(&format!(
             "error: no case `{}` under the given paths (`mailscope run` prints every case id)",
             args.case_id

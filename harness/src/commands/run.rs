@@ -93,12 +93,7 @@ pub(crate) fn run(args: RunArgs) -> ExitCode {
     };
     let mut scenarios = match load_all(&args.paths) {
         Ok(scenarios) => scenarios,
-        Err(errors) => {
-            for error in errors {
-                eprint_line(&error.to_string());
-            }
-            return ExitCode::from(EXIT_USAGE);
-        }
+        Err(status) => return status,
     };
     select(&mut scenarios, &args.tags, args.filter.as_deref(), args.shard);
     let ordered: Vec<(scenario::Scenario, scenario::Case)> = scenarios
@@ -234,9 +229,16 @@ fn select(
     scenarios.retain(|scenario| !scenario.cases.is_empty());
 }
 
-/// Loads every scenario under `paths`; every bad file is reported, and then nothing runs.
-pub(crate) fn load_all(paths: &[PathBuf]) -> Result<Vec<scenario::Scenario>, Vec<ScenarioError>> {
-    let files = scenario::discover(paths).map_err(|error| vec![error])?;
+/// Loads every scenario under `paths`; every bad file is reported, and then nothing runs (exit
+/// status 2).
+pub(crate) fn load_all(paths: &[PathBuf]) -> Result<Vec<scenario::Scenario>, ExitCode> {
+    let report = |errors: Vec<ScenarioError>| {
+        for error in errors {
+            eprint_line(&error.to_string());
+        }
+        ExitCode::from(EXIT_USAGE)
+    };
+    let files = scenario::discover(paths).map_err(|error| report(vec![error]))?;
     let mut scenarios = Vec::new();
     let mut errors = Vec::new();
     for file in files {
@@ -248,6 +250,20 @@ pub(crate) fn load_all(paths: &[PathBuf]) -> Result<Vec<scenario::Scenario>, Vec
     if errors.is_empty() {
         Ok(scenarios)
     } else {
-        Err(errors)
+        Err(report(errors))
     }
+}
+
+/// The case with this id, and its scenario.
+pub(crate) fn find_case<'s>(
+    scenarios: &'s [scenario::Scenario],
+    id: &str,
+) -> Option<(&'s scenario::Scenario, &'s scenario::Case)> {
+    scenarios.iter().find_map(|scenario| {
+        scenario
+            .cases
+            .iter()
+            .find(|case| case.id == id)
+            .map(|case| (scenario, case))
+    })
 }
