@@ -9,6 +9,7 @@
 pub mod admin_consent;
 pub mod app_only;
 pub mod code;
+mod denial;
 pub mod device;
 pub mod errors;
 pub mod password;
