@@ -6,10 +6,12 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::Value;
 
+use mailscope_mocks::Decision;
+
 use crate::acquire::{Denial, TokenOutcome};
 use crate::claims::{DecodedToken, decode_unverified};
-use crate::scenario::Case;
-use crate::scenario::types::{Endpoint, Expect, ExpectProbe, Flow, Mechanism, ProbeResult, Protocol};
+use crate::scenario::types::{Expect, ExpectProbe, Mechanism, ProbeResult, Protocol};
+use crate::scenario::{Case, Request};
 
 /// Everything a case observed. Contains no ports, wall-clock times, random values or secrets.
 #[derive(Debug, Clone, Serialize)]
@@ -22,30 +24,9 @@ pub struct Outcome {
     pub source: String,
     /// `simulated` or `live`.
     pub target: &'static str,
-    /// The grant flow.
-    pub flow: Flow,
-    /// The authority's path segment.
-    pub endpoint: Endpoint,
-    /// The first sign-in's scopes (refresh-token flow).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub initial_scopes: Option<Vec<String>>,
-    /// The scopes sent to `/authorize`, when not those redeemed.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub authorize_scopes: Option<Vec<String>>,
-    /// The scopes, in the order sent.
-    pub scopes: Vec<String>,
-    /// Days the refresh token lay unused (refresh-token flow).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub refresh_after_days: Option<u32>,
-    /// Where the refresh token was redeemed, when not at `endpoint`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub refresh_endpoint: Option<Endpoint>,
-    /// The scopes a tenant administrator approved at the admin consent endpoint first.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub admin_consent: Option<Vec<String>>,
-    /// The `resource` asked of the v1.0 token endpoint.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub resource: Option<String>,
+    /// What the case asked the identity platform for.
+    #[serde(flatten)]
+    pub request: Request,
     /// What the identity platform answered.
     pub token: TokenRecord,
     /// What each mail server answered.
@@ -57,6 +38,19 @@ pub struct Outcome {
     /// Why the case did not run on this target (live: the tenant is not set up as it needs).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skipped: Option<String>,
+    /// The simulation's decisions, in order, with where each was made (simulated target only).
+    /// Not part of the snapshot: the snapshot records what was observed, the decisions why.
+    #[serde(skip)]
+    pub decisions: Vec<StagedDecision>,
+}
+
+/// A decision of the simulated cloud, and the request or connection that made it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StagedDecision {
+    /// Where: `authorize`, `token`, `devicecode`, `adminconsent`, `token (v1.0)`, `smtp`, `imap`, `pop3`.
+    pub stage: String,
+    /// The decision.
+    pub decision: Decision,
 }
 
 /// The token side of an outcome.
@@ -319,20 +313,13 @@ impl Outcome {
             title: title.to_owned(),
             source: source.to_owned(),
             target,
-            flow: case.flow,
-            endpoint: case.endpoint,
-            initial_scopes: case.initial_scopes.clone(),
-            authorize_scopes: case.authorize_scopes.clone(),
-            scopes: case.scopes.clone(),
-            refresh_after_days: case.refresh_after_days,
-            refresh_endpoint: case.refresh_endpoint,
-            admin_consent: case.admin_consent.clone(),
-            resource: case.resource.clone(),
+            request: case.request.clone(),
             token,
             probes,
             expectation,
             mismatches,
             skipped: None,
+            decisions: Vec::new(),
         }
     }
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use tokio::sync::{Semaphore, mpsc};
 
 use crate::acquire::{self, TokenOutcome, TokenRequest};
-use crate::outcome::{Outcome, ProbeRecord, TokenRecord};
+use crate::outcome::{Outcome, ProbeRecord, StagedDecision, TokenRecord};
 use crate::probe::imap::ImapProbe;
 use crate::probe::pop3::Pop3Probe;
 use crate::probe::smtp::SmtpProbe;
@@ -65,16 +65,11 @@ pub async fn run_case(target: &Target, scenario: &Scenario, case: &Case) -> Resu
         .map_err(|error| fail(format!("starting the target: {error}")))?;
     let http = acquire::http_client(&prepared.extra_roots).map_err(|error| fail(error.to_string()))?;
     let request = TokenRequest {
-        flow: case.flow,
-        scopes: case.scopes.clone(),
-        initial_scopes: case.initial_scopes.clone(),
-        authorize_scopes: case.authorize_scopes.clone(),
-        refresh_after_days: case.refresh_after_days,
+        asked: case.request.clone(),
         refresh_segment: prepared.refresh_segment.clone(),
         resource_owner: prepared.resource_owner.clone(),
-        resource: case.resource.clone(),
     };
-    let consent_refused = match &case.admin_consent {
+    let consent_refused = match &case.request.admin_consent {
         Some(scopes) => acquire::admin_consent(&http, &prepared.authority, scopes)
             .await
             .map_err(|error| fail(format!("{}: {error}", prepared.authority.base)))?,
@@ -88,6 +83,7 @@ pub async fn run_case(target: &Target, scenario: &Scenario, case: &Case) -> Resu
     };
 
     let mut probes = Vec::new();
+    let mut probe_decisions = Vec::new();
     for probe in &case.probes {
         let record = match (&token, probe.protocol) {
             (TokenOutcome::Denied(_), _) => ProbeRecord {
@@ -141,6 +137,10 @@ pub async fn run_case(target: &Target, scenario: &Scenario, case: &Case) -> Resu
                     })?,
                 };
                 let server = prepared.server_record(protocol);
+                probe_decisions.extend(server.decisions.into_iter().map(|decision| StagedDecision {
+                    stage: crate::outcome::protocol_name(protocol).to_owned(),
+                    decision,
+                }));
                 ProbeRecord {
                     protocol,
                     mechanism: probe.mechanism,
@@ -154,14 +154,25 @@ pub async fn run_case(target: &Target, scenario: &Scenario, case: &Case) -> Resu
         };
         probes.push(record);
     }
-    Ok(Outcome::new(
+    let mut outcome = Outcome::new(
         case,
         &scenario.file.title,
         &scenario.file.source,
         target.name(),
         TokenRecord::from_outcome(&token),
         probes,
-    ))
+    );
+    for request in prepared.identity_requests() {
+        let stage = request.endpoint.name();
+        outcome
+            .decisions
+            .extend(request.decisions.into_iter().map(|decision| StagedDecision {
+                stage: stage.to_owned(),
+                decision,
+            }));
+    }
+    outcome.decisions.extend(probe_decisions);
+    Ok(outcome)
 }
 
 /// Runs every case of `scenarios`, at most `options.jobs` at once, and hands each result to

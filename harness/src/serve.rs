@@ -7,8 +7,8 @@
 use std::path::{Path, PathBuf};
 
 use mailscope_mocks::clock::Clock;
-use mailscope_mocks::cloud::{HttpsFront, Listeners, SimulatedCloud};
 use mailscope_mocks::directory::{ClientType, Directory};
+use mailscope_mocks::{HttpsFront, Listeners, SimulatedCloud};
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 
@@ -127,8 +127,18 @@ pub enum ServeError {
 
 /// Reads a directory file; `None` gives the default directory.
 pub fn load_directory(path: Option<&Path>) -> Result<Directory, ServeError> {
+    let file = load_directory_file(path)?;
+    Ok(crate::scenario::directory::build_from(
+        &file.tenant,
+        &file.app,
+        &file.user,
+    ))
+}
+
+/// Reads a directory file as written (no file: no changes).
+pub fn load_directory_file(path: Option<&Path>) -> Result<DirectoryFile, ServeError> {
     let Some(path) = path else {
-        return Ok(Directory::contoso());
+        return Ok(DirectoryFile::default());
     };
     let text = std::fs::read_to_string(path).map_err(|source| ServeError::File {
         path: path.to_owned(),
@@ -145,11 +155,7 @@ pub fn load_directory(path: Option<&Path>) -> Result<Directory, ServeError> {
             error.message().trim_end()
         ))
     })?;
-    Ok(crate::scenario::directory::build_from(
-        &file.tenant,
-        &file.app,
-        &file.user,
-    ))
+    Ok(file)
 }
 
 fn line_column(text: &str, offset: usize) -> (usize, usize) {
@@ -200,7 +206,7 @@ pub async fn start(options: &ServeOptions) -> Result<Served, ServeError> {
     })?;
     let state_dir = state_dir.canonicalize().unwrap_or(state_dir);
     let ca_file = state_dir.join("ca.pem");
-    write(&ca_file, cloud.pki.ca_pem().as_bytes())?;
+    write(&ca_file, cloud.ca_pem().as_bytes())?;
 
     let authority = format!("https://{}", https.address());
     let endpoint = |name: &str| format!("{authority}/organizations/oauth2/v2.0/{name}");
@@ -210,19 +216,19 @@ pub async fn start(options: &ServeOptions) -> Result<Served, ServeError> {
         device_code_endpoint: endpoint("devicecode"),
         jwks_uri: format!("{authority}/discovery/v2.0/keys"),
         authority,
-        tenant_id: cloud.directory.tenant.id.clone(),
-        tenant_domain: cloud.directory.tenant.domain.clone(),
+        tenant_id: cloud.directory().tenant.id.clone(),
+        tenant_domain: cloud.directory().tenant.domain.clone(),
         host: "localhost".into(),
-        smtp: cloud.smtp.address().to_string(),
-        imap: cloud.imap.address().to_string(),
-        pop3: cloud.pop3.address().to_string(),
+        smtp: cloud.endpoints().smtp.to_string(),
+        imap: cloud.endpoints().imap.to_string(),
+        pop3: cloud.endpoints().pop3.to_string(),
         ca_file,
         directory_file: options
             .directory
             .as_ref()
             .map(|path| path.canonicalize().unwrap_or(path.clone())),
         users: cloud
-            .directory
+            .directory()
             .users
             .iter()
             .map(|user| EndpointUser {
@@ -230,7 +236,7 @@ pub async fn start(options: &ServeOptions) -> Result<Served, ServeError> {
             })
             .collect(),
         apps: cloud
-            .directory
+            .directory()
             .apps
             .iter()
             .map(|app| EndpointApp {
@@ -244,7 +250,7 @@ pub async fn start(options: &ServeOptions) -> Result<Served, ServeError> {
             })
             .collect(),
     };
-    write_live_configs(&state_dir, &endpoints, &cloud.directory)?;
+    write_live_configs(&state_dir, &endpoints, cloud.directory())?;
     let json = serde_json::to_vec_pretty(&endpoints).expect("endpoints always serialize");
     // Written last, and whole, so a program waiting for the file finds everything up.
     let endpoints_file = state_dir.join("endpoints.json");
@@ -377,13 +383,8 @@ pub async fn token(
     };
     let user = directory.signed_in_user();
     let request = TokenRequest {
-        flow,
-        scopes: scopes.to_vec(),
-        initial_scopes: None,
-        authorize_scopes: None,
-        refresh_after_days: None,
+        asked: crate::scenario::Request::new(flow, scopes.to_vec()),
         refresh_segment: None,
-        resource: None,
         resource_owner: Some(ResourceOwner {
             username: user.upn.clone(),
             password: Secret::new("password", user.password.clone()),

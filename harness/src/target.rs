@@ -2,10 +2,10 @@
 //! Exchange Online comes later through the same [`Prepared`] shape, so the code that runs live is
 //! the code the tests exercise.
 
+use mailscope_mocks::RequestRecord;
+use mailscope_mocks::SimulatedCloud;
 use mailscope_mocks::clock::Clock;
-use mailscope_mocks::cloud::SimulatedCloud;
 use mailscope_mocks::directory::ClientType;
-use mailscope_mocks::journal::{ConnectionRecord, Observation};
 
 use std::sync::Arc;
 
@@ -53,20 +53,20 @@ impl Target {
             Self::Simulated => {
                 let directory = directory::build(&scenario.file);
                 let app_name = directory::app_name(&scenario.file);
-                let cloud = SimulatedCloud::start(directory, Clock::default()).await?;
+                let cloud = SimulatedCloud::start_with(directory, Clock::default()).await?;
                 let app = cloud
-                    .directory
+                    .directory()
                     .app_by_name(&app_name)
                     .expect("scenario loading checked the app name")
                     .clone();
-                let tenant_id = cloud.directory.tenant.id.clone();
-                let segment = segment_of(case.endpoint, &tenant_id);
-                let user = cloud.directory.signed_in_user();
+                let tenant_id = cloud.directory().tenant.id.clone();
+                let segment = segment_of(case.request.endpoint, &tenant_id);
+                let user = cloud.directory().signed_in_user();
                 let resource_owner = ResourceOwner {
                     username: user.upn.clone(),
                     password: Secret::new("password", user.password.clone()),
                 };
-                let base = url::Url::parse(&cloud.identity.uri()).map_err(std::io::Error::other)?;
+                let base = url::Url::parse(&cloud.endpoints().authority).map_err(std::io::Error::other)?;
                 let client_secret = match &app.client_type {
                     ClientType::Public => None,
                     ClientType::Confidential { secret } => Some(Secret::new("client-secret", secret.clone())),
@@ -74,17 +74,18 @@ impl Target {
                 let server = |port: u16| ServerAddress {
                     host: "localhost".into(),
                     port,
-                    extra_roots: vec![cloud.pki.ca_der().to_vec()],
+                    extra_roots: vec![cloud.ca_der().to_vec()],
                 };
-                let smtp = server(cloud.smtp.address().port());
-                let imap = server(cloud.imap.address().port());
-                let pop3 = server(cloud.pop3.address().port());
+                let smtp = server(cloud.endpoints().smtp.port());
+                let imap = server(cloud.endpoints().imap.port());
+                let pop3 = server(cloud.endpoints().pop3.port());
                 Ok(Prepared {
                     refresh_segment: case
+                        .request
                         .refresh_endpoint
                         .map(|endpoint| segment_of(endpoint, &tenant_id)),
                     resource_owner: Some(resource_owner),
-                    waiting: Waiting::Simulated(cloud.clock.clone()),
+                    waiting: Waiting::Simulated(cloud.clock().clone()),
                     authority: Authority {
                         base,
                         segment,
@@ -98,11 +99,11 @@ impl Target {
                         sign_in: SignIn::Simulated,
                         cache: None,
                     },
-                    user: cloud.directory.signed_in_user().upn.clone(),
+                    user: cloud.directory().signed_in_user().upn.clone(),
                     smtp,
                     imap,
                     pop3,
-                    extra_roots: vec![cloud.pki.ca_der().to_vec()],
+                    extra_roots: vec![cloud.ca_der().to_vec()],
                     cloud: Some(cloud),
                 })
             }
@@ -175,6 +176,7 @@ fn prepare_live(
     let password = secret_from(config.password_env.as_ref(), "password")?;
     Ok(Prepared {
         refresh_segment: case
+            .request
             .refresh_endpoint
             .map(|endpoint| segment_of(endpoint, &config.tenant)),
         resource_owner: password.map(|password| ResourceOwner {
@@ -184,7 +186,7 @@ fn prepare_live(
         waiting: Waiting::Real,
         authority: Authority {
             base,
-            segment: segment_of(case.endpoint, &config.tenant),
+            segment: segment_of(case.request.endpoint, &config.tenant),
             client_id: config.client_id.clone(),
             client_secret: secret_from(config.client_secret_env.as_ref(), "client-secret")?,
             redirect_uri: "http://localhost".into(),
@@ -244,6 +246,8 @@ pub struct ServerRecord {
     pub diagnosis: Option<String>,
     /// The transcript, secrets hidden.
     pub transcript: Option<Vec<String>>,
+    /// The server's decisions, in order.
+    pub decisions: Vec<mailscope_mocks::Decision>,
 }
 
 impl Prepared {
@@ -252,29 +256,27 @@ impl Prepared {
         let Some(cloud) = &self.cloud else {
             return ServerRecord::default();
         };
-        let server = match protocol {
-            Protocol::Smtp => &cloud.smtp,
-            Protocol::Imap => &cloud.imap,
-            Protocol::Pop3 => &cloud.pop3,
+        let protocol = match protocol {
+            Protocol::Smtp => mailscope_mocks::Protocol::Smtp,
+            Protocol::Imap => mailscope_mocks::Protocol::Imap,
+            Protocol::Pop3 => mailscope_mocks::Protocol::Pop3,
         };
-        let connections = server.journal().connections();
-        let Some(ConnectionRecord {
-            transcript,
-            observations,
-        }) = connections.last().cloned()
-        else {
+        let connections = cloud.journal(protocol).connections();
+        let Some(connection) = connections.last() else {
             return ServerRecord::default();
         };
-        let diagnosis = observations
-            .iter()
-            .rev()
-            .find_map(|observation| match observation {
-                Observation::AuthRejected { reason, .. } => Some(reason.clone()),
-                _ => None,
-            });
         ServerRecord {
-            diagnosis,
-            transcript: Some(transcript),
+            diagnosis: connection.last_refusal().map(ToString::to_string),
+            decisions: connection.decisions().cloned().collect(),
+            transcript: Some(connection.transcript.clone()),
         }
+    }
+
+    /// Returns the simulated identity platform's record of every request it answered.
+    pub fn identity_requests(&self) -> Vec<RequestRecord> {
+        self.cloud
+            .as_ref()
+            .map(|cloud| cloud.identity_journal().requests())
+            .unwrap_or_default()
     }
 }

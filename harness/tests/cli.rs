@@ -179,42 +179,13 @@ fn unknown_subcommands_and_flags_exit_2() {
     assert_eq!(mailscope(&["run", "no/such/path"]).status.code(), Some(2));
 }
 
-/// A token minted by the simulation for `scope`, the way the identity platform issues it.
+/// A token minted by the simulation for `scope`, the way the identity platform issues it, valid now.
 fn minted_token(scope: &str) -> String {
-    use mailscope_mocks::directory::{Directory, MAIL_CLIENT_ID};
-    use mailscope_mocks::identity::policy::{
-        AuthorizeOutcome, AuthorizeRequest, IdentityState, TokenRequest,
-    };
-    let directory = Directory::contoso();
-    let mut state = IdentityState::new(&directory);
-    let AuthorizeOutcome::Code(code) = state.authorize(
-        &directory,
-        &AuthorizeRequest {
-            tenant_segment: "organizations".into(),
-            client_id: MAIL_CLIENT_ID.into(),
-            response_type: "code".into(),
-            redirect_uri: "http://localhost".into(),
-            scope: scope.into(),
-            ..AuthorizeRequest::default()
-        },
-    ) else {
-        panic!("sign-in failed")
-    };
-    let redemption = TokenRequest {
-        tenant_segment: "organizations".into(),
-        grant_type: "authorization_code".into(),
-        client_id: Some(MAIL_CLIENT_ID.into()),
-        code: Some(code),
-        redirect_uri: Some("http://localhost".into()),
-        scope: Some(scope.into()),
-        ..TokenRequest::default()
-    };
-    let now = mailscope_mocks::clock::Clock::system().now_unix();
-    let grant = state.token(&directory, &redemption, now).unwrap();
-    mailscope_mocks::cloud::shared_signing_key().mint(&grant.claims)
+    use mailscope_mocks::{Clock, Directory, issue_token};
+    issue_token(&Directory::contoso(), &Clock::system(), scope).unwrap()
 }
 
-fn decode(token: &str) -> String {
+fn decode(token: &str) -> (Option<i32>, String) {
     use std::io::Write as _;
     let mut child = Command::new(env!("CARGO_BIN_EXE_mailscope"))
         .args(["decode", "-"])
@@ -224,14 +195,14 @@ fn decode(token: &str) -> String {
         .unwrap();
     child.stdin.take().unwrap().write_all(token.as_bytes()).unwrap();
     let output = child.wait_with_output().unwrap();
-    assert!(output.status.success());
-    String::from_utf8(output.stdout).unwrap()
+    (output.status.code(), String::from_utf8(output.stdout).unwrap())
 }
 
 #[test]
 fn decode_explains_a_graph_token_and_an_outlook_token_without_echoing_them() {
     let graph = minted_token("Mail.Send https://outlook.office.com/SMTP.Send");
-    let text = decode(&graph);
+    let (status, text) = decode(&graph);
+    assert_eq!(status, Some(1), "refused by every protocol: {text}");
     assert!(
         text.contains("aud              00000003-0000-0000-c000-000000000000"),
         "{text}"
@@ -248,13 +219,17 @@ fn decode_explains_a_graph_token_and_an_outlook_token_without_echoing_them() {
 
     let outlook =
         minted_token("https://outlook.office.com/SMTP.Send https://outlook.office.com/IMAP.AccessAsUser.All");
-    let text = decode(&outlook);
-    assert!(text.contains("SMTP  accepted"), "{text}");
-    assert!(text.contains("IMAP  accepted"), "{text}");
+    let (status, text) = decode(&outlook);
+    assert_eq!(status, Some(0), "accepted by SMTP and IMAP: {text}");
+    assert!(text.contains("SMTP  passes the token checks"), "{text}");
+    assert!(text.contains("IMAP  passes the token checks"), "{text}");
     assert!(
-        text.contains("POP3  refused: scp lacks POP.AccessAsUser.All"),
+        text.contains(
+            "POP3  refused: the token has neither scp POP.AccessAsUser.All nor role POP.AccessAsApp"
+        ),
         "{text}"
     );
+    assert!(text.contains("signed by mailscope's test key"), "{text}");
 }
 
 #[test]

@@ -36,14 +36,12 @@ async fn a_throttled_token_request_is_retried_after_retry_after() {
         cache: None,
     };
     let request = TokenRequest {
-        flow: Flow::ClientCredentials,
-        scopes: vec!["https://outlook.office365.com/.default".into()],
-        initial_scopes: None,
-        authorize_scopes: None,
-        refresh_after_days: None,
+        asked: mailscope::scenario::Request::new(
+            Flow::ClientCredentials,
+            vec!["https://outlook.office365.com/.default".into()],
+        ),
         refresh_segment: None,
         resource_owner: None,
-        resource: None,
     };
 
     let outcome = acquire::acquire(

@@ -9,69 +9,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use mailscope_mocks::clock::Clock;
-use mailscope_mocks::cloud::SimulatedCloud;
-use mailscope_mocks::directory::Directory;
-use mailscope_mocks::identity::policy::{AuthorizeOutcome, AuthorizeRequest, IdentityState, TokenRequest};
-use mailscope_mocks::tls::TestPki;
+use mailscope_mocks::SimulatedCloud;
 use rustls::pki_types::ServerName;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 
 const CLIENTS: usize = 8;
 const DURATION: Duration = Duration::from_secs(5);
-
-fn client_config(pki: &TestPki) -> Arc<rustls::ClientConfig> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots
-        .add(pki.ca_der().clone())
-        .expect("the CA certificate parses");
-    Arc::new(
-        rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .with_safe_default_protocol_versions()
-            .expect("ring supports the default versions")
-            .with_root_certificates(roots)
-            .with_no_client_auth(),
-    )
-}
-
-fn valid_imap_token(directory: &Directory) -> String {
-    token_for(directory, "https://outlook.office.com/IMAP.AccessAsUser.All")
-}
-
-fn valid_token(directory: &Directory) -> String {
-    token_for(directory, "https://outlook.office.com/SMTP.Send")
-}
-
-fn token_for(directory: &Directory, scope: &str) -> String {
-    let mut state = IdentityState::new(directory);
-    let request = AuthorizeRequest {
-        client_id: mailscope_mocks::directory::MAIL_CLIENT_ID.into(),
-        response_type: "code".into(),
-        redirect_uri: "http://localhost".into(),
-        scope: scope.into(),
-        ..AuthorizeRequest::default()
-    };
-    let AuthorizeOutcome::Code(code) = state.authorize(directory, &request) else {
-        panic!("sign-in failed")
-    };
-    let grant = state
-        .token(
-            directory,
-            &TokenRequest {
-                tenant_segment: "organizations".into(),
-                grant_type: "authorization_code".into(),
-                client_id: Some(mailscope_mocks::directory::MAIL_CLIENT_ID.into()),
-                code: Some(code),
-                redirect_uri: Some("http://localhost".into()),
-                scope: Some(scope.into()),
-                ..TokenRequest::default()
-            },
-            Clock::default().now_unix(),
-        )
-        .expect("the token is granted");
-    mailscope_mocks::cloud::shared_signing_key().mint(&grant.claims)
-}
 
 async fn read_reply<S: AsyncRead + Unpin>(reader: &mut BufReader<S>, line: &mut String) -> String {
     loop {
@@ -157,10 +101,10 @@ where
     done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
 }
 
-async fn reference_server(pki: &TestPki) -> SocketAddr {
+async fn reference_server(cloud: &SimulatedCloud) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let address = listener.local_addr().expect("bound");
-    let acceptor = tokio_rustls::TlsAcceptor::from(pki.server_config());
+    let acceptor = tokio_rustls::TlsAcceptor::from(cloud.server_tls_config());
     tokio::spawn(async move {
         loop {
             let Ok((stream, _)) = listener.accept().await else {
@@ -180,13 +124,11 @@ async fn reference_server(pki: &TestPki) -> SocketAddr {
 #[tokio::main]
 #[expect(clippy::print_stdout, reason = "the measurements are the benchmark's output")]
 async fn main() {
-    let directory = Directory::contoso();
-    let cloud = SimulatedCloud::start(directory.clone(), Clock::default())
-        .await
-        .expect("the cloud starts");
-    let pki = cloud.pki.clone();
-    let connector = tokio_rustls::TlsConnector::from(client_config(&pki));
-    let token = valid_token(&directory);
+    let cloud = SimulatedCloud::start().await.expect("the cloud starts");
+    let connector = tokio_rustls::TlsConnector::from(cloud.client_tls_config());
+    let token = cloud
+        .issue_token("https://outlook.office.com/SMTP.Send")
+        .expect("a token for SMTP");
     let auth_line: Arc<[u8]> = format!(
         "AUTH XOAUTH2 {}\r\n",
         mailscope_mocks::sasl::encode_xoauth2(mailscope_mocks::directory::ADELE, &token)
@@ -194,7 +136,7 @@ async fn main() {
     .into_bytes()
     .into();
 
-    let reference = reference_server(&pki).await;
+    let reference = reference_server(&cloud).await;
     let handshake_connector = connector.clone();
     let handshakes = measure(move || {
         let connector = handshake_connector.clone();
@@ -202,9 +144,11 @@ async fn main() {
     })
     .await;
 
-    let imap = cloud.imap.address();
+    let imap = cloud.endpoints().imap;
     let imap_connector = connector.clone();
-    let imap_token = valid_imap_token(&directory);
+    let imap_token = cloud
+        .issue_token("https://outlook.office.com/IMAP.AccessAsUser.All")
+        .expect("a token for IMAP");
     let imap_line: Arc<[u8]> = format!(
         "a1 AUTHENTICATE XOAUTH2 {}\r\n",
         mailscope_mocks::sasl::encode_xoauth2(mailscope_mocks::directory::ADELE, &imap_token)
@@ -218,7 +162,7 @@ async fn main() {
     })
     .await;
 
-    let smtp = cloud.smtp.address();
+    let smtp = cloud.endpoints().smtp;
     let logins = measure(move || {
         let connector = connector.clone();
         let auth_line = auth_line.clone();

@@ -1,38 +1,72 @@
 //! The whole simulated cloud for one directory: the identity platform and Exchange Online's front
-//! doors, sharing one signing key, one clock and one CA.
+//! doors, sharing one signing key, one clock and one CA. This is the type another project's tests
+//! start, as they would start `wiremock::MockServer`.
 
+use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
+
+use rustls::ClientConfig;
 
 use crate::clock::Clock;
 use crate::directory::Directory;
-use crate::exchange::{ExchangeConfig, MailServer, bind_loopback};
-use crate::identity::IdentityServer;
+use crate::exchange::context::ExchangeConfig;
+use crate::exchange::server::{MailServer, bind_loopback};
+use crate::identity::server::IdentityServer;
+use crate::identity::{Denial, IdentityJournal};
+use crate::journal::Journal;
 use crate::tls::TestPki;
 use crate::token::SigningKey;
 
 /// A running simulated Microsoft cloud. Dropping it stops every server.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> std::io::Result<()> {
+/// let cloud = mailscope_mocks::SimulatedCloud::start().await?;
+/// let endpoints = cloud.endpoints();
+/// assert!(endpoints.token_url("organizations").ends_with("/organizations/oauth2/v2.0/token"));
+/// assert_eq!(endpoints.imap.ip().to_string(), "127.0.0.1");
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct SimulatedCloud {
-    /// Entra ID's v2.0 endpoints.
-    pub identity: IdentityServer,
-    /// `smtp.office365.com:587`.
-    pub smtp: MailServer,
-    /// `outlook.office365.com:993`.
-    pub imap: MailServer,
-    /// `outlook.office365.com:995`.
-    pub pop3: MailServer,
-    /// The CA every front door's certificate chains to.
-    pub pki: Arc<TestPki>,
-    /// The directory it simulates.
-    pub directory: Directory,
-    /// Its clock.
-    pub clock: Clock,
+    identity: IdentityServer,
+    smtp: MailServer,
+    imap: MailServer,
+    pop3: MailServer,
+    pki: Arc<TestPki>,
+    directory: Directory,
+    clock: Clock,
 }
 
-/// Returns the process-wide test signing key, parsed once.
+/// Returns the process-wide test signing key, parsed once. It is committed to the repository:
+/// any token it signs is accepted by every simulated cloud, and by nothing else.
 pub fn shared_signing_key() -> Arc<SigningKey> {
     static KEY: OnceLock<Arc<SigningKey>> = OnceLock::new();
     KEY.get_or_init(|| Arc::new(SigningKey::test_key())).clone()
+}
+
+/// Issues an access token as [`SimulatedCloud::issue_token`] does, without starting a server:
+/// `directory`'s user signs in to `mail-client` with `scopes` at `clock`'s time, through the
+/// identity platform's policy, and the token is signed with the shared test key.
+///
+/// ```
+/// use mailscope_mocks::{Clock, Directory, issue_token};
+///
+/// let token = issue_token(&Directory::contoso(), &Clock::system(), "https://outlook.office.com/SMTP.Send").unwrap();
+/// assert!(token.starts_with("eyJ"));
+/// ```
+pub fn issue_token(directory: &Directory, clock: &Clock, scopes: &str) -> Result<String, Denial> {
+    let mut state = crate::identity::state::IdentityState::new(directory);
+    crate::identity::mint::issue_token(
+        &mut state,
+        directory,
+        &shared_signing_key(),
+        clock.now_unix(),
+        crate::directory::MAIL_CLIENT_ID,
+        scopes,
+    )
 }
 
 /// Listeners for a cloud whose ports the caller chose.
@@ -46,10 +80,70 @@ pub struct Listeners {
     pub pop3: tokio::net::TcpListener,
 }
 
+/// Where a running cloud listens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoints {
+    /// The identity platform's base URL (`http://127.0.0.1:PORT`, or the HTTPS front's).
+    pub authority: String,
+    /// SMTP submission with STARTTLS.
+    pub smtp: SocketAddr,
+    /// IMAP over implicit TLS.
+    pub imap: SocketAddr,
+    /// POP3 over implicit TLS.
+    pub pop3: SocketAddr,
+}
+
+impl Endpoints {
+    /// The v2.0 token endpoint under `segment` (`organizations`, `common`, a tenant id).
+    ///
+    /// ```
+    /// # let endpoints = mailscope_mocks::Endpoints {
+    /// #     authority: "http://127.0.0.1:1".into(),
+    /// #     smtp: "127.0.0.1:2".parse().unwrap(),
+    /// #     imap: "127.0.0.1:3".parse().unwrap(),
+    /// #     pop3: "127.0.0.1:4".parse().unwrap(),
+    /// # };
+    /// assert_eq!(endpoints.token_url("common"), "http://127.0.0.1:1/common/oauth2/v2.0/token");
+    /// ```
+    pub fn token_url(&self, segment: &str) -> String {
+        format!("{}/{segment}/oauth2/v2.0/token", self.authority)
+    }
+
+    /// The v2.0 authorize endpoint under `segment`.
+    ///
+    /// ```
+    /// # let endpoints = mailscope_mocks::Endpoints {
+    /// #     authority: "http://127.0.0.1:1".into(),
+    /// #     smtp: "127.0.0.1:2".parse().unwrap(),
+    /// #     imap: "127.0.0.1:3".parse().unwrap(),
+    /// #     pop3: "127.0.0.1:4".parse().unwrap(),
+    /// # };
+    /// assert_eq!(endpoints.authorize_url("organizations"), "http://127.0.0.1:1/organizations/oauth2/v2.0/authorize");
+    /// ```
+    pub fn authorize_url(&self, segment: &str) -> String {
+        format!("{}/{segment}/oauth2/v2.0/authorize", self.authority)
+    }
+
+    /// The device authorization endpoint under `segment`.
+    ///
+    /// ```
+    /// # let endpoints = mailscope_mocks::Endpoints {
+    /// #     authority: "http://127.0.0.1:1".into(),
+    /// #     smtp: "127.0.0.1:2".parse().unwrap(),
+    /// #     imap: "127.0.0.1:3".parse().unwrap(),
+    /// #     pop3: "127.0.0.1:4".parse().unwrap(),
+    /// # };
+    /// assert_eq!(endpoints.device_code_url("organizations"), "http://127.0.0.1:1/organizations/oauth2/v2.0/devicecode");
+    /// ```
+    pub fn device_code_url(&self, segment: &str) -> String {
+        format!("{}/{segment}/oauth2/v2.0/devicecode", self.authority)
+    }
+}
+
 /// HTTPS in front of the identity platform. Dropping it stops it.
 #[derive(Debug)]
 pub struct HttpsFront {
-    address: std::net::SocketAddr,
+    address: SocketAddr,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -68,7 +162,7 @@ impl HttpsFront {
     }
 
     /// Returns the listening address.
-    pub fn address(&self) -> std::net::SocketAddr {
+    pub fn address(&self) -> SocketAddr {
         self.address
     }
 }
@@ -80,8 +174,27 @@ impl Drop for HttpsFront {
 }
 
 impl SimulatedCloud {
-    /// Starts every server for `directory` on ephemeral loopback ports.
-    pub async fn start(directory: Directory, clock: Clock) -> std::io::Result<Self> {
+    /// Starts the default cloud (tenant `contoso`, user `adele`, apps `mail-client` and
+    /// `mail-daemon`) with a pinned clock, on ephemeral loopback ports.
+    pub async fn start() -> std::io::Result<Self> {
+        Self::start_with(Directory::contoso(), Clock::default()).await
+    }
+
+    /// Starts a cloud for `directory`, telling time by `clock`, on ephemeral loopback ports.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// use mailscope_mocks::{Clock, Directory, SimulatedCloud};
+    ///
+    /// let mut directory = Directory::contoso();
+    /// directory.tenant.smtp_client_authentication = false;
+    /// let cloud = SimulatedCloud::start_with(directory, Clock::default()).await?;
+    /// assert!(!cloud.directory().tenant.smtp_client_authentication);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn start_with(directory: Directory, clock: Clock) -> std::io::Result<Self> {
         let listeners = Listeners {
             smtp: bind_loopback().await?,
             imap: bind_loopback().await?,
@@ -113,5 +226,120 @@ impl SimulatedCloud {
             directory,
             clock,
         })
+    }
+
+    /// Returns where every server listens.
+    pub fn endpoints(&self) -> Endpoints {
+        Endpoints {
+            authority: self.identity.uri(),
+            smtp: self.smtp.address(),
+            imap: self.imap.address(),
+            pop3: self.pop3.address(),
+        }
+    }
+
+    /// Returns a TLS client configuration that trusts this cloud's CA (and nothing else), for
+    /// connecting to its front doors as `localhost` or `127.0.0.1`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let cloud = mailscope_mocks::SimulatedCloud::start().await?;
+    /// let tls = cloud.client_tls_config();
+    /// assert!(tls.alpn_protocols.is_empty());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn client_tls_config(&self) -> Arc<ClientConfig> {
+        let mut roots = rustls::RootCertStore::empty();
+        // The CA was generated by this process; rustls accepts it.
+        let _ = roots.add(self.pki.ca_der().clone());
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("ring supports the default protocol versions")
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        Arc::new(config)
+    }
+
+    /// Returns the TLS server configuration every front door presents (an ECDSA P-256 certificate
+    /// for `localhost` and `127.0.0.1`): for a reference server in a benchmark.
+    pub fn server_tls_config(&self) -> Arc<rustls::ServerConfig> {
+        self.pki.server_config()
+    }
+
+    /// Returns the CA certificate every front door's certificate chains to, in PEM.
+    pub fn ca_pem(&self) -> &str {
+        self.pki.ca_pem()
+    }
+
+    /// Returns the CA certificate in DER.
+    pub fn ca_der(&self) -> &[u8] {
+        self.pki.ca_der()
+    }
+
+    /// Issues an access token for the directory's user, as the public client `mail-client`
+    /// asking for `scopes` (space-separated) by the authorization code flow, run in process
+    /// through the same policy the HTTP endpoints use. The decisions go to the identity journal.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let cloud = mailscope_mocks::SimulatedCloud::start().await?;
+    /// let token = cloud.issue_token("https://outlook.office.com/IMAP.AccessAsUser.All").unwrap();
+    /// assert_eq!(token.split('.').count(), 3, "a JWT");
+    /// let refused = cloud.issue_token("https://outlook.office.com/IMAP.AccessAsUser.All https://graph.microsoft.com/User.Read");
+    /// assert_eq!(refused.unwrap_err().code, Some(28000));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn issue_token(&self, scopes: &str) -> Result<String, Denial> {
+        self.issue_token_as(crate::directory::MAIL_CLIENT_ID, scopes)
+    }
+
+    /// Issues an access token as the app `client_id` (see [`SimulatedCloud::issue_token`]).
+    pub fn issue_token_as(&self, client_id: &str, scopes: &str) -> Result<String, Denial> {
+        self.identity.issue_token(client_id, scopes)
+    }
+
+    /// Returns the identity platform's decision journal: every request, with its decisions.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let cloud = mailscope_mocks::SimulatedCloud::start().await?;
+    /// cloud.issue_token("Mail.Send https://outlook.office.com/SMTP.Send").unwrap();
+    /// let rules: Vec<&str> = cloud.identity_journal().requests()[0]
+    ///     .decisions
+    ///     .iter()
+    ///     .map(|decision| decision.rule.id)
+    ///     .collect();
+    /// assert!(rules.contains(&"first-scope-wins"));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn identity_journal(&self) -> &IdentityJournal {
+        self.identity.journal()
+    }
+
+    /// Returns the journal of a front door: each connection's transcript (secrets hidden) and
+    /// the decisions made on it.
+    pub fn journal(&self, protocol: crate::exchange::Protocol) -> &Journal {
+        match protocol {
+            crate::exchange::Protocol::Smtp => self.smtp.journal(),
+            crate::exchange::Protocol::Imap => self.imap.journal(),
+            crate::exchange::Protocol::Pop3 => self.pop3.journal(),
+        }
+    }
+
+    /// Returns the directory the cloud simulates.
+    pub fn directory(&self) -> &Directory {
+        &self.directory
+    }
+
+    /// Returns the cloud's clock.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
     }
 }

@@ -53,7 +53,7 @@ impl IdSource {
 }
 
 /// Formats the first 16 bytes as a lowercase GUID.
-pub fn format_guid(bytes: &[u8; 32]) -> String {
+pub(crate) fn format_guid(bytes: &[u8; 32]) -> String {
     let hex = to_hex(&bytes[..16]);
     format!(
         "{}-{}-{}-{}-{}",
@@ -66,7 +66,7 @@ pub fn format_guid(bytes: &[u8; 32]) -> String {
 }
 
 /// Lowercase hex of `bytes`.
-pub fn to_hex(bytes: &[u8]) -> String {
+pub(crate) fn to_hex(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
     bytes.iter().fold(String::new(), |mut out, byte| {
         let _ = write!(out, "{byte:02x}");

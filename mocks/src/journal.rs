@@ -7,6 +7,10 @@
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
+use crate::decision::Decision;
+use crate::exchange::access::Refusal;
+use crate::sasl::Mechanism;
+
 /// How many connections a journal remembers.
 pub const JOURNAL_CAPACITY: usize = 256;
 
@@ -15,20 +19,45 @@ pub const JOURNAL_CAPACITY: usize = 256;
 pub enum Observation {
     /// TLS was negotiated (implicitly or after STARTTLS).
     TlsStarted,
+    /// A decision, with the rule it followed.
+    Decided(Decision),
     /// A client authenticated.
     AuthSucceeded {
-        /// The SASL mechanism.
-        mechanism: String,
+        /// The mechanism.
+        mechanism: Mechanism,
         /// The mailbox opened.
         user: String,
     },
     /// An authentication was refused, and why (the reply itself never says).
     AuthRejected {
-        /// The SASL mechanism.
-        mechanism: String,
-        /// The check that failed, in words.
-        reason: String,
+        /// The mechanism.
+        mechanism: Mechanism,
+        /// The check that failed.
+        refusal: Refusal,
     },
+}
+
+impl ConnectionRecord {
+    /// Returns the decisions of the connection, in order.
+    pub fn decisions(&self) -> impl Iterator<Item = &Decision> {
+        self.observations
+            .iter()
+            .filter_map(|observation| match observation {
+                Observation::Decided(decision) => Some(decision),
+                _ => None,
+            })
+    }
+
+    /// Returns the last refusal of the connection, if any.
+    pub fn last_refusal(&self) -> Option<&Refusal> {
+        self.observations
+            .iter()
+            .rev()
+            .find_map(|observation| match observation {
+                Observation::AuthRejected { refusal, .. } => Some(refusal),
+                _ => None,
+            })
+    }
 }
 
 /// One connection's record.

@@ -14,24 +14,25 @@ use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
 
+use crate::decision::Decision;
 use crate::journal::{ConnectionLog, Journal, Observation};
 
 /// Longest client line accepted, CRLF excluded. RFC 4954 §4 asks for at least 12,288 octets on
 /// AUTH lines, and Entra tokens passed 4,096 characters in 2025 (fidelity: long-token-protocol-error).
-pub const MAX_LINE_LEN: usize = 64 * 1024;
+pub(crate) const MAX_LINE_LEN: usize = 64 * 1024;
 
 /// A client silent this long is disconnected ([RFC 5321 §4.5.3.2.7](https://www.rfc-editor.org/rfc/rfc5321#section-4.5.3.2.7): five minutes).
-pub const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+pub(crate) const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// What the driver knows about a new connection.
 #[derive(Debug, Clone, Copy)]
-pub struct ConnectionInfo {
+pub(crate) struct ConnectionInfo {
     /// The client's address.
     pub peer: SocketAddr,
 }
 
 /// The protocol half of one connection. Implementations never do I/O.
-pub trait Session: Send + 'static {
+pub(crate) trait Session: Send + 'static {
     /// Returns what is sent as soon as the client connects.
     fn greeting(&mut self) -> Vec<Action>;
     /// Handles one client line, without its CRLF.
@@ -50,7 +51,7 @@ pub trait Session: Send + 'static {
 
 /// What the driver must do next, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Action {
+pub(crate) enum Action {
     /// Send these lines, each followed by CRLF.
     Reply(Vec<String>),
     /// Start TLS now, after the reply before it was sent ([RFC 3207](https://www.rfc-editor.org/rfc/rfc3207)).
@@ -66,14 +67,19 @@ pub enum Action {
 
 impl Action {
     /// A one-line reply.
-    pub fn reply(line: impl Into<String>) -> Self {
+    pub(crate) fn reply(line: impl Into<String>) -> Self {
         Self::Reply(vec![line.into()])
+    }
+
+    /// Records a decision.
+    pub(crate) fn decided(decision: Decision) -> Self {
+        Self::Observe(Observation::Decided(decision))
     }
 }
 
 /// How a listener speaks TLS.
 #[derive(Debug, Clone)]
-pub enum TlsMode {
+pub(crate) enum TlsMode {
     /// TLS from the first byte (IMAPS, POP3S).
     Implicit(Arc<ServerConfig>),
     /// Plain text until the session asks for STARTTLS (SMTP submission).

@@ -25,6 +25,59 @@ impl std::fmt::Debug for BearerResponse {
     }
 }
 
+/// A SASL mechanism (or Basic authentication command) a client used, as the journal records it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Mechanism {
+    /// Google's and Microsoft's `XOAUTH2`.
+    Xoauth2,
+    /// RFC 7628's `OAUTHBEARER`.
+    OauthBearer,
+    /// SASL `PLAIN` (RFC 4616): a password.
+    Plain,
+    /// SMTP `AUTH LOGIN`, IMAP `LOGIN`, POP3 `USER`/`PASS`: a password.
+    Login,
+    /// Anything else, as the client named it (upper case).
+    Other(String),
+}
+
+impl Mechanism {
+    /// Reads a mechanism name, case-insensitively.
+    pub fn from_name(name: &str) -> Self {
+        match name.to_ascii_uppercase().as_str() {
+            "XOAUTH2" => Self::Xoauth2,
+            "OAUTHBEARER" => Self::OauthBearer,
+            "PLAIN" => Self::Plain,
+            "LOGIN" => Self::Login,
+            other => Self::Other(other.to_owned()),
+        }
+    }
+
+    /// The mechanism's name (`XOAUTH2`, `LOGIN`).
+    pub fn name(&self) -> &str {
+        match self {
+            Self::Xoauth2 => "XOAUTH2",
+            Self::OauthBearer => "OAUTHBEARER",
+            Self::Plain => "PLAIN",
+            Self::Login => "LOGIN",
+            Self::Other(other) => other,
+        }
+    }
+
+    /// Returns true for the password mechanisms (Basic authentication).
+    pub fn is_password(&self) -> bool {
+        matches!(self, Self::Plain | Self::Login)
+    }
+}
+
+impl From<BearerMechanism> for Mechanism {
+    fn from(bearer: BearerMechanism) -> Self {
+        match bearer {
+            BearerMechanism::Xoauth2 => Self::Xoauth2,
+            BearerMechanism::OauthBearer => Self::OauthBearer,
+        }
+    }
+}
+
 /// The two bearer-token SASL mechanisms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BearerMechanism {

@@ -11,7 +11,7 @@ use rustls::ServerConfig;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
 /// The simulated cloud's CA and server certificate.
-pub struct TestPki {
+pub(crate) struct TestPki {
     ca_pem: String,
     ca_der: CertificateDer<'static>,
     server_config: Arc<ServerConfig>,
@@ -25,7 +25,7 @@ impl std::fmt::Debug for TestPki {
 
 /// Certificates that could not be made.
 #[derive(Debug, thiserror::Error)]
-pub enum PkiError {
+pub(crate) enum PkiError {
     /// rcgen refused the parameters or the key.
     #[error("generating a certificate")]
     Certificate(#[from] rcgen::Error),
@@ -36,7 +36,7 @@ pub enum PkiError {
 
 impl TestPki {
     /// Returns the process-wide PKI, generating it on first use.
-    pub fn shared() -> Arc<Self> {
+    pub(crate) fn shared() -> Arc<Self> {
         static SHARED: OnceLock<Arc<TestPki>> = OnceLock::new();
         SHARED
             .get_or_init(|| {
@@ -46,7 +46,7 @@ impl TestPki {
     }
 
     /// Generates a CA and a server certificate for `localhost` and `127.0.0.1`.
-    pub fn generate() -> Result<Self, PkiError> {
+    pub(crate) fn generate() -> Result<Self, PkiError> {
         let ca_key = KeyPair::generate()?;
         let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
         ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -80,17 +80,17 @@ impl TestPki {
     }
 
     /// Returns the CA certificate in PEM, for clients to trust.
-    pub fn ca_pem(&self) -> &str {
+    pub(crate) fn ca_pem(&self) -> &str {
         &self.ca_pem
     }
 
     /// Returns the CA certificate in DER.
-    pub fn ca_der(&self) -> &CertificateDer<'static> {
+    pub(crate) fn ca_der(&self) -> &CertificateDer<'static> {
         &self.ca_der
     }
 
     /// Returns the shared server configuration.
-    pub fn server_config(&self) -> Arc<ServerConfig> {
+    pub(crate) fn server_config(&self) -> Arc<ServerConfig> {
         self.server_config.clone()
     }
 }

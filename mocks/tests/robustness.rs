@@ -3,31 +3,19 @@
 
 #![expect(clippy::unwrap_used, reason = "test helpers fail the test by panicking")]
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use mailscope_mocks::clock::Clock;
-use mailscope_mocks::cloud::SimulatedCloud;
-use mailscope_mocks::directory::Directory;
-use mailscope_mocks::tls::TestPki;
+use mailscope_mocks::SimulatedCloud;
 use rustls::pki_types::ServerName;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
 async fn tls(
-    pki: &TestPki,
+    cloud: &SimulatedCloud,
     address: std::net::SocketAddr,
 ) -> BufReader<tokio_rustls::client::TlsStream<TcpStream>> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(pki.ca_der().clone()).unwrap();
-    let config =
-        rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_root_certificates(roots)
-            .with_no_client_auth();
     let stream = TcpStream::connect(address).await.unwrap();
-    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let connector = tokio_rustls::TlsConnector::from(cloud.client_tls_config());
     BufReader::new(
         connector
             .connect(ServerName::try_from("localhost").unwrap(), stream)
@@ -64,14 +52,11 @@ fn garbage(seed: u64, len: usize) -> Vec<u8> {
 
 #[tokio::test]
 async fn garbage_never_stops_a_front_door() {
-    let cloud = SimulatedCloud::start(Directory::contoso(), Clock::default())
-        .await
-        .unwrap();
-    let pki = cloud.pki.clone();
+    let cloud = SimulatedCloud::start().await.unwrap();
     for seed in 0..8u64 {
-        let mut imap = tls(&pki, cloud.imap.address()).await;
-        let mut pop3 = tls(&pki, cloud.pop3.address()).await;
-        let mut smtp = BufReader::new(TcpStream::connect(cloud.smtp.address()).await.unwrap());
+        let mut imap = tls(&cloud, cloud.endpoints().imap).await;
+        let mut pop3 = tls(&cloud, cloud.endpoints().pop3).await;
+        let mut smtp = BufReader::new(TcpStream::connect(cloud.endpoints().smtp).await.unwrap());
         line(&mut imap).await;
         line(&mut pop3).await;
         line(&mut smtp).await;
@@ -82,7 +67,7 @@ async fn garbage_never_stops_a_front_door() {
         send(&mut smtp, &bytes).await;
     }
 
-    let mut imap = tls(&pki, cloud.imap.address()).await;
+    let mut imap = tls(&cloud, cloud.endpoints().imap).await;
     assert!(
         line(&mut imap)
             .await
@@ -98,7 +83,7 @@ async fn garbage_never_stops_a_front_door() {
     );
     assert_eq!(line(&mut imap).await.unwrap(), "a1 OK CAPABILITY completed.");
 
-    let mut pop3 = tls(&pki, cloud.pop3.address()).await;
+    let mut pop3 = tls(&cloud, cloud.endpoints().pop3).await;
     assert!(
         line(&mut pop3)
             .await
@@ -109,12 +94,10 @@ async fn garbage_never_stops_a_front_door() {
 
 #[tokio::test]
 async fn overlong_lines_get_each_protocols_error() {
-    let cloud = SimulatedCloud::start(Directory::contoso(), Clock::default())
-        .await
-        .unwrap();
+    let cloud = SimulatedCloud::start().await.unwrap();
     let long_line = [vec![b'x'; 100 * 1024], b"\r\n".to_vec()].concat();
 
-    let mut imap = tls(&cloud.pki, cloud.imap.address()).await;
+    let mut imap = tls(&cloud, cloud.endpoints().imap).await;
     line(&mut imap).await;
     send(&mut imap, &long_line).await;
     assert_eq!(line(&mut imap).await.unwrap(), "* BAD Line too long.");
@@ -126,7 +109,7 @@ async fn overlong_lines_get_each_protocols_error() {
     );
 
     // fidelity: long-token-protocol-error: POP answers a protocol error and closes.
-    let mut pop3 = tls(&cloud.pki, cloud.pop3.address()).await;
+    let mut pop3 = tls(&cloud, cloud.endpoints().pop3).await;
     line(&mut pop3).await;
     send(&mut pop3, &long_line).await;
     assert_eq!(
@@ -134,7 +117,7 @@ async fn overlong_lines_get_each_protocols_error() {
         "-ERR Protocol error. Connection is closed. 10"
     );
     assert_eq!(line(&mut pop3).await, None);
-    let mut fresh = tls(&cloud.pki, cloud.pop3.address()).await;
+    let mut fresh = tls(&cloud, cloud.endpoints().pop3).await;
     assert!(
         line(&mut fresh).await.unwrap().starts_with("+OK"),
         "POP keeps serving others"

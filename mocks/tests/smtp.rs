@@ -3,27 +3,15 @@
 
 #![expect(clippy::unwrap_used, reason = "test helpers fail the test by panicking")]
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use mailscope_mocks::clock::Clock;
-use mailscope_mocks::directory::Directory;
-use mailscope_mocks::exchange::{ExchangeConfig, SmtpServer};
-use mailscope_mocks::tls::TestPki;
-use mailscope_mocks::token::SigningKey;
+use mailscope_mocks::{Protocol, SimulatedCloud};
 use rustls::pki_types::ServerName;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
-async fn start() -> (SmtpServer, Arc<TestPki>) {
-    let pki = TestPki::shared();
-    let config = ExchangeConfig {
-        directory: Directory::contoso(),
-        jwks: SigningKey::test_key().jwks(),
-        clock: Clock::default(),
-        pki: pki.clone(),
-    };
-    (SmtpServer::start(&config).await.unwrap(), pki)
+async fn start() -> SimulatedCloud {
+    SimulatedCloud::start().await.unwrap()
 }
 
 /// Reads one reply (all its lines) and returns its last line.
@@ -45,16 +33,11 @@ async fn send<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut BufReader<S>, byte
     stream.get_mut().write_all(bytes).await.unwrap();
 }
 
-async fn starttls(pki: &TestPki, stream: TcpStream) -> BufReader<tokio_rustls::client::TlsStream<TcpStream>> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(pki.ca_der().clone()).unwrap();
-    let config =
-        rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+async fn starttls(
+    cloud: &SimulatedCloud,
+    stream: TcpStream,
+) -> BufReader<tokio_rustls::client::TlsStream<TcpStream>> {
+    let connector = tokio_rustls::TlsConnector::from(cloud.client_tls_config());
     let tls = connector
         .connect(ServerName::try_from("localhost").unwrap(), stream)
         .await
@@ -64,8 +47,8 @@ async fn starttls(pki: &TestPki, stream: TcpStream) -> BufReader<tokio_rustls::c
 
 #[tokio::test]
 async fn starttls_then_ehlo_advertises_xoauth2_and_discards_pipelined_plaintext() {
-    let (server, pki) = start().await;
-    let mut plain = BufReader::new(TcpStream::connect(server.address()).await.unwrap());
+    let cloud = start().await;
+    let mut plain = BufReader::new(TcpStream::connect(cloud.endpoints().smtp).await.unwrap());
     assert!(
         reply(&mut plain)
             .await
@@ -77,7 +60,7 @@ async fn starttls_then_ehlo_advertises_xoauth2_and_discards_pipelined_plaintext(
     assert_eq!(reply(&mut plain).await, "250 SMTPUTF8");
     assert_eq!(reply(&mut plain).await, "220 2.0.0 SMTP server ready");
 
-    let mut tls = starttls(&pki, plain.into_inner()).await;
+    let mut tls = starttls(&cloud, plain.into_inner()).await;
     send(&mut tls, b"EHLO client.test\r\n").await;
     assert_eq!(reply(&mut tls).await, "250 SMTPUTF8");
     send(&mut tls, b"QUIT\r\n").await;
@@ -86,15 +69,17 @@ async fn starttls_then_ehlo_advertises_xoauth2_and_discards_pipelined_plaintext(
         "221 2.0.0 Service closing transmission channel"
     );
 
-    let transcript = server.journal().connections()[0].transcript.join("\n");
+    let transcript = cloud.journal(Protocol::Smtp).connections()[0]
+        .transcript
+        .join("\n");
     assert!(!transcript.contains("C: NOOP"), "{transcript}");
     assert!(transcript.contains("S: 250-AUTH LOGIN XOAUTH2"), "{transcript}");
 }
 
 #[tokio::test]
 async fn an_overlong_line_is_refused_and_the_session_goes_on() {
-    let (server, _pki) = start().await;
-    let mut client = BufReader::new(TcpStream::connect(server.address()).await.unwrap());
+    let cloud = start().await;
+    let mut client = BufReader::new(TcpStream::connect(cloud.endpoints().smtp).await.unwrap());
     reply(&mut client).await;
 
     let mut long_line = vec![b'A'; 200 * 1024];
@@ -107,12 +92,12 @@ async fn an_overlong_line_is_refused_and_the_session_goes_on() {
 
 #[tokio::test]
 async fn a_token_sized_line_of_16_kib_is_read_whole() {
-    let (server, pki) = start().await;
-    let mut plain = BufReader::new(TcpStream::connect(server.address()).await.unwrap());
+    let cloud = start().await;
+    let mut plain = BufReader::new(TcpStream::connect(cloud.endpoints().smtp).await.unwrap());
     reply(&mut plain).await;
     send(&mut plain, b"STARTTLS\r\n").await;
     reply(&mut plain).await;
-    let mut tls = starttls(&pki, plain.into_inner()).await;
+    let mut tls = starttls(&cloud, plain.into_inner()).await;
     send(&mut tls, b"EHLO client.test\r\n").await;
     reply(&mut tls).await;
 
@@ -129,9 +114,9 @@ async fn a_token_sized_line_of_16_kib_is_read_whole() {
 
 #[tokio::test]
 async fn garbage_gets_protocol_errors_and_other_connections_are_unaffected() {
-    let (server, _pki) = start().await;
-    let mut garbage = BufReader::new(TcpStream::connect(server.address()).await.unwrap());
-    let mut healthy = BufReader::new(TcpStream::connect(server.address()).await.unwrap());
+    let cloud = start().await;
+    let mut garbage = BufReader::new(TcpStream::connect(cloud.endpoints().smtp).await.unwrap());
+    let mut healthy = BufReader::new(TcpStream::connect(cloud.endpoints().smtp).await.unwrap());
     reply(&mut garbage).await;
     reply(&mut healthy).await;
 

@@ -27,14 +27,19 @@ pub async fn acquire(
 ) -> Result<TokenOutcome, AcquireError> {
     let recording = RecordingClient::new(http);
     let client = client(authority, &authority.segment)?;
-    let scopes = || request.scopes.iter().map(|scope| Scope::new(scope.clone()));
-    match request.flow {
+    let scopes = || request.asked.scopes.iter().map(|scope| Scope::new(scope.clone()));
+    match request.asked.flow {
         Flow::AuthorizationCode => {
             if let Some(outcome) = from_cache(&recording, authority, request).await? {
                 return Ok(outcome);
             }
-            let authorize = request.authorize_scopes.as_ref().unwrap_or(&request.scopes);
-            let outcome = authorization_code(http, &recording, authority, authorize, &request.scopes).await?;
+            let authorize = request
+                .asked
+                .authorize_scopes
+                .as_ref()
+                .unwrap_or(&request.asked.scopes);
+            let outcome =
+                authorization_code(http, &recording, authority, authorize, &request.asked.scopes).await?;
             remember(authority, &outcome);
             Ok(outcome)
         }
@@ -53,7 +58,7 @@ pub async fn acquire(
             ))?;
             let username = ResourceOwnerUsername::new(owner.username.clone());
             let password = ResourceOwnerPassword::new(owner.password.secret().to_owned());
-            if let Some(resource) = &request.resource {
+            if let Some(resource) = &request.asked.resource {
                 let v1 =
                     client.set_token_uri(TokenUrl::new(authority.v1_token_endpoint(&authority.segment))?);
                 let response = v1
@@ -108,7 +113,7 @@ async fn from_cache(
     let Some((cache, user)) = &authority.cache else {
         return Ok(None);
     };
-    if request.authorize_scopes.is_some() || !names_one_resource(&request.scopes) {
+    if request.asked.authorize_scopes.is_some() || !names_one_resource(&request.asked.scopes) {
         return Ok(None);
     }
     let Some(refresh_token) = cache.get(&cache_key(authority, user)) else {
@@ -117,7 +122,7 @@ async fn from_cache(
     let client = client(authority, &authority.segment)?;
     let response = client
         .exchange_refresh_token(&RefreshToken::new(refresh_token.secret().to_owned()))
-        .add_scopes(request.scopes.iter().map(|scope| Scope::new(scope.clone())))
+        .add_scopes(request.asked.scopes.iter().map(|scope| Scope::new(scope.clone())))
         .request_async(recording)
         .await;
     match token_outcome(response, recording)? {
@@ -151,8 +156,12 @@ async fn refresh_token(
     request: &TokenRequest,
     waiting: &Waiting,
 ) -> Result<TokenOutcome, AcquireError> {
-    let initial = request.initial_scopes.as_ref().unwrap_or(&request.scopes);
-    let authorize = request.authorize_scopes.as_ref().unwrap_or(initial);
+    let initial = request
+        .asked
+        .initial_scopes
+        .as_ref()
+        .unwrap_or(&request.asked.scopes);
+    let authorize = request.asked.authorize_scopes.as_ref().unwrap_or(initial);
     let first = match authorization_code(http, recording, authority, authorize, initial).await? {
         TokenOutcome::Issued(token) => token,
         denied @ TokenOutcome::Denied(_) => return Ok(denied),
@@ -175,7 +184,7 @@ async fn refresh_token(
             },
         }));
     };
-    if let Some(days) = request.refresh_after_days {
+    if let Some(days) = request.asked.refresh_after_days {
         if matches!(waiting, Waiting::Real) {
             return Err(AcquireError::Unsupported(
                 "`refresh_after_days` needs the simulated target",
@@ -188,7 +197,7 @@ async fn refresh_token(
     let refresh_token = RefreshToken::new(refresh_token.secret().to_owned());
     let response = refresh_client
         .exchange_refresh_token(&refresh_token)
-        .add_scopes(request.scopes.iter().map(|scope| Scope::new(scope.clone())))
+        .add_scopes(request.asked.scopes.iter().map(|scope| Scope::new(scope.clone())))
         .request_async(recording)
         .await;
     token_outcome(response, recording)
@@ -206,7 +215,7 @@ async fn device_code(
     let client = client(authority, &authority.segment)?.set_device_authorization_url(device_url);
     let details: StandardDeviceAuthorizationResponse = match client
         .exchange_device_code()
-        .add_scopes(request.scopes.iter().map(|scope| Scope::new(scope.clone())))
+        .add_scopes(request.asked.scopes.iter().map(|scope| Scope::new(scope.clone())))
         .request_async(recording)
         .await
     {

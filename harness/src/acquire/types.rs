@@ -10,7 +10,7 @@ use oauth2::basic::{BasicRevocationErrorResponse, BasicTokenIntrospectionRespons
 use oauth2::{EndpointNotSet, EndpointSet, StandardRevocableToken};
 use serde::{Deserialize, Serialize};
 
-use crate::scenario::types::Flow;
+use crate::scenario::Request;
 use crate::secret::Secret;
 
 /// Entra ID's v2 error body (FIDELITY.md rule 9).
@@ -132,25 +132,15 @@ pub struct ResourceOwner {
     pub password: Secret,
 }
 
-/// What to ask for.
+/// What to ask for: the case's request, and what the target adds to it.
 #[derive(Debug, Clone)]
 pub struct TokenRequest {
-    /// The grant flow.
-    pub flow: Flow,
-    /// The scopes, in order.
-    pub scopes: Vec<String>,
-    /// The first sign-in's scopes (refresh-token flow); the case's scopes when absent.
-    pub initial_scopes: Option<Vec<String>>,
-    /// The scopes sent to `/authorize`, when not those redeemed.
-    pub authorize_scopes: Option<Vec<String>>,
-    /// Refresh-token flow: days the refresh token lies unused before it is redeemed.
-    pub refresh_after_days: Option<u32>,
+    /// What the case asks for.
+    pub asked: Request,
     /// Refresh-token flow: the path segment the refresh token is redeemed at, when not the sign-in's.
     pub refresh_segment: Option<String>,
     /// ROPC credentials.
     pub resource_owner: Option<ResourceOwner>,
-    /// Password flow: ask the v1.0 token endpoint for this resource instead of v2.0 for scopes.
-    pub resource: Option<String>,
 }
 
 /// How the harness waits: for real, or by moving the simulated cloud's clock.

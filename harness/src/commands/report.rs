@@ -45,7 +45,11 @@ pub(crate) fn report(args: ReportArgs) -> ExitCode {
     };
     match runtime.block_on(mailscope::runner::run_case(&target, scenario, case)) {
         Ok(outcome) => {
-            print_line(&mailscope::report::markdown::render(scenario, case, &outcome));
+            let decisions =
+                runtime.block_on(mailscope::report::markdown::reasoning(scenario, case, &outcome));
+            print_line(&mailscope::report::markdown::render(
+                scenario, &outcome, &decisions,
+            ));
             if outcome.expectation == Expectation::Unmet {
                 ExitCode::from(EXIT_UNMET)
             } else {

@@ -130,6 +130,9 @@ pub(crate) fn run(args: RunArgs) -> ExitCode {
     let mut summary = Summary::default();
     let mut collected = Vec::new();
     let mut index = 0;
+    // Live outcomes are explained by the simulation's decisions for the same case, which takes
+    // another (simulated) run: their reports are written once the live run is over.
+    let mut live_reports = Vec::new();
     runtime.block_on(runner::run_all(scenarios, options, |mut result| {
         // Compared with what was kept before `--save` overwrites it; saved as observed.
         let comparison = match &result {
@@ -152,9 +155,10 @@ pub(crate) fn run(args: RunArgs) -> ExitCode {
         if let (Some(directory), Ok(outcome), Some((scenario, case))) =
             (&args.report, &result, ordered.get(index))
         {
-            let file = directory.join(format!("{}.md", outcome.id.replace('/', "__")));
-            if let Err(error) = std::fs::write(&file, report::markdown::render(scenario, case, outcome)) {
-                eprint_line(&format!("error: {}: {error}", file.display()));
+            if live {
+                live_reports.push((scenario.clone(), case.clone(), outcome.clone()));
+            } else {
+                write_report(directory, scenario, outcome, &outcome.decisions);
             }
         }
         index += 1;
@@ -174,6 +178,12 @@ pub(crate) fn run(args: RunArgs) -> ExitCode {
             print_line(&transcripts);
         }
     }));
+    if let Some(directory) = &args.report {
+        for (scenario, case, outcome) in &live_reports {
+            let decisions = runtime.block_on(report::markdown::reasoning(scenario, case, outcome));
+            write_report(directory, scenario, outcome, &decisions);
+        }
+    }
     match args.format {
         Format::Table => print_line(&summary.closing_line()),
         Format::Junit => print_line(&report::junit::render(&collected)),
@@ -183,6 +193,19 @@ pub(crate) fn run(args: RunArgs) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(EXIT_UNMET)
+    }
+}
+
+/// Writes the Markdown report of `outcome` into `directory`, reporting a failure to write.
+fn write_report(
+    directory: &std::path::Path,
+    scenario: &scenario::Scenario,
+    outcome: &mailscope::outcome::Outcome,
+    decisions: &[mailscope::outcome::StagedDecision],
+) {
+    let file = directory.join(format!("{}.md", outcome.id.replace('/', "__")));
+    if let Err(error) = std::fs::write(&file, report::markdown::render(scenario, outcome, decisions)) {
+        eprint_line(&format!("error: {}: {error}", file.display()));
     }
 }
 

@@ -47,7 +47,7 @@ pub fn render(results: &[Result<Outcome, CaseError>]) -> String {
             let mut out = format!(
                 "source: {}\nscopes: {}\ntoken: {}\n",
                 outcome.source,
-                outcome.scopes.join(" "),
+                outcome.request.scopes.join(" "),
                 summary
                     .error
                     .clone()

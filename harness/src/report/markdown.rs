@@ -3,12 +3,27 @@
 //! server's replies with a transcript, expected against observed, and the rules and sources
 //! involved. Secrets never appear: tokens are markers, SASL payloads are redacted.
 
-use crate::explain::{Question, predict};
-use crate::outcome::{Expectation, Outcome, TokenRecord, protocol_name};
-use crate::scenario::{Case, Scenario};
+use mailscope_mocks::{Rule, catalog};
 
-/// Renders the report of `outcome`, the result of `case` of `scenario`.
-pub fn render(scenario: &Scenario, case: &Case, outcome: &Outcome) -> String {
+use crate::outcome::{Expectation, Outcome, StagedDecision, TokenRecord, protocol_name};
+use crate::runner::run_case;
+use crate::scenario::{Case, Scenario};
+use crate::target::Target;
+
+/// The decisions a report explains `outcome` with: its own on the simulated target; for a live
+/// outcome, those the simulation makes for the same case (Microsoft does not say why).
+pub async fn reasoning(scenario: &Scenario, case: &Case, outcome: &Outcome) -> Vec<StagedDecision> {
+    if outcome.target == "simulated" {
+        return outcome.decisions.clone();
+    }
+    run_case(&Target::Simulated, scenario, case)
+        .await
+        .map(|simulated| simulated.decisions)
+        .unwrap_or_default()
+}
+
+/// Renders the report of `outcome`, a result of a case of `scenario`, explained by `decisions`.
+pub fn render(scenario: &Scenario, outcome: &Outcome, decisions: &[StagedDecision]) -> String {
     let mut text = format!("# {}\n\n", scenario.file.title);
     text.push_str(&format!("- **Case**: `{}`\n", outcome.id));
     text.push_str(&format!("- **Documented by**: {}\n", scenario.file.source));
@@ -25,37 +40,38 @@ pub fn render(scenario: &Scenario, case: &Case, outcome: &Outcome) -> String {
     text.push_str(&format!("- **Verdict**: {verdict}\n\n"));
 
     text.push_str("## What was attempted\n\n");
-    let endpoint = format!("{:?}", outcome.endpoint).to_lowercase();
+    let request = &outcome.request;
+    let endpoint = format!("{:?}", request.endpoint).to_lowercase();
     text.push_str(&format!(
         "- Flow: `{}`, authority segment `{endpoint}`\n",
-        outcome.flow.as_str()
+        request.flow.as_str()
     ));
-    if let Some(authorize) = &outcome.authorize_scopes {
+    if let Some(authorize) = &request.authorize_scopes {
         text.push_str(&format!(
             "- Scopes sent to /authorize, in order: `{}`\n",
             authorize.join(" ")
         ));
     }
-    if let Some(initial) = &outcome.initial_scopes {
+    if let Some(initial) = &request.initial_scopes {
         text.push_str(&format!(
             "- First sign-in's scopes, in order: `{}`\n",
             initial.join(" ")
         ));
     }
-    if let Some(scopes) = &outcome.admin_consent {
+    if let Some(scopes) = &request.admin_consent {
         text.push_str(&format!(
             "- First, a tenant administrator at /v2.0/adminconsent approved: `{}`\n",
             scopes.join(" ")
         ));
     }
-    match &outcome.resource {
+    match &request.resource {
         Some(resource) => text.push_str(&format!(
             "- The v1.0 token endpoint (`/oauth2/token`), `resource={resource}`; `scope` sent as `{}`\n",
-            outcome.scopes.join(" ")
+            request.scopes.join(" ")
         )),
         None => text.push_str(&format!(
             "- Scopes sent to /token, in order: `{}`\n",
-            outcome.scopes.join(" ")
+            request.scopes.join(" ")
         )),
     }
     for probe in &outcome.probes {
@@ -168,12 +184,49 @@ pub fn render(scenario: &Scenario, case: &Case, outcome: &Outcome) -> String {
         }
     }
 
+    text.push_str("\n## Why\n\n");
+    if outcome.target != "simulated" {
+        text.push_str(
+            "Microsoft's services do not say why they refuse. These are the decisions mailscope's simulation \
+             makes for the same case, each following a documented behaviour:\n\n",
+        );
+    }
+    if decisions.is_empty() {
+        text.push_str("No decision was recorded.\n");
+    }
+    for staged in decisions {
+        text.push_str(&format!(
+            "- `{}` **{}**: {}\n",
+            staged.stage, staged.decision.rule.id, staged.decision.outcome
+        ));
+    }
     text.push_str("\n## Rules and sources\n\n");
-    for rule in predict(&Question::from_case(scenario, case)).rules {
-        text.push_str(&format!("- {rule}\n"));
+    let mut rules: Vec<&'static Rule> = Vec::new();
+    for staged in decisions {
+        if !rules.iter().any(|rule| rule.id == staged.decision.rule.id) {
+            rules.push(staged.decision.rule);
+        }
+    }
+    for rule in rules {
+        text.push_str(&format!(
+            "- **{}** ({}): {}\n",
+            rule.id,
+            rule.reference(),
+            rule.title
+        ));
+        for id in rule.cases {
+            if let Some(case) = catalog::case(id) {
+                let urls: Vec<&str> = case.sources.iter().map(|source| source.url.as_str()).collect();
+                text.push_str(&format!("  - `{id}`: {} {}\n", case.summary, urls.join(" ")));
+            }
+        }
+        for url in rule.sources {
+            text.push_str(&format!("  - {url}\n"));
+        }
     }
     text.push_str(&format!(
-        "\nThe catalog case ids refer to mailscope's fidelity catalog; this case is documented by {}.\n",
+        "\nRule ids refer to mailscope's rule reference (docs/rules.md, also printed by `mailscope rules`); \
+         this case is documented by {}.\n",
         scenario.file.source
     ));
     text

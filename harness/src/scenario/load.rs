@@ -6,6 +6,7 @@ use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+use super::request::Request;
 use super::types::{
     CaseSpec, Endpoint, Expect, Flow, Matrix, ProbeResult, ProbeSpec, Protocol, ScenarioFile,
 };
@@ -28,24 +29,8 @@ pub struct Case {
     pub id: String,
     /// The case's name.
     pub name: String,
-    /// The grant flow.
-    pub flow: Flow,
-    /// The scopes, as sent.
-    pub scopes: Vec<String>,
-    /// The first sign-in's scopes (refresh-token flow).
-    pub initial_scopes: Option<Vec<String>>,
-    /// The scopes sent to `/authorize`, when not those redeemed.
-    pub authorize_scopes: Option<Vec<String>>,
-    /// The authority's path segment.
-    pub endpoint: Endpoint,
-    /// Days the refresh token lies unused before it is redeemed.
-    pub refresh_after_days: Option<u32>,
-    /// Where the refresh token is redeemed, when not at `endpoint`.
-    pub refresh_endpoint: Option<Endpoint>,
-    /// Scopes a tenant administrator approves at the admin consent endpoint before the flow.
-    pub admin_consent: Option<Vec<String>>,
-    /// The v1.0 endpoint's `resource` (password flow).
-    pub resource: Option<String>,
+    /// What it asks the identity platform for.
+    pub request: Request,
     /// The mail protocols to try.
     pub probes: Vec<ProbeSpec>,
     /// What must hold, if anything.
@@ -399,15 +384,17 @@ fn finish(prefix: &str, name: &str, spec: CaseSpec) -> Result<Case, String> {
     Ok(Case {
         id: format!("{prefix}/{name}"),
         name: name.to_owned(),
-        flow,
-        scopes,
-        initial_scopes: spec.initial_scopes,
-        authorize_scopes: spec.authorize_scopes,
-        endpoint: spec.endpoint.unwrap_or(Endpoint::Organizations),
-        refresh_after_days: spec.refresh_after_days,
-        refresh_endpoint: spec.refresh_endpoint,
-        admin_consent: spec.admin_consent,
-        resource: spec.resource,
+        request: Request {
+            flow,
+            endpoint: spec.endpoint.unwrap_or(Endpoint::Organizations),
+            initial_scopes: spec.initial_scopes,
+            authorize_scopes: spec.authorize_scopes,
+            scopes,
+            refresh_after_days: spec.refresh_after_days,
+            refresh_endpoint: spec.refresh_endpoint,
+            admin_consent: spec.admin_consent,
+            resource: spec.resource,
+        },
         probes,
         expect: spec.expect,
     })

@@ -41,7 +41,7 @@ expect.smtp = {{ result = \"authenticated\", reply = \"235\" }}
         ["seed/example/graph-scope-first", "seed/example/outlook-only"]
     );
     let first = &scenario.cases[0];
-    assert_eq!(first.flow, Flow::AuthorizationCode);
+    assert_eq!(first.request.flow, Flow::AuthorizationCode);
     let expect = first.expect.as_ref().unwrap();
     assert_eq!(
         expect.smtp.as_ref().unwrap().result,

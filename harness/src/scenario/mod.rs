@@ -4,6 +4,8 @@
 pub mod changes;
 pub mod directory;
 pub mod load;
+pub mod request;
 pub mod types;
 
 pub use load::{Case, Scenario, ScenarioError, discover, load, parse};
+pub use request::Request;

@@ -1,5 +1,7 @@
 //! Table tests of Exchange's token checks: one row per catalog case.
 
+use rstest::rstest;
+
 use super::*;
 use crate::directory::{ADELE, CONTOSO_TENANT_ID, MAIL_CLIENT_ID, MAIL_DAEMON_ID, MailboxSetting};
 use crate::token::SigningKey;
@@ -57,89 +59,142 @@ fn check_claims(
     user: &str,
     claims: &Claims,
 ) -> Result<Access, Refusal> {
+    check_with_decisions(directory, protocol, user, claims).0
+}
+
+fn check_with_decisions(
+    directory: &Directory,
+    protocol: Protocol,
+    user: &str,
+    claims: &Claims,
+) -> (Result<Access, Refusal>, Vec<Decision>) {
     let key = SigningKey::test_key();
     let verifier = TokenVerifier::new(&key.jwks());
     let response = BearerResponse {
         user: user.into(),
         token: key.mint(claims),
     };
-    check(directory, &verifier, protocol, &response, NOW)
+    let mut decisions = Vec::new();
+    let result = check(directory, &verifier, protocol, &response, NOW, &mut decisions);
+    (result, decisions)
+}
+
+const OUTLOOK: &str = "https://outlook.office.com";
+const OUTLOOK_365: &str = "https://outlook.office365.com";
+const GRAPH_GUID: &str = "00000003-0000-0000-c000-000000000000";
+
+/// `(protocol, claims, expected)`: the result and the rule of the deciding (last) decision.
+#[rstest]
+#[case::deleg_outlook_smtp_only(Protocol::Smtp, delegated(OUTLOOK, "SMTP.Send"), Ok(()), "protocol-switches")]
+#[case::deleg_outlook_imap_pop_smtp_one_token(
+    Protocol::Imap,
+    delegated(OUTLOOK, "IMAP.AccessAsUser.All POP.AccessAsUser.All SMTP.Send"),
+    Ok(()),
+    "mailbox-access"
+)]
+#[case::exchange_accepted_audiences(Protocol::Smtp, delegated(OUTLOOK_365, "SMTP.Send"), Ok(()), "protocol-switches")]
+#[case::deleg_graph_prefixed_smtp(
+    Protocol::Smtp,
+    delegated(GRAPH_GUID, "SMTP.Send"),
+    Err(Refusal::Audience(GRAPH_GUID.into())),
+    "exchange-audiences"
+)]
+#[case::deleg_graph_prefixed_smtp_uri_form(
+    Protocol::Smtp,
+    delegated("https://graph.microsoft.com", "SMTP.Send"),
+    Err(Refusal::Audience("https://graph.microsoft.com".into())),
+    "exchange-audiences"
+)]
+#[case::ccg_ps_outlook_default(
+    Protocol::Imap,
+    app_only("https://ps.outlook.com", &["IMAP.AccessAsApp"]),
+    Err(Refusal::Audience("https://ps.outlook.com".into())),
+    "exchange-audiences"
+)]
+#[case::smtp_xoauth2_rejected(
+    Protocol::Smtp,
+    delegated(OUTLOOK, "IMAP.AccessAsUser.All"),
+    Err(Refusal::Permission(Protocol::Smtp)),
+    "exchange-token-checks"
+)]
+#[case::ccg_outlook365_default_imap_pop(
+    Protocol::Imap,
+    app_only(OUTLOOK_365, &["IMAP.AccessAsApp", "POP.AccessAsApp"]),
+    Ok(()),
+    "mailbox-access"
+)]
+#[case::ccg_smtp_sendasapp(Protocol::Smtp, app_only(OUTLOOK_365, &["SMTP.SendAsApp"]), Ok(()), "protocol-switches")]
+#[case::ccg_graph_default_to_imap(
+    Protocol::Imap,
+    app_only(GRAPH_GUID, &["Mail.Read"]),
+    Err(Refusal::Audience(GRAPH_GUID.into())),
+    "exchange-audiences"
+)]
+fn checks_tokens_as_the_catalog_documents(
+    #[case] protocol: Protocol,
+    #[case] claims: Claims,
+    #[case] expected: Result<(), Refusal>,
+    #[case] deciding_rule: &str,
+) {
+    let (actual, decisions) = check_with_decisions(&Directory::contoso(), protocol, ADELE, &claims);
+
+    assert_eq!(actual.map(|_| ()), expected);
+    assert_eq!(
+        decisions.last().map(|decision| decision.rule.id),
+        Some(deciding_rule)
+    );
 }
 
 #[test]
-fn checks_tokens_as_the_catalog_documents() {
-    let directory = Directory::contoso();
-    let outlook = "https://outlook.office.com";
-    let graph_guid = "00000003-0000-0000-c000-000000000000";
-    let rows: Vec<(&str, Protocol, Claims, Result<(), Refusal>)> = vec![
-        (
-            "deleg-outlook-smtp-only",
-            Protocol::Smtp,
-            delegated(outlook, "SMTP.Send"),
-            Ok(()),
-        ),
-        (
-            "deleg-outlook-imap-pop-smtp-one-token",
-            Protocol::Imap,
-            delegated(outlook, "IMAP.AccessAsUser.All POP.AccessAsUser.All SMTP.Send"),
-            Ok(()),
-        ),
-        (
-            "exchange-accepted-audiences (office365)",
-            Protocol::Smtp,
-            delegated("https://outlook.office365.com", "SMTP.Send"),
-            Ok(()),
-        ),
-        (
-            "deleg-graph-prefixed-smtp",
-            Protocol::Smtp,
-            delegated(graph_guid, "SMTP.Send"),
-            Err(Refusal::Audience(graph_guid.into())),
-        ),
-        (
-            "deleg-graph-prefixed-smtp (uri form)",
-            Protocol::Smtp,
-            delegated("https://graph.microsoft.com", "SMTP.Send"),
-            Err(Refusal::Audience("https://graph.microsoft.com".into())),
-        ),
-        (
-            "exchange-accepted-audiences (ps.outlook.com unknown)",
-            Protocol::Imap,
-            app_only("https://ps.outlook.com", &["IMAP.AccessAsApp"]),
-            Err(Refusal::Audience("https://ps.outlook.com".into())),
-        ),
-        (
-            "smtp-xoauth2-rejected (no SMTP.Send)",
-            Protocol::Smtp,
-            delegated(outlook, "IMAP.AccessAsUser.All"),
-            Err(Refusal::Permission(Protocol::Smtp)),
-        ),
-        (
-            "ccg-outlook365-default-imap-pop",
-            Protocol::Imap,
-            app_only(
-                "https://outlook.office365.com",
-                &["IMAP.AccessAsApp", "POP.AccessAsApp"],
-            ),
-            Ok(()),
-        ),
-        (
-            "ccg-smtp-sendasapp",
-            Protocol::Smtp,
-            app_only("https://outlook.office365.com", &["SMTP.SendAsApp"]),
-            Ok(()),
-        ),
-        (
-            "ccg-graph-default-to-imap",
-            Protocol::Imap,
-            app_only(graph_guid, &["Mail.Read"]),
-            Err(Refusal::Audience(graph_guid.into())),
-        ),
-    ];
-    for (case, protocol, claims, expected) in rows {
-        let actual = check_claims(&directory, protocol, ADELE, &claims).map(|_| ());
-        assert_eq!(actual, expected, "{case}");
-    }
+fn extra_audiences_admit_a_token_and_say_why() {
+    let mut directory = Directory::contoso();
+    directory.tenant.exchange_extra_audiences = vec!["https://ps.outlook.com".into()];
+
+    let (result, decisions) = check_with_decisions(
+        &directory,
+        Protocol::Imap,
+        ADELE,
+        &app_only("https://ps.outlook.com", &["IMAP.AccessAsApp"]),
+    );
+
+    assert!(result.is_ok());
+    let audience = decisions
+        .iter()
+        .find(|decision| decision.rule.id == "exchange-audiences")
+        .unwrap();
+    assert!(
+        audience.outcome.contains("tenant.exchange_extra_audiences"),
+        "{}",
+        audience.outcome
+    );
+}
+
+#[test]
+fn the_claims_level_checks_need_no_signature_and_no_directory() {
+    let claims = delegated(GRAPH_GUID, "SMTP.Send");
+    let mut decisions = Vec::new();
+
+    let result = check_claims_level(&claims);
+
+    assert_eq!(result, Err(Refusal::Audience(GRAPH_GUID.into())));
+    let ok = super::check_claims(
+        &ClaimChecks::trusting_token_tenant(&delegated(OUTLOOK, "SMTP.Send")),
+        &delegated(OUTLOOK, "SMTP.Send"),
+        Protocol::Smtp,
+        NOW,
+        &mut decisions,
+    );
+    assert_eq!(ok, Ok(false));
+}
+
+fn check_claims_level(claims: &Claims) -> Result<bool, Refusal> {
+    super::check_claims(
+        &ClaimChecks::trusting_token_tenant(claims),
+        claims,
+        Protocol::Smtp,
+        NOW,
+        &mut Vec::new(),
+    )
 }
 
 #[test]

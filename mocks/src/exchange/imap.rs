@@ -1,22 +1,57 @@
-//! Exchange Online's IMAP4 front door (implicit TLS) as a sans-IO session
-//! (catalog section 2.6; FIDELITY.md rules 11–16).
+//! Exchange Online's IMAP4 front door (implicit TLS) as a sans-IO session (rules
+//! `imap-front-door`, `imap-not-connected`, `basic-auth`).
 //!
 //! `AUTHENTICATE XOAUTH2` with SASL-IR or after an empty `+`; `OK AUTHENTICATE completed.` or
-//! `NO AUTHENTICATE failed.` with no JSON challenge; and rule 16: a token that opens no mailbox
-//! still gets `OK`, then `BAD User is authenticated but not connected.` on the next mailbox command.
+//! `NO AUTHENTICATE failed.` with no JSON challenge; and a token that opens no mailbox still gets
+//! `OK`, then `BAD User is authenticated but not connected.` on the next mailbox command.
 
 use std::sync::Arc;
 
-use super::access::{self, Protocol, Refusal};
-use super::replies::imap as reply;
-use super::server::ExchangeContext;
+use crate::decision::{Decision, Part, Rule};
 use crate::journal::Observation;
 use crate::net::{Action, Session};
-use crate::sasl::BearerMechanism;
+use crate::sasl::{BearerMechanism, Mechanism};
+
+use super::access::{self, Protocol, Refusal};
+use super::basic::BASIC_AUTH;
+use super::context::ExchangeContext;
+use super::replies::generic;
+use super::replies::imap as reply;
+
+/// Rule: the IMAP front door.
+pub(crate) const IMAP_FRONT_DOOR: Rule = Rule {
+    id: "imap-front-door",
+    part: Part::Exchange,
+    title: "outlook.office365.com:993: AUTHENTICATE XOAUTH2 with SASL-IR or after +; NO AUTHENTICATE failed. for every refusal",
+    text: "The greeting carries the back end's name in base64; CAPABILITY lists `AUTH=PLAIN            AUTH=XOAUTH2 SASL-IR` before authentication and adds MOVE, CLIENTACCESSRULES,            CLIENTNETWORKPRESENCELOCATION and BACKENDAUTHENTICATE after it. `AUTHENTICATE XOAUTH2`            takes the response on the command line or after an empty `+`. Success is `OK            AUTHENTICATE completed.`; every refused token is `NO AUTHENTICATE failed.`, with no JSON            challenge. OAUTHBEARER is not offered. LOGOUT answers `* BYE Microsoft Exchange Server            IMAP4 server signing off.`",
+    cases: &[
+        "imap-greeting-capability",
+        "imap-capability-postauth",
+        "imap-xoauth2-sasl-ir",
+        "imap-xoauth2-continuation",
+        "imap-xoauth2-rejected",
+        "oauthbearer-not-offered",
+    ],
+    sources: &["https://www.rfc-editor.org/rfc/rfc4959"],
+};
+
+/// Rule: authenticated but not connected.
+pub(crate) const IMAP_NOT_CONNECTED: Rule = Rule {
+    id: "imap-not-connected",
+    part: Part::Exchange,
+    title: "IMAP can accept a token it cannot open the mailbox with: OK, then BAD User is authenticated but not connected.",
+    text: "When `user=` names a mailbox the token may not open (another user's, an unknown one,            one the app has no permission on) or IMAP is disabled for the mailbox, AUTHENTICATE            still answers `OK AUTHENTICATE completed.`; every later command but LOGOUT, `ID`,            `CAPABILITY` and `NOOP` included, gets `BAD User is authenticated but not connected.`,            and LOGOUT answers `* BYE Connection closed. 14`. A client that only authenticates            believes it succeeded; mailscope's IMAP probe selects the inbox, so it sees the refusal.",
+    cases: &[
+        "imap-authenticated-not-connected",
+        "imap-shared-mailbox",
+        "ccg-missing-service-principal-or-permission",
+    ],
+    sources: &[],
+};
 
 /// One IMAP connection's state.
 #[derive(Debug)]
-pub struct ImapSession {
+pub(crate) struct ImapSession {
     context: Arc<ExchangeContext>,
     state: State,
 }
@@ -47,7 +82,7 @@ enum State {
 
 impl ImapSession {
     /// Starts a session (the listener speaks implicit TLS).
-    pub fn new(context: Arc<ExchangeContext>) -> Self {
+    pub(crate) fn new(context: Arc<ExchangeContext>) -> Self {
         Self {
             context,
             state: State::NotAuthenticated,
@@ -86,9 +121,10 @@ impl ImapSession {
             "AUTHENTICATE" => self.authenticate(tag, arguments),
             "LOGIN" => match self.state {
                 State::NotAuthenticated => vec![
+                    Action::decided(Decision::new(&BASIC_AUTH, "A password: NO LOGIN failed.")),
                     Action::Observe(Observation::AuthRejected {
-                        mechanism: "LOGIN".into(),
-                        reason: "basic authentication is disabled".into(),
+                        mechanism: Mechanism::Login,
+                        refusal: Refusal::BasicAuthDisabled,
                     }),
                     Self::tagged(tag, reply::LOGIN_FAILED),
                 ],
@@ -112,10 +148,23 @@ impl ImapSession {
         let Some(bearer) = bearer else {
             // PLAIN is Basic auth, refused; OAUTHBEARER is not offered (fidelity:
             // oauthbearer-not-offered; the exact reply to it was never captured: unverified).
+            let mechanism = Mechanism::from_name(mechanism);
+            let rule = if mechanism.is_password() {
+                &BASIC_AUTH
+            } else {
+                &IMAP_FRONT_DOOR
+            };
             return vec![
+                Action::decided(
+                    Decision::new(
+                        rule,
+                        format!("{} is not accepted: NO AUTHENTICATE failed.", mechanism.name()),
+                    )
+                    .with("mechanism", mechanism.name()),
+                ),
                 Action::Observe(Observation::AuthRejected {
-                    mechanism: mechanism.to_ascii_uppercase(),
-                    reason: format!("{mechanism} is not accepted by Exchange Online"),
+                    refusal: Refusal::MechanismNotAccepted(mechanism.name().to_owned()),
+                    mechanism,
                 }),
                 Self::tagged(tag, reply::AUTHENTICATE_FAILED),
             ];
@@ -138,43 +187,51 @@ impl ImapSession {
         self.state = State::NotAuthenticated;
         let parsed = bearer.parse(encoded);
         let Some(response) = parsed else {
-            return rejected(
-                tag,
-                "the XOAUTH2 response is not base64 of user=…^Aauth=Bearer …^A^A".into(),
-            );
+            return rejected(tag, bearer.into(), Refusal::MalformedResponse);
         };
         let context = &self.context;
         let now = context.clock.now_unix();
-        match access::check(
+        let mut decisions = Vec::new();
+        let checked = access::check(
             &context.directory,
             &context.verifier,
             Protocol::Imap,
             &response,
             now,
-        ) {
+            &mut decisions,
+        );
+        let mut actions: Vec<Action> = decisions.into_iter().map(Action::decided).collect();
+        match checked {
             Ok(access) => {
                 self.state = State::Authenticated { selected: false };
-                vec![
+                actions.extend([
+                    Action::decided(Decision::new(
+                        &IMAP_FRONT_DOOR,
+                        "Accepted: OK AUTHENTICATE completed.",
+                    )),
                     Action::Observe(Observation::AuthSucceeded {
-                        mechanism: bearer.name().into(),
+                        mechanism: bearer.into(),
                         user: access.mailbox,
                     }),
                     Self::tagged(tag, reply::AUTHENTICATED),
-                ]
+                ]);
             }
             // The generic profile challenges first and fails on the client's answer (RFC 7628 §3.2.2).
             Err(refusal) if context.is_generic() => {
                 self.state = State::AwaitingErrorAck { tag: tag.to_owned() };
-                let challenge =
-                    super::replies::generic::error_challenge(bearer.name(), Protocol::Imap.scope());
-                vec![
+                let challenge = generic::error_challenge(bearer.name(), Protocol::Imap.scope());
+                actions.extend([
+                    Action::decided(Decision::new(
+                        &generic::GENERIC_PROFILE,
+                        "Refused: a JSON error challenge first (RFC 7628), then NO [AUTHENTICATIONFAILED].",
+                    )),
                     Action::Observe(Observation::AuthRejected {
-                        mechanism: bearer.name().into(),
-                        reason: refusal.to_string(),
+                        mechanism: bearer.into(),
+                        refusal,
                     }),
                     Action::reply(format!("+ {challenge}")),
-                    Action::Deadline(super::replies::generic::CHALLENGE_WAIT),
-                ]
+                    Action::Deadline(generic::CHALLENGE_WAIT),
+                ]);
             }
             // fidelity: imap-authenticated-not-connected (a mailbox the token cannot open, or
             // IMAP disabled on it: the Microsoft employee's script names both; mutt_oauth2.py
@@ -186,16 +243,21 @@ impl ImapSession {
                 | Refusal::MailboxPermissionMissing),
             ) => {
                 self.state = State::NotConnected;
-                vec![
+                actions.extend([
+                    Action::decided(Decision::new(
+                        &IMAP_NOT_CONNECTED,
+                        "OK AUTHENTICATE completed., but the mailbox cannot be opened: every later command gets BAD User is authenticated but not connected.",
+                    )),
                     Action::Observe(Observation::AuthRejected {
-                        mechanism: "XOAUTH2".into(),
-                        reason: format!("authenticated but not connected: {refusal}"),
+                        mechanism: bearer.into(),
+                        refusal: Refusal::NotConnected(Box::new(refusal)),
                     }),
                     Self::tagged(tag, reply::AUTHENTICATED),
-                ]
+                ]);
             }
-            Err(refusal) => rejected(tag, refusal.to_string()),
+            Err(refusal) => actions.extend(rejected(tag, bearer.into(), refusal)),
         }
+        actions
     }
 
     fn mailbox_command(&mut self, tag: &str, verb: &str, arguments: &str) -> Vec<Action> {
@@ -280,12 +342,13 @@ impl ImapSession {
     }
 }
 
-fn rejected(tag: &str, reason: String) -> Vec<Action> {
+fn rejected(tag: &str, mechanism: Mechanism, refusal: Refusal) -> Vec<Action> {
     vec![
-        Action::Observe(Observation::AuthRejected {
-            mechanism: "XOAUTH2".into(),
-            reason,
-        }),
+        Action::decided(Decision::new(
+            &IMAP_FRONT_DOOR,
+            "Refused with NO AUTHENTICATE failed. (Exchange's reply to every failed check, with no JSON challenge).",
+        )),
+        Action::Observe(Observation::AuthRejected { mechanism, refusal }),
         ImapSession::tagged(tag, reply::AUTHENTICATE_FAILED),
     ]
 }
@@ -328,12 +391,12 @@ impl Session for ImapSession {
     fn on_line(&mut self, line: &[u8]) -> Vec<Action> {
         match std::mem::replace(&mut self.state, State::NotAuthenticated) {
             State::AwaitingErrorAck { tag } => {
-                return vec![Self::tagged(&tag, super::replies::generic::IMAP_FAILED)];
+                return vec![Self::tagged(&tag, generic::IMAP_FAILED)];
             }
             State::AwaitingResponse { tag, bearer } => {
                 if line == b"*" {
                     // The reply to a cancelled exchange was never captured (unverified).
-                    return rejected(&tag, "the client cancelled the exchange".into());
+                    return rejected(&tag, bearer.into(), Refusal::Cancelled);
                 }
                 return self.bearer(&tag, bearer, line);
             }
@@ -358,7 +421,7 @@ impl Session for ImapSession {
 
     fn on_deadline(&mut self) -> Vec<Action> {
         match std::mem::replace(&mut self.state, State::NotAuthenticated) {
-            State::AwaitingErrorAck { tag } => vec![Self::tagged(&tag, super::replies::generic::IMAP_FAILED)],
+            State::AwaitingErrorAck { tag } => vec![Self::tagged(&tag, generic::IMAP_FAILED)],
             _ => vec![Action::Close],
         }
     }

@@ -1,15 +1,17 @@
 //! Simulated Exchange Online front doors: token checks (`access`), exact reply texts
-//! (`replies`), the SMTP session (`smtp`), and the listeners (`server`).
+//! (`replies`), Basic authentication (`basic`), the SMTP, IMAP and POP3 sessions, the state they
+//! share (`context`), and the listeners (`server`).
 
 pub mod access;
-pub mod imap;
-pub mod pop3;
-pub mod replies;
-pub mod server;
-pub mod smtp;
+pub(crate) mod basic;
+pub(crate) mod context;
+pub(crate) mod imap;
+pub(crate) mod pop3;
+pub(crate) mod replies;
+pub(crate) mod server;
+pub(crate) mod smtp;
 
-pub use access::{Access, Protocol, Refusal};
-pub use server::{ExchangeConfig, MailServer, SmtpServer, bind_loopback};
+pub use access::{Access, ClaimChecks, Protocol, Refusal};
 
 #[cfg(test)]
 mod testing;

@@ -1,5 +1,5 @@
-//! Exchange Online's POP3 front door (implicit TLS) as a sans-IO session
-//! (catalog section 2.6; FIDELITY.md rules 11–16).
+//! Exchange Online's POP3 front door (implicit TLS) as a sans-IO session (rules
+//! `pop3-front-door`, `basic-auth`).
 //!
 //! `AUTH XOAUTH2` only in the two-step form; an inline initial response gets
 //! `-ERR Protocol error. Connection is closed. 10` and the connection closes
@@ -7,16 +7,36 @@
 
 use std::sync::Arc;
 
-use super::access::{self, Protocol};
-use super::replies::pop3 as reply;
-use super::server::ExchangeContext;
+use crate::decision::{Decision, Part, Rule};
 use crate::journal::Observation;
 use crate::net::{Action, Session};
-use crate::sasl::BearerMechanism;
+use crate::sasl::{BearerMechanism, Mechanism};
+
+use super::access::{self, Protocol, Refusal};
+use super::basic::BASIC_AUTH;
+use super::context::ExchangeContext;
+use super::replies::generic;
+use super::replies::pop3 as reply;
+
+/// Rule: the POP3 front door.
+pub(crate) const POP3_FRONT_DOOR: Rule = Rule {
+    id: "pop3-front-door",
+    part: Part::Exchange,
+    title: "outlook.office365.com:995: AUTH XOAUTH2 in two lines only; an inline response closes the connection",
+    text: "The greeting carries the back end's name in base64; CAPA lists TOP, UIDL, `SASL PLAIN            XOAUTH2` and USER. `AUTH XOAUTH2` must come alone, answered by an empty `+`, with the            base64 response on the next line; a response on the AUTH line itself gets `-ERR            Protocol error. Connection is closed. 10` and the connection closes, although RFC 5034            allows it. Success is `+OK User successfully authenticated.`; every refusal is `-ERR            Authentication failure: unknown user name or bad password.` POP disabled for the            mailbox fails the authentication itself.",
+    cases: &[
+        "pop-greeting-capa",
+        "pop-xoauth2-two-step",
+        "pop-xoauth2-inline-rejected",
+        "pop-xoauth2-rejected",
+        "long-token-protocol-error",
+    ],
+    sources: &["https://www.rfc-editor.org/rfc/rfc5034"],
+};
 
 /// One POP3 connection's state.
 #[derive(Debug)]
-pub struct Pop3Session {
+pub(crate) struct Pop3Session {
     context: Arc<ExchangeContext>,
     state: State,
 }
@@ -33,7 +53,7 @@ enum State {
 
 impl Pop3Session {
     /// Starts a session (the listener speaks implicit TLS).
-    pub fn new(context: Arc<ExchangeContext>) -> Self {
+    pub(crate) fn new(context: Arc<ExchangeContext>) -> Self {
         Self {
             context,
             state: State::Authorization,
@@ -44,44 +64,56 @@ impl Pop3Session {
         self.state = State::Authorization;
         let parsed = bearer.parse(encoded);
         let Some(response) = parsed else {
-            return failure("the XOAUTH2 response is not base64 of user=…^Aauth=Bearer …^A^A".into());
+            return failure(bearer.into(), Refusal::MalformedResponse);
         };
         let context = &self.context;
         let now = context.clock.now_unix();
-        // Rule 16: POP with POP disabled fails the AUTH itself.
-        match access::check(
+        let mut decisions = Vec::new();
+        // POP with POP disabled fails the AUTH itself (rule `protocol-switches`).
+        let checked = access::check(
             &context.directory,
             &context.verifier,
             Protocol::Pop3,
             &response,
             now,
-        ) {
+            &mut decisions,
+        );
+        let mut actions: Vec<Action> = decisions.into_iter().map(Action::decided).collect();
+        match checked {
             Ok(access) => {
                 self.state = State::Transaction;
-                vec![
+                actions.extend([
+                    Action::decided(Decision::new(
+                        &POP3_FRONT_DOOR,
+                        "Accepted: +OK User successfully authenticated.",
+                    )),
                     Action::Observe(Observation::AuthSucceeded {
-                        mechanism: bearer.name().into(),
+                        mechanism: bearer.into(),
                         user: access.mailbox,
                     }),
                     Action::reply(reply::AUTHENTICATED),
-                ]
+                ]);
             }
             // The generic profile challenges first and fails on the client's answer (RFC 7628 §3.2.2).
             Err(refusal) if context.is_generic() => {
                 self.state = State::AwaitingErrorAck;
-                let challenge =
-                    super::replies::generic::error_challenge(bearer.name(), Protocol::Pop3.scope());
-                vec![
+                let challenge = generic::error_challenge(bearer.name(), Protocol::Pop3.scope());
+                actions.extend([
+                    Action::decided(Decision::new(
+                        &generic::GENERIC_PROFILE,
+                        "Refused: a JSON error challenge first (RFC 7628), then -ERR [AUTH].",
+                    )),
                     Action::Observe(Observation::AuthRejected {
-                        mechanism: bearer.name().into(),
-                        reason: refusal.to_string(),
+                        mechanism: bearer.into(),
+                        refusal,
                     }),
                     Action::reply(format!("+ {challenge}")),
-                    Action::Deadline(super::replies::generic::CHALLENGE_WAIT),
-                ]
+                    Action::Deadline(generic::CHALLENGE_WAIT),
+                ]);
             }
-            Err(refusal) => failure(refusal.to_string()),
+            Err(refusal) => actions.extend(failure(bearer.into(), refusal)),
         }
+        actions
     }
 
     fn command(&mut self, verb: &str, arguments: &str) -> Vec<Action> {
@@ -102,7 +134,7 @@ impl Pop3Session {
             ("AUTH", false) => self.auth(arguments),
             ("USER", false) => vec![Action::reply(reply::OK)],
             // Basic auth is off in Exchange Online.
-            ("PASS", false) => failure("basic authentication is disabled".into()),
+            ("PASS", false) => failure(Mechanism::Login, Refusal::BasicAuthDisabled),
             ("STAT", true) => vec![Action::reply("+OK 0 0")],
             ("LIST" | "UIDL", true) if arguments.is_empty() => {
                 vec![Action::Reply(vec!["+OK".into(), ".".into()])]
@@ -134,9 +166,13 @@ impl Pop3Session {
         match (mechanism.as_str(), initial_response) {
             // fidelity: pop-xoauth2-inline-rejected
             ("XOAUTH2", Some(_)) => vec![
+                Action::decided(Decision::new(
+                    &POP3_FRONT_DOOR,
+                    "The response came on the AUTH line: -ERR Protocol error. Connection is closed. 10, and the connection closes.",
+                )),
                 Action::Observe(Observation::AuthRejected {
-                    mechanism: "XOAUTH2".into(),
-                    reason: "the initial response was sent inline; Exchange's POP wants two lines".into(),
+                    mechanism: Mechanism::Xoauth2,
+                    refusal: Refusal::InlineResponse,
                 }),
                 Action::reply(reply::PROTOCOL_ERROR),
                 Action::Close,
@@ -150,17 +186,30 @@ impl Pop3Session {
                 self.state = State::AwaitingPlain;
                 vec![Action::reply(reply::CONTINUE)]
             }
-            _ => failure(format!("{mechanism} is not accepted by Exchange Online")),
+            _ => failure(
+                Mechanism::from_name(&mechanism),
+                Refusal::MechanismNotAccepted(mechanism.clone()),
+            ),
         }
     }
 }
 
-fn failure(reason: String) -> Vec<Action> {
+/// The refusal's decision, observation and reply.
+fn failure(mechanism: Mechanism, refusal: Refusal) -> Vec<Action> {
+    let rule = if mechanism.is_password() {
+        &BASIC_AUTH
+    } else {
+        &POP3_FRONT_DOOR
+    };
     vec![
-        Action::Observe(Observation::AuthRejected {
-            mechanism: "XOAUTH2".into(),
-            reason,
-        }),
+        Action::decided(
+            Decision::new(
+                rule,
+                "Refused with -ERR Authentication failure: unknown user name or bad password. (the reply to every failure).",
+            )
+            .with("mechanism", mechanism.name()),
+        ),
+        Action::Observe(Observation::AuthRejected { mechanism, refusal }),
         Action::reply(reply::AUTHENTICATION_FAILURE),
     ]
 }
@@ -174,16 +223,16 @@ impl Session for Pop3Session {
         match self.state {
             State::AwaitingErrorAck => {
                 self.state = State::Authorization;
-                return vec![Action::reply(super::replies::generic::POP3_FAILED)];
+                return vec![Action::reply(generic::POP3_FAILED)];
             }
-            State::AwaitingBearer(_) if line == b"*" => {
+            State::AwaitingBearer(bearer) if line == b"*" => {
                 self.state = State::Authorization;
-                return failure("the client cancelled the exchange".into());
+                return failure(bearer.into(), Refusal::Cancelled);
             }
             State::AwaitingBearer(bearer) => return self.bearer(bearer, line),
             State::AwaitingPlain => {
                 self.state = State::Authorization;
-                return failure("basic authentication is disabled".into());
+                return failure(Mechanism::Plain, Refusal::BasicAuthDisabled);
             }
             _ => {}
         }
@@ -198,7 +247,7 @@ impl Session for Pop3Session {
     fn on_deadline(&mut self) -> Vec<Action> {
         if self.state == State::AwaitingErrorAck {
             self.state = State::Authorization;
-            return vec![Action::reply(super::replies::generic::POP3_FAILED)];
+            return vec![Action::reply(generic::POP3_FAILED)];
         }
         vec![Action::Close]
     }

@@ -1,5 +1,5 @@
-//! Exchange Online's SMTP submission front door as a sans-IO session
-//! (catalog section 2.6; FIDELITY.md rules 11, 13, 14, 15 and 17).
+//! Exchange Online's SMTP submission front door as a sans-IO session (rules `smtp-front-door`,
+//! `send-as`, `basic-auth`).
 //!
 //! AUTH is offered only after STARTTLS, as `AUTH LOGIN XOAUTH2`; XOAUTH2 may carry its initial
 //! response inline or after an empty `334`; a refused token gets `535 5.7.3` with no JSON
@@ -7,16 +7,55 @@
 
 use std::sync::Arc;
 
-use super::access::{self, Access, Protocol, Refusal};
-use super::replies::smtp as reply;
-use super::server::ExchangeContext;
+use crate::decision::{Decision, Part, Rule};
 use crate::journal::Observation;
 use crate::net::{Action, ConnectionInfo, Session};
-use crate::sasl::BearerMechanism;
+use crate::sasl::{BearerMechanism, Mechanism};
+
+use super::access::{self, Access, Protocol, Refusal};
+use super::basic::BASIC_AUTH;
+use super::context::ExchangeContext;
+use super::replies::generic;
+use super::replies::smtp as reply;
+
+/// Rule: the SMTP submission front door.
+pub(crate) const SMTP_FRONT_DOOR: Rule = Rule {
+    id: "smtp-front-door",
+    part: Part::Exchange,
+    title: "smtp.office365.com:587: AUTH only after STARTTLS, XOAUTH2 inline or after 334, one reply for every failure",
+    text: "The greeting names a front-end host and the date; EHLO before STARTTLS advertises no            AUTH, and after it `AUTH LOGIN XOAUTH2` (never PLAIN or OAUTHBEARER). XOAUTH2 takes its            response on the AUTH line or after an empty `334`. Success is `235 2.7.0 Authentication            successful`; every failed token check is `535 5.7.3 Authentication unsuccessful` with a            `[host timestamp id]` suffix and no JSON error challenge, so the client cannot tell a            Graph token from a wrong password. SMTP AUTH switched off answers `535 5.7.139` naming            the Tenant or the Mailbox. A cancelled exchange (`*`) gets 535, `AUTH PLAIN` 504 5.7.4,            `MAIL FROM` before AUTH 530 5.7.57, and an invalid EHLO domain 501 5.5.4.",
+    cases: &[
+        "smtp-greeting-ehlo-prestarttls",
+        "smtp-ehlo-post-starttls",
+        "smtp-xoauth2-initial-response",
+        "smtp-xoauth2-continuation",
+        "smtp-xoauth2-rejected",
+        "smtp-auth-disabled-tenant",
+        "smtp-auth-disabled-mailbox",
+        "smtp-unadvertised-mechanism",
+        "smtp-mail-from-without-auth",
+        "smtp-cancel-exchange",
+        "smtp-misc-transport",
+        "oauthbearer-not-offered",
+        "ccg-smtp-before-support",
+        "ccg-smtp-client-credentials-2024-fail",
+    ],
+    sources: &["https://www.rfc-editor.org/rfc/rfc4954"],
+};
+
+/// Rule: sending as another address.
+pub(crate) const SEND_AS: Rule = Rule {
+    id: "send-as",
+    part: Part::Exchange,
+    title: "Sending as another address needs SendAs; the refusal comes after DATA",
+    text: "After AUTH, `MAIL FROM`, `RCPT TO` and `DATA` are accepted whatever the sender. When            the envelope sender or the `From:` header is not the authenticated mailbox, and no            SendAs permission covers it, the message is refused after the final dot with `554            5.2.252 SendAsDenied`.",
+    cases: &["smtp-sendas-denied", "smtp-ccg-mailbox-logon-failure"],
+    sources: &[],
+};
 
 /// One SMTP connection's state.
 #[derive(Debug)]
-pub struct SmtpSession {
+pub(crate) struct SmtpSession {
     context: Arc<ExchangeContext>,
     client_ip: String,
     tls: bool,
@@ -50,7 +89,7 @@ enum State {
 
 impl SmtpSession {
     /// Starts a session for a client at `connection`; `tls` is true on an implicit-TLS port.
-    pub fn new(context: Arc<ExchangeContext>, connection: ConnectionInfo, tls: bool) -> Self {
+    pub(crate) fn new(context: Arc<ExchangeContext>, connection: ConnectionInfo, tls: bool) -> Self {
         Self {
             context,
             client_ip: connection.peer.ip().to_string(),
@@ -76,7 +115,7 @@ impl SmtpSession {
                 self.state = State::Command;
                 let mut lines = reply::ehlo(stamp, &self.client_ip, self.tls);
                 if self.tls && self.context.is_generic() {
-                    lines[5] = format!("250-{}", super::replies::generic::SMTP_AUTH);
+                    lines[5] = format!("250-{}", generic::SMTP_AUTH);
                 }
                 vec![Action::Reply(lines)]
             }
@@ -147,13 +186,25 @@ impl SmtpSession {
                 }
             };
         }
-        match mechanism.to_ascii_uppercase().as_str() {
-            "LOGIN" => {
+        match Mechanism::from_name(mechanism) {
+            Mechanism::Login => {
                 self.state = State::AwaitingLoginUsername;
                 vec![Action::reply(reply::LOGIN_USERNAME)]
             }
             // fidelity: smtp-unadvertised-mechanism, oauthbearer-not-offered
-            _ => vec![Action::reply(reply::unrecognized_mechanism(stamp))],
+            other => vec![
+                Action::decided(
+                    Decision::new(
+                        &SMTP_FRONT_DOOR,
+                        format!(
+                            "{} is not advertised: 504 5.7.4 Unrecognized authentication type.",
+                            other.name()
+                        ),
+                    )
+                    .with("mechanism", other.name()),
+                ),
+                Action::reply(reply::unrecognized_mechanism(stamp)),
+            ],
         }
     }
 
@@ -166,42 +217,54 @@ impl SmtpSession {
         // 4954 would send 501 (fidelity: smtp-cancel-exchange).
         let Some(response) = parsed else {
             return rejected(
+                bearer.into(),
                 reply::unsuccessful(&context.stamp),
-                "the XOAUTH2 response is not base64 of user=…^Aauth=Bearer …^A^A".into(),
+                Refusal::MalformedResponse,
             );
         };
         let now = context.clock.now_unix();
-        match access::check(
+        let mut decisions = Vec::new();
+        let checked = access::check(
             &context.directory,
             &context.verifier,
             Protocol::Smtp,
             &response,
             now,
-        ) {
+            &mut decisions,
+        );
+        let mut actions: Vec<Action> = decisions.into_iter().map(Action::decided).collect();
+        match checked {
             Ok(access) => {
                 let user = access.mailbox.clone();
                 self.authenticated = Some(access);
-                vec![
+                actions.extend([
+                    Action::decided(Decision::new(
+                        &SMTP_FRONT_DOOR,
+                        "Accepted: 235 2.7.0 Authentication successful.",
+                    )),
                     Action::Observe(Observation::AuthSucceeded {
-                        mechanism: bearer.name().into(),
+                        mechanism: bearer.into(),
                         user,
                     }),
                     Action::reply(reply::AUTHENTICATED),
-                ]
+                ]);
             }
             // The generic profile challenges first and fails on the client's answer (RFC 7628 §3.2.2).
             Err(refusal) if context.is_generic() => {
                 self.state = State::AwaitingErrorAck;
-                let challenge =
-                    super::replies::generic::error_challenge(bearer.name(), Protocol::Smtp.scope());
-                vec![
+                let challenge = generic::error_challenge(bearer.name(), Protocol::Smtp.scope());
+                actions.extend([
+                    Action::decided(Decision::new(
+                        &generic::GENERIC_PROFILE,
+                        "Refused: a JSON error challenge first (RFC 7628), then 535 5.7.8.",
+                    )),
                     Action::Observe(Observation::AuthRejected {
-                        mechanism: bearer.name().into(),
-                        reason: refusal.to_string(),
+                        mechanism: bearer.into(),
+                        refusal,
                     }),
                     Action::reply(format!("334 {challenge}")),
-                    Action::Deadline(super::replies::generic::CHALLENGE_WAIT),
-                ]
+                    Action::Deadline(generic::CHALLENGE_WAIT),
+                ]);
             }
             Err(refusal) => {
                 let line = match refusal {
@@ -209,9 +272,10 @@ impl SmtpSession {
                     Refusal::SmtpAuthDisabledForMailbox => reply::disabled_for_mailbox(&context.stamp),
                     _ => reply::unsuccessful(&context.stamp),
                 };
-                rejected(line, refusal.to_string())
+                actions.extend(rejected(bearer.into(), line, refusal));
             }
         }
+        actions
     }
 
     fn mail(&mut self, argument: &str) -> Vec<Action> {
@@ -275,23 +339,45 @@ impl SmtpSession {
         // final dot.
         for address in std::iter::once(sender).chain(from_header) {
             if !address.eq_ignore_ascii_case(&access.mailbox) {
-                return vec![Action::reply(reply::send_as_denied(
-                    stamp,
-                    &access.mailbox,
-                    &address,
-                ))];
+                return vec![
+                    Action::decided(
+                        Decision::new(
+                            &SEND_AS,
+                            format!(
+                                "{} may not send as {address}: 554 5.2.252 SendAsDenied after DATA.",
+                                access.mailbox
+                            ),
+                        )
+                        .with("sender", address.clone()),
+                    ),
+                    Action::reply(reply::send_as_denied(stamp, &access.mailbox, &address)),
+                ];
             }
         }
         vec![Action::reply(reply::queued(stamp))]
     }
 }
 
-fn rejected(line: String, reason: String) -> Vec<Action> {
+/// The refusal's decision, observation and reply line.
+fn rejected(mechanism: Mechanism, line: String, refusal: Refusal) -> Vec<Action> {
+    let code = line.split(" [").next().unwrap_or_default().to_owned();
+    let rule = if mechanism.is_password() {
+        &BASIC_AUTH
+    } else {
+        &SMTP_FRONT_DOOR
+    };
+    let why = match &refusal {
+        Refusal::SmtpAuthDisabledForTenant | Refusal::SmtpAuthDisabledForMailbox => {
+            "the SMTP AUTH switch's own text"
+        }
+        Refusal::BasicAuthDisabled => "Basic authentication is off",
+        _ => "Exchange's reply to every failed check, with no JSON challenge",
+    };
     vec![
-        Action::Observe(Observation::AuthRejected {
-            mechanism: "XOAUTH2".into(),
-            reason,
-        }),
+        Action::decided(
+            Decision::new(rule, format!("Refused with {code} ({why}).")).with("mechanism", mechanism.name()),
+        ),
+        Action::Observe(Observation::AuthRejected { mechanism, refusal }),
         Action::reply(line),
     ]
 }
@@ -335,16 +421,13 @@ impl Session for SmtpSession {
         match self.state {
             State::AwaitingErrorAck => {
                 self.state = State::Command;
-                return vec![Action::reply(super::replies::generic::SMTP_FAILED)];
+                return vec![Action::reply(generic::SMTP_FAILED)];
             }
             State::AwaitingBearer(bearer) => {
                 if line == b"*" {
                     self.state = State::Command;
                     // fidelity: smtp-cancel-exchange: 535, exact text not captured (unverified).
-                    return rejected(
-                        reply::unsuccessful(stamp),
-                        "the client cancelled the exchange".into(),
-                    );
+                    return rejected(bearer.into(), reply::unsuccessful(stamp), Refusal::Cancelled);
                 }
                 return self.bearer(bearer, line);
             }
@@ -355,13 +438,11 @@ impl Session for SmtpSession {
             State::AwaitingLoginPassword => {
                 self.state = State::Command;
                 // fidelity: smtp-basic-auth-responses
-                return vec![
-                    Action::Observe(Observation::AuthRejected {
-                        mechanism: "LOGIN".into(),
-                        reason: "basic authentication is disabled".into(),
-                    }),
-                    Action::reply(reply::basic_auth_disabled(stamp)),
-                ];
+                return rejected(
+                    Mechanism::Login,
+                    reply::basic_auth_disabled(stamp),
+                    Refusal::BasicAuthDisabled,
+                );
             }
             _ => {}
         }
@@ -380,7 +461,7 @@ impl Session for SmtpSession {
     fn on_deadline(&mut self) -> Vec<Action> {
         if self.state == State::AwaitingErrorAck {
             self.state = State::Command;
-            return vec![Action::reply(super::replies::generic::SMTP_FAILED)];
+            return vec![Action::reply(generic::SMTP_FAILED)];
         }
         vec![Action::Close]
     }

@@ -221,11 +221,15 @@ fn the_generic_profile_challenges_and_fails_even_without_an_answer() {
     );
 
     let graph = crate::sasl::encode_oauthbearer(ADELE, &token_for("SMTP.Send"));
-    let challenge = session.on_line(format!("AUTH OAUTHBEARER {graph}").as_bytes());
+    let challenge: Vec<Action> = session
+        .on_line(format!("AUTH OAUTHBEARER {graph}").as_bytes())
+        .into_iter()
+        .filter(|action| !matches!(action, Action::Observe(_)))
+        .collect();
     assert!(
-        matches!(&challenge[1], Action::Reply(lines) if lines[0].starts_with("334 eyJzdGF0dXMiOiJpbnZhbGlkX3Rva2VuIi"))
+        matches!(&challenge[0], Action::Reply(lines) if lines[0].starts_with("334 eyJzdGF0dXMiOiJpbnZhbGlkX3Rva2VuIi"))
     );
-    assert!(matches!(challenge[2], Action::Deadline(_)));
+    assert!(matches!(challenge[1], Action::Deadline(_)));
 
     assert_eq!(
         session.on_deadline(),

@@ -3,10 +3,11 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use super::server::{ExchangeConfig, ExchangeContext};
+use super::context::{ExchangeConfig, ExchangeContext};
 use crate::clock::Clock;
 use crate::directory::{Directory, MAIL_CLIENT_ID};
-use crate::identity::policy::{AuthorizeOutcome, AuthorizeRequest, IdentityState, TokenRequest};
+use crate::identity::request::{AuthorizeOutcome, AuthorizeRequest, GrantType, TokenRequest};
+use crate::identity::state::IdentityState;
 use crate::net::{Action, Session};
 use crate::tls::TestPki;
 use crate::token::SigningKey;
@@ -46,7 +47,7 @@ pub(super) fn token_for(scope: &str) -> String {
     };
     let redemption = TokenRequest {
         tenant_segment: "organizations".into(),
-        grant_type: "authorization_code".into(),
+        grant_type: GrantType::AuthorizationCode,
         client_id: Some(MAIL_CLIENT_ID.into()),
         code: Some(code),
         redirect_uri: Some("http://localhost".into()),

@@ -7,52 +7,50 @@
 //! required permissions (both user and app). To request app permissions, you must use the
 //! `/.default` value." A named delegated permission is granted to every user.
 
-use super::errors::{self, Denial};
-use super::permissions;
-use super::policy::{IdentityState, app_with_registered_redirect, consent_targets, tenant_segment_known};
+use crate::decision::{Decision, Part, Rule};
 use crate::directory::Directory;
 use crate::token::{ResourceApi, ResourceUri, Scope, ScopeKind};
 
-/// An admin consent request, as the administrator's browser sent it.
-#[derive(Debug, Clone, Default)]
-pub struct AdminConsentRequest {
-    /// The authority's path segment.
-    pub tenant_segment: String,
-    /// `client_id`.
-    pub client_id: String,
-    /// `redirect_uri`.
-    pub redirect_uri: String,
-    /// `scope`, space-separated.
-    pub scope: String,
-}
+use super::client::{AUTHORITY, tenant_segment_known};
+use super::errors;
+use super::permissions::{self, PERMISSION_REGISTRATION, consent_targets};
+use super::request::{AdminConsentOutcome, AdminConsentRequest};
+use super::state::IdentityState;
 
-/// How an admin consent request ends.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AdminConsentOutcome {
-    /// Granted: redirect with `admin_consent=True`, the tenant id and the scope.
-    Granted,
-    /// Refused: redirect back with `error` and `error_description`.
-    RedirectError(Denial),
-    /// Refused before a redirect can be trusted: an error page.
-    ErrorPage(Denial),
-}
+/// Rule: the admin consent endpoint.
+pub(crate) const ADMIN_CONSENT: Rule = Rule {
+    id: "admin-consent",
+    part: Part::Identity,
+    title: "An administrator grants an app's permissions tenant-wide at /adminconsent",
+    text: "A customer tenant's administrator opens `/{tenant}/v2.0/adminconsent` for a \
+           multi-tenant app. `{resource}/.default` grants every permission the app lists on that \
+           resource, application permissions included, for the whole tenant; a named delegated \
+           permission is granted to every user. The browser returns to the redirect URI with \
+           `admin_consent=True`, the tenant id and the scope. Application permissions can only be \
+           granted this way, never by a user.",
+    cases: &["multitenant-admin-consent-urls"],
+    sources: &["https://learn.microsoft.com/en-us/entra/identity-platform/v2-admin-consent"],
+};
 
 impl IdentityState {
     /// The simulated tenant administrator signs in and approves `request.scope` tenant-wide.
-    pub fn admin_consent(
+    pub(crate) fn admin_consent(
         &mut self,
         directory: &Directory,
         request: &AdminConsentRequest,
     ) -> AdminConsentOutcome {
         if !tenant_segment_known(directory, &request.tenant_segment) {
-            return AdminConsentOutcome::ErrorPage(errors::unknown_tenant(&request.tenant_segment));
+            let denial = errors::unknown_tenant(&request.tenant_segment);
+            return AdminConsentOutcome::ErrorPage(self.deny(&AUTHORITY, denial));
         }
-        let app = match app_with_registered_redirect(directory, &request.client_id, &request.redirect_uri) {
-            Ok(app) => app,
-            Err(denial) => return AdminConsentOutcome::ErrorPage(denial),
-        };
+        let app =
+            match self.app_with_registered_redirect(directory, &request.client_id, &request.redirect_uri) {
+                Ok(app) => app,
+                Err(denial) => return AdminConsentOutcome::ErrorPage(denial),
+            };
         if request.scope.trim().is_empty() {
-            return AdminConsentOutcome::RedirectError(errors::missing_parameter("scope"));
+            let denial = errors::missing_parameter("scope");
+            return AdminConsentOutcome::RedirectError(self.deny(&ADMIN_CONSENT, denial));
         }
         let mut delegated = Vec::new();
         let mut app_roles = Vec::new();
@@ -64,7 +62,12 @@ impl IdentityState {
                 ResourceUri::Bare => ResourceApi::Graph,
                 explicit => match explicit.api() {
                     Some(api) => api,
-                    None => return AdminConsentOutcome::RedirectError(errors::invalid_scope(scope.as_str())),
+                    None => {
+                        let denial = errors::invalid_scope(scope.as_str());
+                        return AdminConsentOutcome::RedirectError(
+                            self.deny(&PERMISSION_REGISTRATION, denial),
+                        );
+                    }
                 },
             };
             if name == ".default" {
@@ -82,7 +85,10 @@ impl IdentityState {
             }
             match permissions::canonical_delegated(api, name) {
                 Some(canonical) => delegated.push((api, canonical.to_owned())),
-                None => return AdminConsentOutcome::RedirectError(errors::invalid_scope(scope.as_str())),
+                None => {
+                    let denial = errors::invalid_scope(scope.as_str());
+                    return AdminConsentOutcome::RedirectError(self.deny(&PERMISSION_REGISTRATION, denial));
+                }
             }
         }
         for user in &directory.users {
@@ -91,6 +97,25 @@ impl IdentityState {
                     .insert((app.client_id.clone(), user.object_id.clone(), *api, name.clone()));
             }
         }
+        let mut granted: Vec<String> = delegated
+            .iter()
+            .map(|(api, name)| format!("{name} ({})", api.display_name()))
+            .collect();
+        granted.extend(
+            app_roles
+                .iter()
+                .map(|api| format!("the application permissions on {}", api.display_name())),
+        );
+        self.decide(
+            Decision::new(
+                &ADMIN_CONSENT,
+                format!(
+                    "The administrator grants {} for the whole tenant.",
+                    granted.join(", ")
+                ),
+            )
+            .with("scope", request.scope.clone()),
+        );
         for api in app_roles {
             self.app_role_grants.insert((app.client_id.clone(), api));
         }
@@ -102,7 +127,7 @@ impl IdentityState {
 mod tests {
     use super::*;
     use crate::directory::{Consent, MAIL_DAEMON_ID};
-    use crate::identity::policy::TokenRequest;
+    use crate::identity::request::{GrantType, TokenRequest};
 
     fn roles_after(consent_scope: Option<&str>) -> Option<Vec<String>> {
         let mut directory = Directory::contoso();
@@ -126,7 +151,7 @@ mod tests {
         };
         let request = TokenRequest {
             tenant_segment: directory.tenant.id.clone(),
-            grant_type: "client_credentials".into(),
+            grant_type: GrantType::ClientCredentials,
             client_id: Some(MAIL_DAEMON_ID.into()),
             client_secret: Some(secret),
             scope: Some("https://outlook.office365.com/.default".into()),
@@ -181,7 +206,7 @@ mod tests {
         };
         assert!(matches!(
             state.admin_consent(&directory, &unknown_scope),
-            AdminConsentOutcome::RedirectError(denial) if denial.error == "invalid_scope"
+            AdminConsentOutcome::RedirectError(denial) if denial.error.as_str() == "invalid_scope"
         ));
     }
 }

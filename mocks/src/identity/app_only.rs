@@ -1,20 +1,46 @@
-//! The client credentials grant: an app acting as itself (FIDELITY.md rule 8; fidelity:
+//! The client credentials grant: an app acting as itself (rule `client-credentials`; fidelity:
 //! ccg-outlook365-default-imap-pop, ccg-non-default-scope, ccg-smtp-sendasapp).
 //!
 //! The scope must be `{resource}/.default`; `roles` are the admin-consented application
 //! permissions on that resource; there is no `scp` and no refresh token.
 
-use super::errors::{self, Denial};
-use super::policy::{
-    ACCESS_TOKEN_LIFETIME, Grant, IdentityState, TokenRequest, app_authentication_class, pairwise_subject,
-};
-use super::resolve::audience;
+use crate::decision::{Decision, Part, Rule};
 use crate::directory::{App, ClientType, Consent, Directory};
 use crate::token::{Claims, Scope, ScopeKind};
 
+use super::client::{CLIENT_AUTHENTICATION, app_authentication_class, pairwise_subject};
+use super::denial::Denial;
+use super::errors;
+use super::grant::ACCESS_TOKEN_LIFETIME;
+use super::request::{Grant, TokenRequest};
+use super::resolve::audience;
+use super::state::IdentityState;
+
+/// Rule: the client credentials grant.
+pub(crate) const CLIENT_CREDENTIALS: Rule = Rule {
+    id: "client-credentials",
+    part: Part::Identity,
+    title: "Client credentials: {resource}/.default only; roles are the administrator-consented app permissions",
+    text: "An app acting as itself presents its secret and asks for `{resource}/.default`; a named \
+           permission is refused with AADSTS1002012, two resources with AADSTS28000. The token's \
+           `roles` are the application permissions the app lists on that resource, once an \
+           administrator has consented (in the registration, or at the admin consent endpoint); \
+           without consent the token has no roles. There is no `scp`, `idtyp` is `app`, `appidacr` \
+           is `1`, and no refresh token comes with it.",
+    cases: &[
+        "ccg-outlook365-default-imap-pop",
+        "ccg-non-default-scope",
+        "ccg-smtp-sendasapp",
+        "ccg-graph-default-to-imap",
+        "ccg-ps-outlook-default",
+        "launch-flows-2020",
+    ],
+    sources: &["https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-client-creds-grant-flow"],
+};
+
 impl IdentityState {
     /// Decides a client credentials request made at `now`.
-    pub(super) fn client_credentials(
+    pub(crate) fn client_credentials(
         &mut self,
         directory: &Directory,
         app: &App,
@@ -23,31 +49,31 @@ impl IdentityState {
     ) -> Result<Grant, Denial> {
         // A public client has no credential to present (fidelity: public-client-secret-missing).
         if app.client_type == ClientType::Public {
-            return Err(errors::client_secret_missing());
+            return Err(self.deny(&CLIENT_AUTHENTICATION, errors::client_secret_missing()));
         }
-        let scope_parameter = request
-            .scope
-            .as_deref()
-            .map(str::trim)
-            .filter(|scope| !scope.is_empty())
-            .ok_or_else(|| errors::missing_parameter("scope"))?;
+        let Some(scope_parameter) = request.scope_parameter() else {
+            return Err(self.deny(&CLIENT_CREDENTIALS, errors::missing_parameter("scope")));
+        };
         let scopes = Scope::parse_list(scope_parameter);
         let mut resources = Vec::new();
         for scope in &scopes {
             match scope.kind() {
                 ScopeKind::Permission { resource, name } if name == ".default" && resource.is_explicit() => {
-                    let api = resource
-                        .api()
-                        .ok_or_else(|| errors::invalid_scope(scope.as_str()))?;
+                    let Some(api) = resource.api() else {
+                        return Err(self.deny(&CLIENT_CREDENTIALS, errors::invalid_scope(scope.as_str())));
+                    };
                     if !resources.iter().any(|(known, _)| *known == api) {
                         resources.push((api, resource.clone()));
                     }
                 }
-                _ => return Err(errors::client_credentials_need_default(scope_parameter)),
+                _ => {
+                    let denial = errors::client_credentials_need_default(scope_parameter);
+                    return Err(self.deny(&CLIENT_CREDENTIALS, denial));
+                }
             }
         }
         let [(api, uri)] = resources.as_slice() else {
-            return Err(errors::multiple_resources(scope_parameter));
+            return Err(self.deny(&CLIENT_CREDENTIALS, errors::multiple_resources(scope_parameter)));
         };
         // App roles need an administrator's consent, in the registration or at the admin consent
         // endpoint (fidelity: multitenant-admin-consent-urls); without it the token has no roles.
@@ -62,8 +88,24 @@ impl IdentityState {
         } else {
             Vec::new()
         };
+        let aud = audience(uri, *api, directory.tenant.graph_audience);
+        let described = if roles.is_empty() {
+            "no roles: no administrator consented to the app's application permissions there".to_owned()
+        } else {
+            format!("roles {}", roles.join(", "))
+        };
+        self.decide(
+            Decision::new(
+                &CLIENT_CREDENTIALS,
+                format!(
+                    "An app-only token for {}: aud {aud}, {described}; no scp, no refresh token.",
+                    api.display_name()
+                ),
+            )
+            .with("scope", scope_parameter),
+        );
         let claims = Claims {
-            aud: audience(uri, *api, directory.tenant.graph_audience),
+            aud,
             iss: directory.v1_issuer(),
             iat: now,
             nbf: now,
@@ -106,7 +148,7 @@ mod tests {
     fn request(client_id: &str, secret: Option<&str>, scope: &str) -> TokenRequest {
         TokenRequest {
             tenant_segment: crate::directory::CONTOSO_TENANT_ID.into(),
-            grant_type: "client_credentials".into(),
+            grant_type: super::super::request::GrantType::ClientCredentials,
             client_id: Some(client_id.into()),
             client_secret: secret.map(str::to_owned),
             scope: Some(scope.into()),

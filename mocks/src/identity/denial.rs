@@ -1,12 +1,84 @@
-//! A refusal of the identity platform and the v2 error body it becomes (FIDELITY.md rule 9,
-//! fidelity: token-error-json-shape). The refusals themselves, with their sources, are in
-//! `errors.rs`.
+//! A refusal of the identity platform and the v2 error body it becomes (rule `error-shape`).
+//! The refusals themselves, with their sources, are in `errors.rs`.
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::macros::format_description;
 
+use crate::decision::{Part, Rule};
 use crate::ids::IdSource;
+
+/// Rule: errors have Entra's v2 JSON shape.
+pub const ERROR_SHAPE: Rule = Rule {
+    id: "error-shape",
+    part: Part::Identity,
+    title: "Refusals are Entra's v2 error JSON, with deterministic ids",
+    text: "Every refusal of the token endpoint is an HTTP 400 (401 for a client that failed to \
+           authenticate) with a JSON body: `error`, `error_description` (`AADSTSnnnn: text`, then \
+           `Trace ID`, `Correlation ID` and `Timestamp` lines separated by CRLF), `error_codes`, \
+           `timestamp`, `trace_id`, `correlation_id` and `error_uri`. Browser legs carry `error` and \
+           `error_description` back to the redirect URI, or show an error page when the redirect \
+           URI cannot be trusted. The simulation derives trace and correlation ids from a counter, \
+           so a snapshot is the same in every run.",
+    cases: &["token-error-json-shape"],
+    sources: &["https://learn.microsoft.com/en-us/entra/identity-platform/reference-error-codes"],
+};
+
+/// An OAuth 2.0 `error` value ([RFC 6749 §5.2](https://www.rfc-editor.org/rfc/rfc6749#section-5.2),
+/// [RFC 8628 §3.5](https://www.rfc-editor.org/rfc/rfc8628#section-3.5)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OAuthError {
+    /// `invalid_request`.
+    InvalidRequest,
+    /// `invalid_client`.
+    InvalidClient,
+    /// `invalid_grant`.
+    InvalidGrant,
+    /// `unauthorized_client`.
+    UnauthorizedClient,
+    /// `unsupported_grant_type`.
+    UnsupportedGrantType,
+    /// `invalid_scope`.
+    InvalidScope,
+    /// `interaction_required`.
+    InteractionRequired,
+    /// `authorization_pending` (device code).
+    AuthorizationPending,
+    /// `authorization_declined` (device code).
+    AuthorizationDeclined,
+    /// `expired_token` (device code).
+    ExpiredToken,
+    /// `bad_verification_code` (device code).
+    BadVerificationCode,
+    /// `slow_down` (device code).
+    SlowDown,
+}
+
+impl OAuthError {
+    /// Returns the wire value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidRequest => "invalid_request",
+            Self::InvalidClient => "invalid_client",
+            Self::InvalidGrant => "invalid_grant",
+            Self::UnauthorizedClient => "unauthorized_client",
+            Self::UnsupportedGrantType => "unsupported_grant_type",
+            Self::InvalidScope => "invalid_scope",
+            Self::InteractionRequired => "interaction_required",
+            Self::AuthorizationPending => "authorization_pending",
+            Self::AuthorizationDeclined => "authorization_declined",
+            Self::ExpiredToken => "expired_token",
+            Self::BadVerificationCode => "bad_verification_code",
+            Self::SlowDown => "slow_down",
+        }
+    }
+}
+
+impl std::fmt::Display for OAuthError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// A refused token or authorization request: what the error body will say.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,17 +86,17 @@ pub struct Denial {
     /// HTTP status: 400, or 401 for `invalid_client`.
     pub status: u16,
     /// The OAuth `error` value.
-    pub error: &'static str,
+    pub error: OAuthError,
     /// The AADSTS number; a few errors (a personal account at an organisations-only app) carry none.
     pub code: Option<u32>,
     /// The text after `AADSTSnnnn: `.
     pub message: String,
-    /// A finer reason some errors carry (`token_expired`).
+    /// A finer reason some errors carry (`token_expired`, `basic_action`).
     pub suberror: Option<&'static str>,
 }
 
 impl Denial {
-    pub(super) fn new(status: u16, error: &'static str, code: u32, message: impl Into<String>) -> Self {
+    pub(crate) fn new(status: u16, error: OAuthError, code: u32, message: impl Into<String>) -> Self {
         Self {
             status,
             error,
@@ -34,7 +106,7 @@ impl Denial {
         }
     }
 
-    pub(super) fn without_code(status: u16, error: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn without_code(status: u16, error: OAuthError, message: impl Into<String>) -> Self {
         Self {
             status,
             error,
@@ -52,6 +124,12 @@ impl Denial {
         }
     }
 
+    /// Returns `AADSTS28000`, or the OAuth `error` when there is no code.
+    pub fn code_name(&self) -> String {
+        self.code
+            .map_or_else(|| self.error.as_str().to_owned(), |code| format!("AADSTS{code}"))
+    }
+
     /// Builds the v2 error body, with the next trace and correlation ids of `ids`.
     pub fn to_body(&self, ids: &IdSource, now: OffsetDateTime) -> ErrorBody {
         let timestamp = now
@@ -62,7 +140,7 @@ impl Denial {
         let trace_id = ids.guid("trace");
         let correlation_id = ids.guid("correlation");
         ErrorBody {
-            error: self.error.to_owned(),
+            error: self.error.as_str().to_owned(),
             error_description: format!(
                 "{}\r\nTrace ID: {trace_id}\r\nCorrelation ID: {correlation_id}\r\nTimestamp: {timestamp}",
                 self.headline()

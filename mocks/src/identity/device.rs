@@ -4,37 +4,46 @@
 
 use serde::Serialize;
 
-use super::errors::{self, Denial};
-use super::policy::{Grant, IdentityState, TokenRequest, resolve_for};
-use super::resolve::Leg;
+use crate::decision::{Decision, Part, Rule};
 use crate::directory::{App, DeviceCodeAnswer, Directory};
-use crate::token::Scope;
 
-/// The `grant_type` of a device-code poll.
-pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+use super::denial::Denial;
+use super::errors;
+use super::request::{Grant, TokenRequest};
+use super::resolve::Leg;
+use super::state::{DeviceGrant, IdentityState};
+
 /// How long a device code lives: 15 minutes.
-pub const DEVICE_CODE_LIFETIME: i64 = 900;
+pub(crate) const DEVICE_CODE_LIFETIME: i64 = 900;
 /// The polling interval the platform asks for.
-pub const POLL_INTERVAL: i64 = 5;
+pub(crate) const POLL_INTERVAL: i64 = 5;
 /// How long after the code is shown the simulated user has answered.
-pub const USER_ANSWERS_AFTER: i64 = 8;
+pub(crate) const USER_ANSWERS_AFTER: i64 = 8;
 /// Where the user enters the code.
-pub const VERIFICATION_URI: &str = "https://microsoft.com/devicelogin";
+pub(crate) const VERIFICATION_URI: &str = "https://microsoft.com/devicelogin";
 
-/// An outstanding device code.
-#[derive(Debug, Clone)]
-pub struct DeviceGrant {
-    client_id: String,
-    segment: String,
-    scope: String,
-    user_object_id: String,
-    issued_at: i64,
-    polls: u32,
-}
+/// Rule: the device authorization grant.
+pub(crate) const DEVICE_CODE: Rule = Rule {
+    id: "device-code",
+    part: Part::Identity,
+    title: "Device code: authorization_pending until the user answers on another device",
+    text: "`/devicecode` checks the app and the scopes and returns a user code, a device code, \
+           `https://microsoft.com/devicelogin`, a 900-second lifetime and a 5-second interval (no \
+           `verification_uri_complete`). Polls get `authorization_pending` (AADSTS70016) until the \
+           simulated user answers, eight simulated seconds later: approval signs in and consents as \
+           at `/authorize` and returns the token; `user.device_code = \"decline\"` gives \
+           `authorization_declined`; `\"ignore\"` lets the code expire (`expired_token`, AADSTS70020). \
+           `tenant.device_code_slow_down` answers the first poll `slow_down` (RFC 8628 section 3.5).",
+    cases: &["device-code-flow", "deleg-outlook-imap-pop-smtp-one-token"],
+    sources: &[
+        "https://www.rfc-editor.org/rfc/rfc8628",
+        "https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-device-code",
+    ],
+};
 
 /// The `/devicecode` response. `verification_uri_complete` is not returned (fidelity: device-code-flow).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct DeviceAuthorization {
+pub(crate) struct DeviceAuthorization {
     /// The code the user types.
     pub user_code: String,
     /// The code the client polls with.
@@ -51,7 +60,7 @@ pub struct DeviceAuthorization {
 
 impl IdentityState {
     /// Answers `/devicecode`: checks the client and the scopes, and issues the codes.
-    pub fn device_authorization(
+    pub(crate) fn device_authorization(
         &mut self,
         directory: &Directory,
         segment: &str,
@@ -59,16 +68,13 @@ impl IdentityState {
         scope: Option<&str>,
         now: i64,
     ) -> Result<DeviceAuthorization, Denial> {
-        let client_id = client_id.ok_or_else(|| errors::missing_parameter("client_id"))?;
-        let app = directory
-            .app_by_client_id(client_id)
-            .ok_or_else(|| errors::unknown_client(client_id, &directory.tenant.id))?;
-        let scope = scope
-            .map(str::trim)
-            .filter(|scope| !scope.is_empty())
-            .ok_or_else(|| errors::missing_parameter("scope"))?;
+        self.check_authority(directory, segment)?;
+        let app = self.find_app(directory, client_id)?;
+        let Some(scope) = scope.map(str::trim).filter(|scope| !scope.is_empty()) else {
+            return Err(self.deny(&DEVICE_CODE, errors::missing_parameter("scope")));
+        };
         let user = directory.signed_in_user();
-        resolve_for(user, &Scope::parse_list(scope), Leg::Authorize, directory, scope)?;
+        self.resolve_scopes(directory, user, scope, Leg::Authorize)?;
 
         let device_code = format!("DAQABIQEAAAD{}", self.ids.base64url("device-code", 48));
         let user_code: String = self
@@ -95,6 +101,13 @@ impl IdentityState {
                 polls: 0,
             },
         );
+        self.decide(
+            Decision::new(
+                &DEVICE_CODE,
+                format!("A device code is issued; the user may enter it for {DEVICE_CODE_LIFETIME} seconds."),
+            )
+            .with("scope", scope),
+        );
         Ok(DeviceAuthorization {
             message: format!(
                 "To sign in, use a web browser to open the page {VERIFICATION_URI} and enter the code {user_code} to authenticate."
@@ -108,45 +121,43 @@ impl IdentityState {
     }
 
     /// Answers a poll: pending until the simulated user has answered, then the token.
-    pub(super) fn poll_device_code(
+    pub(crate) fn poll_device_code(
         &mut self,
         directory: &Directory,
         app: &App,
         request: &TokenRequest,
         now: i64,
     ) -> Result<Grant, Denial> {
-        let code = request
-            .device_code
-            .as_deref()
-            .ok_or_else(|| errors::missing_parameter("device_code"))?;
-        let grant = match self.device_codes.get_mut(code) {
-            Some(grant) if grant.client_id == app.client_id => grant,
-            _ => return Err(errors::bad_verification_code()),
+        let Some(code) = request.device_code.as_deref() else {
+            return Err(self.deny(&DEVICE_CODE, errors::missing_parameter("device_code")));
         };
-        grant.polls += 1;
-        let grant = grant.clone();
+        let grant = match self.device_codes.get_mut(code) {
+            Some(grant) if grant.client_id == app.client_id => {
+                grant.polls += 1;
+                grant.clone()
+            }
+            _ => return Err(self.deny(&DEVICE_CODE, errors::bad_verification_code())),
+        };
         if now - grant.issued_at >= DEVICE_CODE_LIFETIME {
             self.device_codes.remove(code);
-            return Err(errors::device_code_expired());
+            return Err(self.deny(&DEVICE_CODE, errors::device_code_expired()));
         }
         if grant.polls == 1 && directory.tenant.device_code_slow_down {
-            return Err(errors::slow_down());
+            return Err(self.deny(&DEVICE_CODE, errors::slow_down()));
         }
-        let user = directory
-            .user_by_object_id(&grant.user_object_id)
-            .ok_or_else(errors::bad_verification_code)?;
+        let Some(user) = directory.user_by_object_id(&grant.user_object_id) else {
+            return Err(self.deny(&DEVICE_CODE, errors::bad_verification_code()));
+        };
         let answered = now - grant.issued_at >= USER_ANSWERS_AFTER;
         match user.device_code {
             DeviceCodeAnswer::Approve if answered => {
                 self.device_codes.remove(code);
+                self.decide(Decision::new(
+                    &DEVICE_CODE,
+                    format!("{} entered the code and approved on the other device.", user.upn),
+                ));
                 self.sign_in(directory, app, user, &grant.segment, &grant.scope)?;
-                let resolution = resolve_for(
-                    user,
-                    &Scope::parse_list(&grant.scope),
-                    Leg::Redeem,
-                    directory,
-                    &grant.scope,
-                )?;
+                let resolution = self.resolve_scopes(directory, user, &grant.scope, Leg::Redeem)?;
                 self.delegated_grant(
                     directory,
                     app,
@@ -159,9 +170,9 @@ impl IdentityState {
             }
             DeviceCodeAnswer::Decline if answered => {
                 self.device_codes.remove(code);
-                Err(errors::authorization_declined())
+                Err(self.deny(&DEVICE_CODE, errors::authorization_declined()))
             }
-            _ => Err(errors::authorization_pending()),
+            _ => Err(self.deny(&DEVICE_CODE, errors::authorization_pending())),
         }
     }
 }
@@ -182,7 +193,7 @@ mod tests {
     ) -> Result<Grant, Denial> {
         let request = TokenRequest {
             tenant_segment: "organizations".into(),
-            grant_type: DEVICE_CODE_GRANT.into(),
+            grant_type: super::super::request::GrantType::DeviceCode,
             client_id: Some(MAIL_CLIENT_ID.into()),
             device_code: Some(device_code.into()),
             ..TokenRequest::default()
@@ -191,7 +202,9 @@ mod tests {
     }
 
     fn error_of(result: Result<Grant, Denial>) -> &'static str {
-        result.map(|_| "granted").unwrap_or_else(|denial| denial.error)
+        result
+            .map(|_| "granted")
+            .unwrap_or_else(|denial| denial.error.as_str())
     }
 
     #[test]
@@ -268,7 +281,10 @@ mod tests {
             "authorization_pending"
         );
         let expired = poll(&mut state, &directory, &code, NOW + 900).unwrap_err();
-        assert_eq!((expired.error, expired.code), ("expired_token", Some(70020)));
+        assert_eq!(
+            (expired.error.as_str(), expired.code),
+            ("expired_token", Some(70020))
+        );
     }
 
     #[test]
@@ -295,7 +311,7 @@ mod tests {
             .unwrap();
         let request = TokenRequest {
             tenant_segment: "organizations".into(),
-            grant_type: DEVICE_CODE_GRANT.into(),
+            grant_type: super::super::request::GrantType::DeviceCode,
             client_id: Some(MAIL_DAEMON_ID.into()),
             device_code: Some(confidential.device_code),
             ..TokenRequest::default()

@@ -5,15 +5,15 @@
 //! \r\nTimestamp: …`), `error_codes`, `timestamp`, `trace_id`, `correlation_id`, `error_uri`.
 //! Wording no public source confirms is marked *unverified* here, in one place.
 
-pub use super::denial::{Denial, ErrorBody};
+use super::denial::{Denial, OAuthError};
 
 // fidelity: mixed-resources-at-token-endpoint-28000 (the `error` value was not captured in any
 // source; `invalid_scope` is the simulation's choice).
 /// AADSTS28000: the scopes name more than one resource.
-pub fn multiple_resources(scope_parameter: &str) -> Denial {
+pub(crate) fn multiple_resources(scope_parameter: &str) -> Denial {
     Denial::new(
         400,
-        "invalid_scope",
+        OAuthError::InvalidScope,
         28000,
         format!(
             "Provided value for the input parameter scope is not valid because it contains more than one resource. Scope {scope_parameter} is not valid."
@@ -23,10 +23,10 @@ pub fn multiple_resources(scope_parameter: &str) -> Denial {
 
 // fidelity: code-redemption-empty-scope
 /// AADSTS28003: a code spanning resources redeemed without `scope`.
-pub fn code_redemption_without_scope() -> Denial {
+pub(crate) fn code_redemption_without_scope() -> Denial {
     Denial::new(
         400,
-        "invalid_scope",
+        OAuthError::InvalidScope,
         28003,
         "Provided value for the input parameter scope can't be empty when requesting an access token using the provided authorization code. Specify a valid scope.",
     )
@@ -34,10 +34,10 @@ pub fn code_redemption_without_scope() -> Denial {
 
 // fidelity: token-error-json-shape (Microsoft's own example)
 /// AADSTS70011: a scope that names no known permission or resource.
-pub fn invalid_scope(scope: &str) -> Denial {
+pub(crate) fn invalid_scope(scope: &str) -> Denial {
     Denial::new(
         400,
-        "invalid_scope",
+        OAuthError::InvalidScope,
         70011,
         format!(
             "The provided value for the input parameter 'scope' isn't valid. The scope {scope} isn't valid."
@@ -48,10 +48,10 @@ pub fn invalid_scope(scope: &str) -> Denial {
 // fidelity: dot-default-plus-dynamic-scope. Microsoft documents the rule but no source quotes the
 // reply: the code and the wording are unverified, and the description says so.
 /// `.default` combined with other permissions (wording unverified).
-pub fn default_with_other_scopes(scope_parameter: &str) -> Denial {
+pub(crate) fn default_with_other_scopes(scope_parameter: &str) -> Denial {
     Denial::new(
         400,
-        "invalid_scope",
+        OAuthError::InvalidScope,
         70011,
         format!(
             "The provided value for the input parameter 'scope' isn't valid. The scope {scope_parameter} isn't valid. [mailscope: .default cannot be combined with other scopes; Microsoft's exact wording for this case is unverified]"
@@ -61,10 +61,10 @@ pub fn default_with_other_scopes(scope_parameter: &str) -> Denial {
 
 // fidelity: consent-missing-65001
 /// AADSTS65001: no consent for a requested permission.
-pub fn consent_missing(client_id: &str, app_display_name: &str) -> Denial {
+pub(crate) fn consent_missing(client_id: &str, app_display_name: &str) -> Denial {
     Denial::new(
         400,
-        "invalid_grant",
+        OAuthError::InvalidGrant,
         65001,
         format!(
             "The user or administrator has not consented to use the application with ID '{client_id}' named '{app_display_name}'. Send an interactive authorization request for this user and resource."
@@ -74,10 +74,10 @@ pub fn consent_missing(client_id: &str, app_display_name: &str) -> Denial {
 
 // fidelity: refresh-without-scope, device-code-flow (AADSTS900144)
 /// AADSTS900144: a required parameter is missing.
-pub fn missing_parameter(name: &str) -> Denial {
+pub(crate) fn missing_parameter(name: &str) -> Denial {
     Denial::new(
         400,
-        "invalid_request",
+        OAuthError::InvalidRequest,
         900_144,
         format!("The request body must contain the following parameter: '{name}'."),
     )
@@ -86,10 +86,10 @@ pub fn missing_parameter(name: &str) -> Denial {
 // Source: AADSTS9002313 pasted in MSAL issues (msal-js #3088, MSAL Android #558) for malformed or
 // unknown codes and refresh tokens.
 /// AADSTS9002313: a code or refresh token the platform does not know.
-pub fn malformed_grant() -> Denial {
+pub(crate) fn malformed_grant() -> Denial {
     Denial::new(
         400,
-        "invalid_grant",
+        OAuthError::InvalidGrant,
         9_002_313,
         "Invalid request. Request is malformed or invalid.",
     )
@@ -97,10 +97,10 @@ pub fn malformed_grant() -> Denial {
 
 // Source: the AADSTS54005 wording as third-party pages quote it; unverified against a paste.
 /// AADSTS54005: the code was redeemed already.
-pub fn code_already_redeemed() -> Denial {
+pub(crate) fn code_already_redeemed() -> Denial {
     Denial::new(
         400,
-        "invalid_grant",
+        OAuthError::InvalidGrant,
         54005,
         "OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.",
     )
@@ -109,10 +109,10 @@ pub fn code_already_redeemed() -> Denial {
 // Source: Microsoft's error-code table lists AADSTS501481 for a PKCE mismatch; the wording here is
 // unverified.
 /// AADSTS501481: the PKCE verifier does not match the challenge.
-pub fn pkce_mismatch() -> Denial {
+pub(crate) fn pkce_mismatch() -> Denial {
     Denial::new(
         400,
-        "invalid_grant",
+        OAuthError::InvalidGrant,
         501_481,
         "The Code_Verifier does not match the code_challenge supplied in the authorization request.",
     )
@@ -120,10 +120,10 @@ pub fn pkce_mismatch() -> Denial {
 
 // fidelity: refresh-expired-inactivity
 /// AADSTS700082: the refresh token was unused for 90 days.
-pub fn refresh_token_inactive(issued: &str, inactive_for: &str) -> Denial {
+pub(crate) fn refresh_token_inactive(issued: &str, inactive_for: &str) -> Denial {
     Denial::new(
         400,
-        "invalid_grant",
+        OAuthError::InvalidGrant,
         700_082,
         format!(
             "The refresh token has expired due to inactivity. The token was issued on {issued} and was inactive for {inactive_for}."
@@ -133,10 +133,10 @@ pub fn refresh_token_inactive(issued: &str, inactive_for: &str) -> Denial {
 
 // fidelity: public-client-secret-missing (401 for invalid_client: token-error-json-shape)
 /// AADSTS7000218: a confidential client sent no secret.
-pub fn client_secret_missing() -> Denial {
+pub(crate) fn client_secret_missing() -> Denial {
     Denial::new(
         401,
-        "invalid_client",
+        OAuthError::InvalidClient,
         7_000_218,
         "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
     )
@@ -144,10 +144,10 @@ pub fn client_secret_missing() -> Denial {
 
 // Source: AADSTS7000215 as widely pasted; wording unverified in the catalog.
 /// AADSTS7000215: the client secret is wrong.
-pub fn client_secret_invalid(client_id: &str) -> Denial {
+pub(crate) fn client_secret_invalid(client_id: &str) -> Denial {
     Denial::new(
         401,
-        "invalid_client",
+        OAuthError::InvalidClient,
         7_000_215,
         format!(
             "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{client_id}'."
@@ -157,10 +157,10 @@ pub fn client_secret_invalid(client_id: &str) -> Denial {
 
 // Source: AADSTS700016 as widely pasted; wording unverified in the catalog.
 /// AADSTS700016: no app with that client id.
-pub fn unknown_client(client_id: &str, tenant: &str) -> Denial {
+pub(crate) fn unknown_client(client_id: &str, tenant: &str) -> Denial {
     Denial::new(
         400,
-        "unauthorized_client",
+        OAuthError::UnauthorizedClient,
         700_016,
         format!(
             "Application with identifier '{client_id}' was not found in the directory '{tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant."
@@ -170,10 +170,10 @@ pub fn unknown_client(client_id: &str, tenant: &str) -> Denial {
 
 // Source: AADSTS50011 as widely pasted; wording unverified in the catalog.
 /// AADSTS50011: the redirect URI is not registered.
-pub fn redirect_uri_mismatch(redirect_uri: &str, client_id: &str) -> Denial {
+pub(crate) fn redirect_uri_mismatch(redirect_uri: &str, client_id: &str) -> Denial {
     Denial::new(
         400,
-        "invalid_request",
+        OAuthError::InvalidRequest,
         50011,
         format!(
             "The redirect URI '{redirect_uri}' specified in the request does not match the redirect URIs configured for the application '{client_id}'. Make sure the redirect URI sent in the request matches one added to your application in the Azure portal. Navigate to https://aka.ms/redirectUriMismatchError to learn more about how to fix this."
@@ -183,10 +183,10 @@ pub fn redirect_uri_mismatch(redirect_uri: &str, client_id: &str) -> Denial {
 
 // Source: AADSTS90002 as widely pasted; wording unverified in the catalog.
 /// AADSTS90002: the authority names no tenant the platform knows.
-pub fn unknown_tenant(tenant: &str) -> Denial {
+pub(crate) fn unknown_tenant(tenant: &str) -> Denial {
     Denial::new(
         400,
-        "invalid_request",
+        OAuthError::InvalidRequest,
         90002,
         format!(
             "Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."
@@ -196,10 +196,10 @@ pub fn unknown_tenant(tenant: &str) -> Denial {
 
 // Source: AADSTS70003 as widely pasted; wording unverified in the catalog.
 /// AADSTS70003: a grant type the platform does not support here.
-pub fn unsupported_grant_type(grant_type: &str) -> Denial {
+pub(crate) fn unsupported_grant_type(grant_type: &str) -> Denial {
     Denial::new(
         400,
-        "unsupported_grant_type",
+        OAuthError::UnsupportedGrantType,
         70003,
         format!("The app requested an unsupported grant type '{grant_type}'."),
     )
@@ -207,10 +207,10 @@ pub fn unsupported_grant_type(grant_type: &str) -> Denial {
 
 // Not Microsoft's: the simulation's own refusal, and its description says so.
 /// A grant the simulated v1 endpoint does not implement.
-pub fn v1_grant_not_simulated(grant_type: &str) -> Denial {
+pub(crate) fn v1_grant_not_simulated(grant_type: &str) -> Denial {
     Denial::without_code(
         400,
-        "unsupported_grant_type",
+        OAuthError::UnsupportedGrantType,
         format!(
             "[mailscope: the simulated v1.0 token endpoint implements grant_type=password only (fidelity: v1-ropc-resource-graph); '{grant_type}' is not simulated there]"
         ),
@@ -219,10 +219,10 @@ pub fn v1_grant_not_simulated(grant_type: &str) -> Denial {
 
 // fidelity: ropc-exchange
 /// AADSTS9001023: ROPC on `/common` or `/consumers`.
-pub fn grant_type_not_on_this_endpoint() -> Denial {
+pub(crate) fn grant_type_not_on_this_endpoint() -> Denial {
     Denial::new(
         400,
-        "invalid_request",
+        OAuthError::InvalidRequest,
         9_001_023,
         "The grant type isn't supported over the /common or /consumers endpoints. Please use the /organizations or tenant-specific endpoint.",
     )
@@ -230,10 +230,10 @@ pub fn grant_type_not_on_this_endpoint() -> Denial {
 
 // fidelity: ccg-non-default-scope
 /// AADSTS1002012: client credentials without a `/.default` scope.
-pub fn client_credentials_need_default(scope_parameter: &str) -> Denial {
+pub(crate) fn client_credentials_need_default(scope_parameter: &str) -> Denial {
     Denial::new(
         400,
-        "invalid_scope",
+        OAuthError::InvalidScope,
         1_002_012,
         format!(
             "The provided value for scope {scope_parameter} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI)."
@@ -243,10 +243,10 @@ pub fn client_credentials_need_default(scope_parameter: &str) -> Denial {
 
 // Source: AADSTS50126 as widely pasted; wording unverified in the catalog.
 /// AADSTS50126: wrong user name or password (ROPC).
-pub fn invalid_credentials() -> Denial {
+pub(crate) fn invalid_credentials() -> Denial {
     Denial::new(
         400,
-        "invalid_grant",
+        OAuthError::InvalidGrant,
         50126,
         "Error validating credentials due to invalid username or password.",
     )
@@ -254,10 +254,10 @@ pub fn invalid_credentials() -> Denial {
 
 // fidelity: ropc-exchange (MFA users fail ROPC); wording of AADSTS50076 unverified in the catalog.
 /// AADSTS50076: the user must pass MFA, which ROPC cannot do.
-pub fn mfa_required() -> Denial {
+pub(crate) fn mfa_required() -> Denial {
     Denial::new(
         400,
-        "invalid_grant",
+        OAuthError::InvalidGrant,
         50076,
         "Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access the resource.",
     )
@@ -265,10 +265,10 @@ pub fn mfa_required() -> Denial {
 
 // Source: AADSTS70016 as pasted in public logs (squarephish #3, 2023; ESPTeamsPresence #49, 2025).
 /// `authorization_pending`: the user has not finished signing in on the other device.
-pub fn authorization_pending() -> Denial {
+pub(crate) fn authorization_pending() -> Denial {
     Denial::new(
         400,
-        "authorization_pending",
+        OAuthError::AuthorizationPending,
         70016,
         "OAuth 2.0 device flow error. Authorization is pending. Continue polling.",
     )
@@ -277,10 +277,10 @@ pub fn authorization_pending() -> Denial {
 // fidelity: device-code-flow (Microsoft lists `authorization_declined`); the AADSTS number and
 // wording are unverified.
 /// `authorization_declined`: the user declined on the other device.
-pub fn authorization_declined() -> Denial {
+pub(crate) fn authorization_declined() -> Denial {
     Denial::new(
         400,
-        "authorization_declined",
+        OAuthError::AuthorizationDeclined,
         70018,
         "OAuth 2.0 device flow error. The end user denied the authorization request. [mailscope: wording unverified]",
     )
@@ -288,10 +288,10 @@ pub fn authorization_declined() -> Denial {
 
 // Source: AADSTS70020 as pasted in azure-cli #22251 and azure-docs #92366 (2022).
 /// `expired_token`: the device code's 15 minutes passed.
-pub fn device_code_expired() -> Denial {
+pub(crate) fn device_code_expired() -> Denial {
     Denial::new(
         400,
-        "expired_token",
+        OAuthError::ExpiredToken,
         70020,
         "The provided value for the input parameter 'device_code' is not valid. This device code has expired.",
     )
@@ -299,10 +299,10 @@ pub fn device_code_expired() -> Denial {
 
 // fidelity: device-code-flow (`bad_verification_code`); the AADSTS number and wording are unverified.
 /// `bad_verification_code`: a device code the platform never issued.
-pub fn bad_verification_code() -> Denial {
+pub(crate) fn bad_verification_code() -> Denial {
     Denial::new(
         400,
-        "bad_verification_code",
+        OAuthError::BadVerificationCode,
         70019,
         "The device_code sent to the token endpoint wasn't recognized. [mailscope: wording unverified]",
     )
@@ -310,30 +310,30 @@ pub fn bad_verification_code() -> Denial {
 
 // RFC 8628 §3.5 defines `slow_down`; no Entra paste of it was found, so it carries no AADSTS code.
 /// `slow_down`: the client polls faster than the platform allows.
-pub fn slow_down() -> Denial {
+pub(crate) fn slow_down() -> Denial {
     Denial::without_code(
         400,
-        "slow_down",
+        OAuthError::SlowDown,
         "OAuth 2.0 device flow error. Polling too frequently: add 5 seconds to the interval (RFC 8628 §3.5). [mailscope: wording unverified]",
     )
 }
 
 // fidelity: consumer-app-not-enabled (no AADSTS number in the quoted reply)
 /// A personal account at an app registered for organisational accounts only.
-pub fn not_enabled_for_consumers() -> Denial {
+pub(crate) fn not_enabled_for_consumers() -> Denial {
     Denial::without_code(
         400,
-        "unauthorized_client",
+        OAuthError::UnauthorizedClient,
         "The client does not exist or is not enabled for consumers. If you are the application developer, configure a new application through the App Registrations in the Azure Portal at https://go.microsoft.com/fwlink/?linkid=2083908.",
     )
 }
 
 // Source: AADSTS50020 as widely pasted; wording unverified in the catalog.
 /// A personal account signing in at an organisations-only authority.
-pub fn personal_account_at_organizations(upn: &str) -> Denial {
+pub(crate) fn personal_account_at_organizations(upn: &str) -> Denial {
     Denial::new(
         400,
-        "invalid_request",
+        OAuthError::InvalidRequest,
         50020,
         format!(
             "User account '{upn}' from identity provider 'live.com' does not exist in tenant 'Microsoft Services' and cannot access the application in that tenant. [mailscope: wording unverified]"
@@ -343,10 +343,10 @@ pub fn personal_account_at_organizations(upn: &str) -> Denial {
 
 // Source: AADSTS50034 as widely pasted; wording unverified in the catalog.
 /// ROPC for a user the tenant does not have.
-pub fn unknown_user(upn: &str, tenant: &str) -> Denial {
+pub(crate) fn unknown_user(upn: &str, tenant: &str) -> Denial {
     Denial::new(
         400,
-        "invalid_grant",
+        OAuthError::InvalidGrant,
         50034,
         format!(
             "The user account {upn} does not exist in the {tenant} directory. To sign into this application, the account must be added to the directory."
@@ -356,10 +356,10 @@ pub fn unknown_user(upn: &str, tenant: &str) -> Denial {
 
 // fidelity: refresh-wrong-tenant-alias
 /// AADSTS7000012: a refresh token redeemed at another tenant alias.
-pub fn grant_for_another_tenant() -> Denial {
+pub(crate) fn grant_for_another_tenant() -> Denial {
     Denial::new(
         400,
-        "invalid_grant",
+        OAuthError::InvalidGrant,
         7_000_012,
         "The grant was obtained for a different tenant.",
     )
@@ -367,12 +367,12 @@ pub fn grant_for_another_tenant() -> Denial {
 
 // fidelity: refresh-ca-signin-frequency (email-oauth2-proxy #181)
 /// AADSTS70043: Conditional Access sign-in frequency ended the refresh token's life.
-pub fn sign_in_frequency_expired(issued: &str, max_seconds: i64) -> Denial {
+pub(crate) fn sign_in_frequency_expired(issued: &str, max_seconds: i64) -> Denial {
     Denial {
         suberror: Some("token_expired"),
         ..Denial::new(
             400,
-            "invalid_grant",
+            OAuthError::InvalidGrant,
             70043,
             format!(
                 "The refresh token has expired or is invalid due to sign-in frequency checks by conditional access. The token was issued on {issued} and the maximum allowed lifetime for this request is {max_seconds}."
@@ -383,10 +383,10 @@ pub fn sign_in_frequency_expired(issued: &str, max_seconds: i64) -> Denial {
 
 // fidelity: refresh-without-scope (open-webui PR #22357)
 /// AADSTS90009: the app asks for a token for itself.
-pub fn token_for_itself(client_id: &str) -> Denial {
+pub(crate) fn token_for_itself(client_id: &str) -> Denial {
     Denial::new(
         400,
-        "invalid_request",
+        OAuthError::InvalidRequest,
         90009,
         format!(
             "Application '{client_id}' is requesting a token for itself. This scenario is supported only if resource is specified using the GUID based App Identifier."

@@ -1,16 +1,33 @@
-//! The resource owner password credentials grant, ROPC (FIDELITY.md rule 8; fidelity:
-//! ropc-exchange): `/organizations` or a tenant only, no MFA, no personal accounts, and no consent
-//! prompt, so permissions must have been consented before.
+//! The resource owner password credentials grant, ROPC (rule `ropc`; fidelity: ropc-exchange):
+//! `/organizations` or a tenant only, no MFA, no personal accounts, and no consent prompt, so
+//! permissions must have been consented before.
 
-use super::errors::{self, Denial};
-use super::policy::{Grant, IdentityState, TokenRequest, resolve_for};
-use super::resolve::Leg;
+use crate::decision::{Decision, Part, Rule};
 use crate::directory::{AccountKind, App, Directory};
-use crate::token::Scope;
+
+use super::denial::Denial;
+use super::errors;
+use super::request::{Grant, TokenRequest};
+use super::resolve::Leg;
+use super::state::IdentityState;
+
+/// Rule: the password grant.
+pub(crate) const ROPC: Rule = Rule {
+    id: "ropc",
+    part: Part::Identity,
+    title: "The password grant works only at /organizations or a tenant, for work accounts without MFA",
+    text: "ROPC sends the user's name and password to the token endpoint. At `/common` or \
+           `/consumers` it is refused with AADSTS9001023. Personal accounts cannot use it \
+           (AADSTS50034: no such user in the tenant), a wrong password gets AADSTS50126, and a user \
+           who must pass MFA gets AADSTS50076. There is no page to consent on, so every permission \
+           must have been consented already (else AADSTS65001).",
+    cases: &["ropc-exchange", "consent-missing-65001"],
+    sources: &["https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth-ropc"],
+};
 
 impl IdentityState {
     /// Decides a ROPC request made at `now`.
-    pub(super) fn password(
+    pub(crate) fn password(
         &mut self,
         directory: &Directory,
         app: &App,
@@ -18,41 +35,39 @@ impl IdentityState {
         now: i64,
     ) -> Result<Grant, Denial> {
         if matches!(request.tenant_segment.as_str(), "common" | "consumers") {
-            return Err(errors::grant_type_not_on_this_endpoint());
+            return Err(self.deny(&ROPC, errors::grant_type_not_on_this_endpoint()));
         }
-        let username = request
-            .username
-            .as_deref()
-            .ok_or_else(|| errors::missing_parameter("username"))?;
-        let password = request
-            .password
-            .as_deref()
-            .ok_or_else(|| errors::missing_parameter("password"))?;
-        let scope_parameter = request
-            .scope
-            .as_deref()
-            .map(str::trim)
-            .filter(|scope| !scope.is_empty())
-            .ok_or_else(|| errors::missing_parameter("scope"))?;
+        let Some(username) = request.username.as_deref() else {
+            return Err(self.deny(&ROPC, errors::missing_parameter("username")));
+        };
+        let Some(password) = request.password.as_deref() else {
+            return Err(self.deny(&ROPC, errors::missing_parameter("password")));
+        };
+        let Some(scope_parameter) = request.scope_parameter() else {
+            return Err(self.deny(&ROPC, errors::missing_parameter("scope")));
+        };
         // "The Microsoft identity platform only supports the ROPC grant within Microsoft Entra
         // tenants, not personal accounts."
-        let user = directory
+        let Some(user) = directory
             .user(username)
             .filter(|user| user.account == AccountKind::Work)
-            .ok_or_else(|| errors::unknown_user(username, &directory.tenant.domain))?;
+        else {
+            return Err(self.deny(&ROPC, errors::unknown_user(username, &directory.tenant.domain)));
+        };
         if user.password != password {
-            return Err(errors::invalid_credentials());
+            return Err(self.deny(&ROPC, errors::invalid_credentials()));
         }
         if user.mfa {
-            return Err(errors::mfa_required());
+            return Err(self.deny(&ROPC, errors::mfa_required()));
         }
-        let resolution = resolve_for(
-            user,
-            &Scope::parse_list(scope_parameter),
-            Leg::Redeem,
-            directory,
-            scope_parameter,
-        )?;
+        self.decide(Decision::new(
+            &ROPC,
+            format!(
+                "{}'s password is right and no MFA is required: the password grant proceeds.",
+                user.upn
+            ),
+        ));
+        let resolution = self.resolve_scopes(directory, user, scope_parameter, Leg::Redeem)?;
         self.delegated_grant(
             directory,
             app,
@@ -74,7 +89,7 @@ mod tests {
         let mut state = IdentityState::new(directory);
         let request = TokenRequest {
             tenant_segment: segment.into(),
-            grant_type: "password".into(),
+            grant_type: super::super::request::GrantType::Password,
             client_id: Some(MAIL_CLIENT_ID.into()),
             username: Some(ADELE.into()),
             password: Some(password.into()),

@@ -5,12 +5,34 @@
 //! subset of the [Graph permissions reference](https://learn.microsoft.com/en-us/graph/permissions-reference),
 //! enough for mail clients. A permission on no resource is `invalid_scope` (AADSTS70011).
 
+use crate::decision::{Part, Rule};
 use crate::token::ResourceApi;
+
+/// Rule: permissions are data per resource, and the mail ones count on both.
+pub(crate) const PERMISSION_REGISTRATION: Rule = Rule {
+    id: "permission-registration",
+    part: Part::Identity,
+    title: "Each resource defines its permissions; the mail permissions listed under Graph count for Outlook too",
+    text: "The simulation keeps each resource's delegated and application permissions as data. A \
+           permission is looked up on the resource the token is for, case-insensitively, and named \
+           as the resource spells it. The portal lists the delegated SMTP.Send, \
+           IMAP.AccessAsUser.All and POP.AccessAsUser.All under Microsoft Graph; consenting to them \
+           there also consents to them on Office 365 Exchange Online, so an Outlook token can carry \
+           them. Application permissions for mail (SMTP.SendAsApp, IMAP.AccessAsApp, \
+           POP.AccessAsApp) exist only on Exchange. A permission a resource does not define is \
+           refused as an invalid scope.",
+    cases: &[
+        "portal-permission-listing",
+        "deleg-mixed-outlook-first",
+        "dot-default-delegated-outlook365",
+    ],
+    sources: &["https://learn.microsoft.com/en-us/graph/permissions-reference"],
+};
 
 /// Delegated permissions SMTP, IMAP and POP clients use; registered under Microsoft Graph they
 /// still count as consent for the Outlook resource: "in fact the same has been added to the outlook
 /// endpoint" (fidelity: portal-permission-listing).
-pub const MAIL_PROTOCOL_PERMISSIONS: [&str; 3] =
+pub(crate) const MAIL_PROTOCOL_PERMISSIONS: [&str; 3] =
     ["SMTP.Send", "IMAP.AccessAsUser.All", "POP.AccessAsUser.All"];
 
 const EXCHANGE_DELEGATED: &[&str] = &[
@@ -43,41 +65,26 @@ const GRAPH_DELEGATED: &[&str] = &[
     "offline_access",
 ];
 
-// Application permissions of Exchange: fidelity: ccg-outlook365-default-imap-pop, ccg-smtp-sendasapp.
-const EXCHANGE_APPLICATION: &[&str] = &[
-    "SMTP.SendAsApp",
-    "IMAP.AccessAsApp",
-    "POP.AccessAsApp",
-    "full_access_as_app",
-];
-
-const GRAPH_APPLICATION: &[&str] = &["Mail.Read", "Mail.ReadWrite", "Mail.Send", "User.Read.All"];
-
-/// Returns true when `api` defines the delegated permission `name` (case-insensitive).
-pub fn is_delegated(api: ResourceApi, name: &str) -> bool {
-    let list = match api {
-        ResourceApi::Exchange => EXCHANGE_DELEGATED,
-        ResourceApi::Graph => GRAPH_DELEGATED,
-    };
-    canonical(list, name).is_some()
-}
-
-/// Returns true when `api` defines the application permission `name`.
-pub fn is_application(api: ResourceApi, name: &str) -> bool {
-    let list = match api {
-        ResourceApi::Exchange => EXCHANGE_APPLICATION,
-        ResourceApi::Graph => GRAPH_APPLICATION,
-    };
-    canonical(list, name).is_some()
-}
-
 /// Returns the permission's name as the resource spells it (`smtp.send` -> `SMTP.Send`).
-pub fn canonical_delegated(api: ResourceApi, name: &str) -> Option<&'static str> {
+pub(crate) fn canonical_delegated(api: ResourceApi, name: &str) -> Option<&'static str> {
     let list = match api {
         ResourceApi::Exchange => EXCHANGE_DELEGATED,
         ResourceApi::Graph => GRAPH_DELEGATED,
     };
     canonical(list, name)
+}
+
+/// The resources a consent to `name`, registered under `api`, covers: the mail protocol
+/// permissions count for Graph and Exchange alike (rule `permission-registration`).
+pub(crate) fn consent_targets(api: ResourceApi, name: &str) -> Vec<ResourceApi> {
+    let is_mail_protocol = MAIL_PROTOCOL_PERMISSIONS
+        .iter()
+        .any(|known| known.eq_ignore_ascii_case(name));
+    if is_mail_protocol {
+        vec![ResourceApi::Graph, ResourceApi::Exchange]
+    } else {
+        vec![api]
+    }
 }
 
 fn canonical(list: &[&'static str], name: &str) -> Option<&'static str> {
@@ -94,17 +101,11 @@ mod tests {
     fn mail_protocol_permissions_exist_on_both_resources() {
         // fidelity: portal-permission-listing
         for name in MAIL_PROTOCOL_PERMISSIONS {
-            assert!(is_delegated(ResourceApi::Exchange, name), "{name}");
-            assert!(is_delegated(ResourceApi::Graph, name), "{name}");
-        }
-    }
-
-    #[test]
-    fn app_roles_for_mail_exist_only_on_exchange() {
-        // fidelity: ccg-outlook365-default-imap-pop
-        for name in ["SMTP.SendAsApp", "IMAP.AccessAsApp", "POP.AccessAsApp"] {
-            assert!(is_application(ResourceApi::Exchange, name));
-            assert!(!is_application(ResourceApi::Graph, name));
+            assert!(
+                canonical_delegated(ResourceApi::Exchange, name).is_some(),
+                "{name}"
+            );
+            assert!(canonical_delegated(ResourceApi::Graph, name).is_some(), "{name}");
         }
     }
 

@@ -2,6 +2,7 @@
 //! that stay with the alias that issued them.
 
 use super::*;
+use crate::directory::{AccountKind, CONSUMERS_TENANT_ID, SignInAudience};
 
 fn sign_in_at(
     state: &mut IdentityState,
@@ -32,7 +33,7 @@ fn redeem_at(
 ) -> Result<Grant, Denial> {
     let request = TokenRequest {
         tenant_segment: segment.into(),
-        grant_type: "authorization_code".into(),
+        grant_type: GrantType::AuthorizationCode,
         client_id: Some(MAIL_CLIENT_ID.into()),
         code: Some(code.into()),
         redirect_uri: Some("http://localhost".into()),
@@ -52,7 +53,10 @@ fn personal_accounts_need_a_consumer_enabled_app_and_get_opaque_tokens() {
     let mut state = IdentityState::new(&directory);
 
     let refused = sign_in_at(&mut state, &directory, "consumers", scope).unwrap_err();
-    assert_eq!((refused.error, refused.code), ("unauthorized_client", None));
+    assert_eq!(
+        (refused.error.as_str(), refused.code),
+        ("unauthorized_client", None)
+    );
     assert_eq!(
         sign_in_at(&mut state, &directory, "organizations", scope)
             .unwrap_err()
@@ -100,7 +104,7 @@ fn refresh_tokens_stay_with_their_tenant_alias_and_the_scope_setting_decides_wit
         .unwrap();
         let request = TokenRequest {
             tenant_segment: segment.into(),
-            grant_type: "refresh_token".into(),
+            grant_type: GrantType::RefreshToken,
             client_id: Some(MAIL_CLIENT_ID.into()),
             refresh_token: first.refresh_token,
             scope: scope.map(str::to_owned),

@@ -1,9 +1,16 @@
 //! Table tests of the token policy: one row per catalog case, from sign-in to the token's claims.
 
+use rstest::rstest;
+
 use super::*;
 use crate::directory::{
-    MAIL_CLIENT_ID, MAIL_DAEMON_ID, MAIL_DAEMON_SECRET, MultiResourceScopes, Permission, RefreshWithoutScope,
+    Consent, MAIL_CLIENT_ID, MAIL_DAEMON_ID, MAIL_DAEMON_SECRET, MultiResourceScopes, Permission,
+    RefreshWithoutScope,
 };
+use crate::identity::grant::ACCESS_TOKEN_LIFETIME;
+use crate::identity::refresh::REFRESH_TOKEN_INACTIVITY;
+use crate::identity::request::{AuthorizeOutcome, AuthorizeRequest, PkceMethod};
+use crate::token::ResourceApi;
 
 const NOW: i64 = 1_745_690_893;
 const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
@@ -17,7 +24,7 @@ fn sign_in(state: &mut IdentityState, directory: &Directory, scope: &str) -> Res
         redirect_uri: "http://localhost:53682/".into(),
         scope: scope.into(),
         code_challenge: Some(CHALLENGE.into()),
-        code_challenge_method: Some("S256".into()),
+        code_challenge_method: Some(PkceMethod::S256),
     };
     match state.authorize(directory, &request) {
         AuthorizeOutcome::Code(code) => Ok(code),
@@ -33,7 +40,7 @@ fn redeem(
 ) -> Result<Grant, Denial> {
     let request = TokenRequest {
         tenant_segment: "organizations".into(),
-        grant_type: "authorization_code".into(),
+        grant_type: GrantType::AuthorizationCode,
         client_id: Some(MAIL_CLIENT_ID.into()),
         code: Some(code.into()),
         redirect_uri: Some("http://localhost:53682/".into()),
@@ -58,62 +65,66 @@ fn aud_scp(grant: &Grant) -> (String, String) {
     )
 }
 
-#[test]
-fn delegated_code_flow_follows_the_catalog() {
+/// Signs in and redeems `scope`; returns `(aud, scp)` or the AADSTS code, and the rule ids of
+/// the redemption's decisions.
+#[rstest]
+#[case::deleg_outlook_smtp_only(
+    "offline_access https://outlook.office.com/SMTP.Send",
+    Ok(("https://outlook.office.com", "SMTP.Send")),
+    "first-scope-wins"
+)]
+#[case::deleg_graph_prefixed_smtp(
+    "SMTP.Send",
+    Ok(("00000003-0000-0000-c000-000000000000", "SMTP.Send")),
+    "scope-resource"
+)]
+#[case::deleg_graph_prefixed_smtp_with_prefix(
+    "https://graph.microsoft.com/SMTP.Send",
+    Ok(("00000003-0000-0000-c000-000000000000", "SMTP.Send")),
+    "audience"
+)]
+#[case::deleg_mixed_graph_first(
+    "offline_access Mail.Send https://outlook.office.com/SMTP.Send",
+    Ok(("00000003-0000-0000-c000-000000000000", "Mail.Send SMTP.Send")),
+    "first-scope-wins"
+)]
+#[case::deleg_mixed_outlook_first(
+    "offline_access https://outlook.office.com/SMTP.Send Mail.Read",
+    Ok(("https://outlook.office.com", "SMTP.Send Mail.Read")),
+    "first-scope-wins"
+)]
+#[case::mixed_resources_at_token_endpoint_28000(
+    "https://outlook.office.com/IMAP.AccessAsUser.All https://graph.microsoft.com/User.Read",
+    Err(28000),
+    "first-scope-wins"
+)]
+#[case::deleg_outlook_imap_pop_smtp_one_token(
+    "offline_access https://outlook.office.com/IMAP.AccessAsUser.All https://outlook.office.com/POP.AccessAsUser.All https://outlook.office.com/SMTP.Send",
+    Ok(("https://outlook.office.com", "IMAP.AccessAsUser.All POP.AccessAsUser.All SMTP.Send")),
+    "granted-permissions"
+)]
+fn delegated_code_flow_follows_the_catalog(
+    #[case] scope: &str,
+    #[case] expected: Result<(&str, &str), u32>,
+    #[case] deciding_rule: &str,
+) {
     let directory = Directory::contoso();
-    /// `(catalog case, scopes, Ok((aud, scp)) or Err(AADSTS code))`.
-    type Row = (
-        &'static str,
-        &'static str,
-        Result<(&'static str, &'static str), u32>,
-    );
-    let rows: [Row; 7] = [
-        (
-            "deleg-outlook-smtp-only",
-            "offline_access https://outlook.office.com/SMTP.Send",
-            Ok(("https://outlook.office.com", "SMTP.Send")),
-        ),
-        (
-            "deleg-graph-prefixed-smtp",
-            "SMTP.Send",
-            Ok(("00000003-0000-0000-c000-000000000000", "SMTP.Send")),
-        ),
-        (
-            "deleg-graph-prefixed-smtp",
-            "https://graph.microsoft.com/SMTP.Send",
-            Ok(("00000003-0000-0000-c000-000000000000", "SMTP.Send")),
-        ),
-        (
-            "deleg-mixed-graph-first",
-            "offline_access Mail.Send https://outlook.office.com/SMTP.Send",
-            Ok(("00000003-0000-0000-c000-000000000000", "Mail.Send SMTP.Send")),
-        ),
-        (
-            "deleg-mixed-outlook-first",
-            "offline_access https://outlook.office.com/SMTP.Send Mail.Read",
-            Ok(("https://outlook.office.com", "SMTP.Send Mail.Read")),
-        ),
-        (
-            "mixed-resources-at-token-endpoint-28000",
-            "https://outlook.office.com/IMAP.AccessAsUser.All https://graph.microsoft.com/User.Read",
-            Err(28000),
-        ),
-        (
-            "deleg-outlook-imap-pop-smtp-one-token",
-            "offline_access https://outlook.office.com/IMAP.AccessAsUser.All https://outlook.office.com/POP.AccessAsUser.All https://outlook.office.com/SMTP.Send",
-            Ok((
-                "https://outlook.office.com",
-                "IMAP.AccessAsUser.All POP.AccessAsUser.All SMTP.Send",
-            )),
-        ),
-    ];
-    for (case, scope, expected) in rows {
-        let actual = code_flow(&directory, scope)
-            .map(|grant| aud_scp(&grant))
-            .map_err(|denial| denial.code.unwrap_or(0));
-        let expected = expected.map(|(aud, scp)| (aud.to_owned(), scp.to_owned()));
-        assert_eq!(actual, expected, "{case}: {scope}");
-    }
+    let mut state = IdentityState::new(&directory);
+    let code = sign_in(&mut state, &directory, scope).unwrap();
+    state.take_decisions();
+
+    let actual = redeem(&mut state, &directory, &code, Some(scope))
+        .map(|grant| aud_scp(&grant))
+        .map_err(|denial| denial.code.unwrap_or(0));
+
+    let expected = expected.map(|(aud, scp)| (aud.to_owned(), scp.to_owned()));
+    assert_eq!(actual, expected, "{scope}");
+    let rules: Vec<&str> = state
+        .take_decisions()
+        .iter()
+        .map(|decision| decision.rule.id)
+        .collect();
+    assert!(rules.contains(&deciding_rule), "{rules:?}");
 }
 
 #[test]
@@ -191,7 +202,7 @@ fn no_consent_gives_aadsts65001() {
     let denial = code_flow(&directory, "https://outlook.office.com/SMTP.Send").unwrap_err();
 
     assert_eq!(denial.code.unwrap_or(0), 65001);
-    assert_eq!(denial.error, "invalid_grant");
+    assert_eq!(denial.error.as_str(), "invalid_grant");
     assert!(
         denial
             .message
@@ -207,7 +218,7 @@ fn codes_are_single_use_and_pkce_bound() {
 
     let mut wrong_verifier = TokenRequest {
         tenant_segment: "organizations".into(),
-        grant_type: "authorization_code".into(),
+        grant_type: GrantType::AuthorizationCode,
         client_id: Some(MAIL_CLIENT_ID.into()),
         code: Some(code.clone()),
         redirect_uri: Some("http://localhost:53682/".into()),
@@ -288,7 +299,7 @@ fn refresh_tokens_cross_resources_and_first_scope_wins() {
     let refresh = |state: &mut IdentityState, token: &str, scope: &str, now: i64| {
         let request = TokenRequest {
             tenant_segment: "organizations".into(),
-            grant_type: "refresh_token".into(),
+            grant_type: GrantType::RefreshToken,
             client_id: Some(MAIL_CLIENT_ID.into()),
             refresh_token: Some(token.into()),
             scope: Some(scope.into()),
@@ -330,7 +341,7 @@ fn confidential_clients_must_authenticate() {
     let mut state = IdentityState::new(&directory);
     let mut request = TokenRequest {
         tenant_segment: "organizations".into(),
-        grant_type: "refresh_token".into(),
+        grant_type: GrantType::RefreshToken,
         client_id: Some(MAIL_DAEMON_ID.into()),
         refresh_token: Some("unknown".into()),
         ..TokenRequest::default()

@@ -1,86 +1,116 @@
 //! The refresh token grant: bound to user and client, not to a resource; refused after 90 days
-//! unused, past a sign-in frequency, or at the other tenant alias (fidelity: refresh-cross-resource,
-//! refresh-multi-resource-first-wins, refresh-without-scope, refresh-expired-inactivity,
-//! refresh-ca-signin-frequency, refresh-wrong-tenant-alias).
+//! unused, past a sign-in frequency, or at the other tenant alias (rule `refresh-token`).
 
-use super::errors::{self, Denial};
-use super::policy::{Grant, IdentityState, REFRESH_TOKEN_INACTIVITY, TokenRequest, resolve_for};
+use crate::decision::{Decision, Part, Rule};
+use crate::directory::{App, Directory, RefreshWithoutScope};
+
+use super::denial::Denial;
+use super::errors;
+use super::request::{Grant, TokenRequest};
 use super::resolve::Leg;
-use crate::directory::{App, Directory, RefreshWithoutScope, User};
-use crate::token::Scope;
+use super::state::IdentityState;
 
-/// An issued refresh token.
-#[derive(Debug, Clone)]
-pub(super) struct RefreshGrant {
-    pub(super) client_id: String,
-    pub(super) user_object_id: String,
-    pub(super) scopes: String,
-    pub(super) issued_at: i64,
-    pub(super) last_used: i64,
-    pub(super) consumers: bool,
-}
+/// Refresh tokens unused this long are refused (fidelity: refresh-expired-inactivity).
+pub(crate) const REFRESH_TOKEN_INACTIVITY: i64 = 90 * 24 * 3600;
+
+/// Rule: the refresh token grant.
+pub(crate) const REFRESH_TOKEN: Rule = Rule {
+    id: "refresh-token",
+    part: Part::Identity,
+    title: "A refresh token is bound to the user and the app, not to a resource",
+    text: "A refresh token can be redeemed for any resource the user consented to, not only the \
+           one it came with; each redemption returns a new refresh token. It is refused with \
+           AADSTS700082 after 90 days unused, with AADSTS70043 once a Conditional Access sign-in \
+           frequency has passed, and with AADSTS7000012 at the other tenant alias (`/consumers` \
+           against a work grant, or the other way round). A refresh cannot ask for consent: a \
+           permission never consented is refused. Without `scope`, sources disagree; \
+           `tenant.refresh_without_scope` picks the first sign-in's scopes (Microsoft's current \
+           page), AADSTS900144, or AADSTS90009.",
+    cases: &[
+        "refresh-cross-resource",
+        "refresh-multi-resource-first-wins",
+        "refresh-without-scope",
+        "refresh-expired-inactivity",
+        "refresh-wrong-tenant-alias",
+        "refresh-ca-signin-frequency",
+    ],
+    sources: &[
+        "https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-auth-code-flow#refresh-the-access-token",
+    ],
+};
 
 impl IdentityState {
-    pub(super) fn redeem_refresh_token(
+    pub(crate) fn redeem_refresh_token(
         &mut self,
         directory: &Directory,
         app: &App,
         request: &TokenRequest,
         now: i64,
     ) -> Result<Grant, Denial> {
-        let token = request
-            .refresh_token
-            .as_deref()
-            .ok_or_else(|| errors::missing_parameter("refresh_token"))?;
+        let Some(token) = request.refresh_token.as_deref() else {
+            return Err(self.deny(&REFRESH_TOKEN, errors::missing_parameter("refresh_token")));
+        };
         // Bound to user and client, not to a resource (fidelity: refresh-cross-resource).
-        let grant = self
+        let Some(grant) = self
             .refresh_tokens
             .get(token)
             .filter(|grant| grant.client_id == app.client_id)
             .cloned()
-            .ok_or_else(errors::malformed_grant)?;
-        if grant.consumers != is_consumers_segment(&request.tenant_segment) {
-            return Err(errors::grant_for_another_tenant());
+        else {
+            return Err(self.deny(&REFRESH_TOKEN, errors::malformed_grant()));
+        };
+        if grant.consumers != (request.tenant_segment == "consumers") {
+            return Err(self.deny(&REFRESH_TOKEN, errors::grant_for_another_tenant()));
         }
         if let Some(hours) = directory.tenant.sign_in_frequency_hours {
             let max_seconds = i64::from(hours) * 3600;
             if now - grant.issued_at > max_seconds {
-                return Err(errors::sign_in_frequency_expired(
-                    &format_iso(grant.issued_at),
-                    max_seconds,
-                ));
+                let denial = errors::sign_in_frequency_expired(&format_iso(grant.issued_at), max_seconds);
+                return Err(self.deny(&REFRESH_TOKEN, denial));
             }
         }
         if now - grant.last_used > REFRESH_TOKEN_INACTIVITY {
-            return Err(errors::refresh_token_inactive(
+            let denial = errors::refresh_token_inactive(
                 &format_date(grant.issued_at),
                 &format_duration(now - grant.last_used),
-            ));
+            );
+            return Err(self.deny(&REFRESH_TOKEN, denial));
         }
         if let Some(entry) = self.refresh_tokens.get_mut(token) {
             entry.last_used = now;
         }
-        let user = directory
-            .user_by_object_id(&grant.user_object_id)
-            .ok_or_else(errors::malformed_grant)?;
+        let Some(user) = directory.user_by_object_id(&grant.user_object_id) else {
+            return Err(self.deny(&REFRESH_TOKEN, errors::malformed_grant()));
+        };
         // Sources disagree on a refresh without `scope` (fidelity: refresh-without-scope); Microsoft's
         // current page makes it optional without saying which resource follows, so by default the
         // first sign-in's scopes apply.
-        let scope_parameter = match request.scope.as_deref().map(str::trim) {
-            Some(scope) if !scope.is_empty() => scope.to_owned(),
-            _ => match directory.tenant.refresh_without_scope {
-                RefreshWithoutScope::FirstSignInScopes => grant.scopes.clone(),
-                RefreshWithoutScope::RequireScope => return Err(errors::missing_parameter("scope")),
-                RefreshWithoutScope::TokenForItself => return Err(errors::token_for_itself(&app.client_id)),
+        let scope_parameter = match request.scope_parameter() {
+            Some(scope) => scope.to_owned(),
+            None => match directory.tenant.refresh_without_scope {
+                RefreshWithoutScope::FirstSignInScopes => {
+                    self.decide(
+                        Decision::new(
+                            &REFRESH_TOKEN,
+                            "The refresh names no scope: the first sign-in's scopes apply.",
+                        )
+                        .with("tenant.refresh_without_scope", "first-sign-in-scopes"),
+                    );
+                    grant.scopes.clone()
+                }
+                RefreshWithoutScope::RequireScope => {
+                    return Err(self.deny(&REFRESH_TOKEN, errors::missing_parameter("scope")));
+                }
+                RefreshWithoutScope::TokenForItself => {
+                    return Err(self.deny(&REFRESH_TOKEN, errors::token_for_itself(&app.client_id)));
+                }
             },
         };
-        let resolution = resolve_for(
-            user,
-            &Scope::parse_list(&scope_parameter),
-            Leg::Refresh,
-            directory,
-            &scope_parameter,
-        )?;
+        self.decide(Decision::new(
+            &REFRESH_TOKEN,
+            "The refresh token is this app's and this user's, and was used within 90 days: it is redeemed.",
+        ));
+        let resolution = self.resolve_scopes(directory, user, &scope_parameter, Leg::Refresh)?;
         let mut granted = self.delegated_grant(
             directory,
             app,
@@ -97,35 +127,6 @@ impl IdentityState {
         }
         Ok(granted)
     }
-
-    pub(super) fn issue_refresh_token(
-        &mut self,
-        app: &App,
-        user: &User,
-        scopes: &str,
-        segment: &str,
-        now: i64,
-    ) -> String {
-        let token = format!("1.A{}", self.ids.base64url("refresh", 32));
-        self.refresh_tokens.insert(
-            token.clone(),
-            RefreshGrant {
-                client_id: app.client_id.clone(),
-                user_object_id: user.object_id.clone(),
-                scopes: scopes.to_owned(),
-                issued_at: now,
-                last_used: now,
-                consumers: is_consumers_segment(segment),
-            },
-        );
-        token
-    }
-}
-
-/// `/consumers` issues grants a work tenant does not honour, and the other way round
-/// (fidelity: refresh-wrong-tenant-alias).
-fn is_consumers_segment(segment: &str) -> bool {
-    segment == "consumers"
 }
 
 fn format_date(unix: i64) -> String {

@@ -1,15 +1,100 @@
-//! Scopes -> one resource and its permissions (FIDELITY.md rules 1–4 and 6). Pure.
+//! Scopes -> one resource and its permissions (rules `scope-syntax`, `scope-resource`,
+//! `first-scope-wins`, `audience`). Pure.
 //!
 //! The token is for the resource of the first resource-bearing scope; a bare first scope means
 //! Microsoft Graph; every later permission is read as a permission of that resource
 //! (fidelity: deleg-mixed-graph-first, deleg-mixed-outlook-first, refresh-multi-resource-first-wins).
 
+use crate::decision::{Decision, Part, Rule};
 use crate::directory::{GraphAudience, MultiResourceScopes};
 use crate::token::{OidcScope, ResourceApi, ResourceUri, Scope, ScopeKind};
 
+/// Rule: how the `scope` parameter is read.
+pub(crate) const SCOPE_SYNTAX: Rule = Rule {
+    id: "scope-syntax",
+    part: Part::Identity,
+    title: "Scopes are separated by spaces; OpenID scopes name no resource; offline_access asks for a refresh token",
+    text: "The `scope` parameter is a list separated by the space character (RFC 6749 section \
+           3.3); any other character, a line feed included, is part of a scope's name. `openid`, \
+           `profile`, `email` and `offline_access` name no resource. `offline_access` makes the \
+           response carry a refresh token and never appears in the token's `scp`.",
+    cases: &["deleg-outlook-imap-pop-smtp-one-token", "deleg-bare-imap-scope"],
+    sources: &[
+        "https://www.rfc-editor.org/rfc/rfc6749#section-3.3",
+        "https://learn.microsoft.com/en-us/entra/identity-platform/scopes-oidc",
+    ],
+};
+
+/// Rule: a scope's prefix names its resource; a bare scope means Graph.
+pub(crate) const SCOPE_RESOURCE: Rule = Rule {
+    id: "scope-resource",
+    part: Part::Identity,
+    title: "A scope's prefix names its resource, and a scope without one means Microsoft Graph",
+    text: "`https://outlook.office.com/`, `https://outlook.office365.com/` and \
+           `https://ps.outlook.com/` name Office 365 Exchange Online; `https://graph.microsoft.com/` \
+           names Microsoft Graph, and so do the application ids of both APIs. A scope with no prefix \
+           (`SMTP.Send`, `Mail.Send`) is a Microsoft Graph permission: this is why a client asking \
+           for bare `SMTP.Send` gets a token Exchange refuses. A prefix naming no known API is an \
+           invalid scope.",
+    cases: &[
+        "deleg-graph-prefixed-smtp",
+        "deleg-bare-imap-scope",
+        "doc-scope-string-history",
+    ],
+    sources: &[
+        "https://learn.microsoft.com/en-us/exchange/client-developer/legacy-protocols/how-to-authenticate-an-imap-pop-smtp-application-by-using-oauth",
+    ],
+};
+
+/// Rule: one token, one resource, and the first resource-bearing scope decides which.
+pub(crate) const FIRST_SCOPE_WINS: Rule = Rule {
+    id: "first-scope-wins",
+    part: Part::Identity,
+    title: "One token is for one resource, and the first resource-bearing scope decides which",
+    text: "A token is for the resource of the first scope that names one (a bare first scope \
+           means Graph). Later bare permissions are read as that resource's own, so \
+           `Mail.Send https://outlook.office.com/SMTP.Send` gives a Graph token and SMTP fails, \
+           while the reverse order gives an Outlook token. The platform does not warn. Two \
+           explicitly prefixed resources in one code, device-code or password redemption are \
+           refused with AADSTS28000; in a refresh, the first still wins. The sign-in at \
+           `/authorize` may name several resources, and consent then covers all of them. With \
+           `tenant.multi_resource_scopes = \"reject\"` any second resource, bare or prefixed, is \
+           AADSTS28000. Personal accounts never mix resources.",
+    cases: &[
+        "deleg-mixed-graph-first",
+        "deleg-mixed-outlook-first",
+        "mixed-resources-at-token-endpoint-28000",
+        "authorize-multi-resource-then-split",
+        "refresh-multi-resource-first-wins",
+        "consumer-graph-scopes-imap",
+    ],
+    sources: &[
+        "https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-auth-code-flow#request-an-access-token-with-a-client_secret",
+    ],
+};
+
+/// Rule: the `aud` claim for each resource.
+pub(crate) const AUDIENCE: Rule = Rule {
+    id: "audience",
+    part: Part::Identity,
+    title: "The token's aud follows the resource and the URI that named it",
+    text: "Outlook scopes give `aud` `https://outlook.office.com`, `outlook.office365.com` scopes \
+           give `https://outlook.office365.com`, `ps.outlook.com` gives `https://ps.outlook.com`, \
+           and Microsoft Graph gives its application id `00000003-0000-0000-c000-000000000000` \
+           (`tenant.graph_audience = \"uri\"` gives `https://graph.microsoft.com`, as some decoded \
+           tokens show). `aud` is the one claim that tells whether Exchange will accept a token.",
+    cases: &[
+        "deleg-outlook-smtp-only",
+        "deleg-graph-prefixed-smtp",
+        "dot-default-delegated-outlook365",
+        "ccg-ps-outlook-default",
+    ],
+    sources: &[],
+};
+
 /// Which leg of the protocol the scopes arrived on; the multi-resource rule differs by leg.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Leg {
+pub(crate) enum Leg {
     /// `/authorize`: may name several resources; consent covers them all
     /// (fidelity: authorize-multi-resource-then-split).
     Authorize,
@@ -23,7 +108,7 @@ pub enum Leg {
 
 /// The resource a request resolves to, and what it asks of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Resolution {
+pub(crate) struct Resolution {
     /// The resource application the token is for.
     pub api: ResourceApi,
     /// The identifier that decided it; the audience is derived from it.
@@ -37,22 +122,24 @@ pub struct Resolution {
     /// Explicitly prefixed permissions of *other* resources, `(api, name)`: consented on their own
     /// resource at sign-in, re-read on `api` in a refresh grant.
     pub other_resources: Vec<(ResourceApi, String)>,
+    /// The scope that decided the resource, as sent (`None`: OpenID Connect scopes only).
+    pub deciding_scope: Option<String>,
 }
 
 impl Resolution {
     /// Returns true when `offline_access` was asked for: a refresh token follows (rule 1).
-    pub fn wants_refresh_token(&self) -> bool {
+    pub(crate) fn wants_refresh_token(&self) -> bool {
         self.oidc.contains(&OidcScope::OfflineAccess)
     }
 
     /// Returns the `aud` of a token for this resolution (rule 4).
-    pub fn audience(&self, graph_audience: GraphAudience) -> String {
+    pub(crate) fn audience(&self, graph_audience: GraphAudience) -> String {
         audience(&self.uri, self.api, graph_audience)
     }
 }
 
 /// Returns the `aud` for a resource named by `uri` (FIDELITY.md rule 4).
-pub fn audience(uri: &ResourceUri, api: ResourceApi, graph_audience: GraphAudience) -> String {
+pub(crate) fn audience(uri: &ResourceUri, api: ResourceApi, graph_audience: GraphAudience) -> String {
     match (api, uri) {
         // fidelity: deleg-graph-prefixed-smtp (the seed's GUID; setting "uri" gives the URI form)
         (ResourceApi::Graph, _) => match graph_audience {
@@ -71,7 +158,7 @@ pub fn audience(uri: &ResourceUri, api: ResourceApi, graph_audience: GraphAudien
 
 /// Why scopes do not resolve to one resource.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ResolveError {
+pub(crate) enum ResolveError {
     /// Two resources where only one may be named (AADSTS28000).
     MultipleResources,
     /// A prefix that names no known resource (AADSTS70011 with that scope).
@@ -81,7 +168,7 @@ pub enum ResolveError {
 }
 
 /// Resolves `scopes` as they arrived on `leg`, under the tenant's multi-resource setting.
-pub fn resolve(
+pub(crate) fn resolve(
     scopes: &[Scope],
     leg: Leg,
     multi_resource: MultiResourceScopes,
@@ -109,6 +196,10 @@ pub fn resolve(
         .first()
         .map(|(uri, api, _)| ((*uri).clone(), *api))
         .unwrap_or((ResourceUri::Bare, ResourceApi::Graph));
+    let deciding_scope = scopes
+        .iter()
+        .find(|scope| matches!(scope.kind(), ScopeKind::Permission { .. }))
+        .map(|scope| scope.as_str().to_owned());
 
     let explicit_apis = distinct(
         permission_scopes
@@ -161,7 +252,53 @@ pub fn resolve(
         default_scope,
         oidc,
         other_resources,
+        deciding_scope,
     })
+}
+
+/// The decisions a successful resolution stands for: which resource the scopes name, and how the
+/// first one decided (rules `scope-resource` and `first-scope-wins`).
+pub(crate) fn decisions(scopes: &[Scope], resolution: &Resolution, leg: Leg) -> Vec<Decision> {
+    let api = resolution.api.display_name();
+    let Some(first) = &resolution.deciding_scope else {
+        return vec![Decision::new(
+            &FIRST_SCOPE_WINS,
+            "No scope names a permission: the token is for Microsoft Graph, for the sign-in's own scopes.",
+        )];
+    };
+    let mut decisions = Vec::new();
+    let resource = match resolution.uri {
+        ResourceUri::Bare => {
+            format!("`{first}` has no resource prefix, so it is a Microsoft Graph permission.")
+        }
+        _ => format!("`{first}` names {api}."),
+    };
+    decisions.push(Decision::new(&SCOPE_RESOURCE, resource).with("scope", first.clone()));
+
+    let mut outcome =
+        format!("The first resource-bearing scope, `{first}`, decides: the token is for {api}.");
+    for scope in scopes {
+        let ScopeKind::Permission { resource, name } = scope.kind() else {
+            continue;
+        };
+        if scope.as_str() == first.as_str() {
+            continue;
+        }
+        let own_api = resource.api();
+        let sentence = match (resource.is_explicit(), leg) {
+            (false, _) if resolution.api == ResourceApi::Graph => continue,
+            (true, _) if own_api == Some(resolution.api) => continue,
+            (true, Leg::Authorize) => format!(" Consent at sign-in also covers `{}`.", scope.as_str()),
+            (true, Leg::Refresh) => format!(
+                " `{}` names another resource and asks nothing of this token.",
+                scope.as_str()
+            ),
+            _ => format!(" `{}` is read as {api}'s `{name}`.", scope.as_str()),
+        };
+        outcome.push_str(&sentence);
+    }
+    decisions.push(Decision::new(&FIRST_SCOPE_WINS, outcome).with("scopes", join_scopes(scopes)));
+    decisions
 }
 
 fn distinct(apis: impl Iterator<Item = ResourceApi>) -> usize {
@@ -174,6 +311,9 @@ fn distinct(apis: impl Iterator<Item = ResourceApi>) -> usize {
     seen.len()
 }
 
+fn join_scopes(scopes: &[Scope]) -> String {
+    scopes.iter().map(Scope::as_str).collect::<Vec<_>>().join(" ")
+}
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,16 +14,22 @@ use serde_json::json;
 use wiremock::matchers::{method, path_regex};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
-use super::admin_consent::{AdminConsentOutcome, AdminConsentRequest};
-use super::errors::Denial;
-use super::policy::{AuthorizeOutcome, AuthorizeRequest, EXPIRES_IN, IdentityState, TokenRequest};
 use crate::clock::Clock;
 use crate::directory::Directory;
-use crate::token::{Jwks, SigningKey};
+use crate::token::SigningKey;
+
+use super::denial::Denial;
+use super::grant::EXPIRES_IN;
+use super::journal::{Endpoint, IdentityJournal, RequestRecord};
+use super::request::{
+    AdminConsentOutcome, AdminConsentRequest, AuthorizeOutcome, AuthorizeRequest, Grant, GrantType,
+    PkceMethod, TokenRequest,
+};
+use super::state::IdentityState;
 
 /// A running simulated identity platform on an ephemeral loopback port.
 #[derive(Debug)]
-pub struct IdentityServer {
+pub(crate) struct IdentityServer {
     server: MockServer,
     platform: Arc<Platform>,
 }
@@ -36,6 +42,7 @@ struct Platform {
     clock: Clock,
     /// The base URL clients use, when a TLS front end sits before the server.
     public_base: Mutex<Option<String>>,
+    journal: IdentityJournal,
 }
 
 impl Platform {
@@ -46,7 +53,7 @@ impl Platform {
     }
 
     /// Signs the grant's claims: a JWT, or the opaque token personal accounts get.
-    fn access_token(&self, grant: &super::Grant) -> String {
+    fn access_token(&self, grant: &Grant) -> String {
         let jwt = self.key.mint(&grant.claims);
         if grant.opaque {
             crate::token::jwt::wrap_opaque(&jwt)
@@ -91,24 +98,54 @@ impl Platform {
         let body = denial.to_body(state.ids(), self.clock.now());
         ResponseTemplate::new(denial.status).set_body_json(body)
     }
+
+    /// Moves the request's decisions to the journal, and to the log as events of the request's
+    /// span. Decisions carry no secret, so every level may show them.
+    fn record(
+        &self,
+        state: &mut IdentityState,
+        endpoint: Endpoint,
+        tenant_segment: &str,
+        grant_type: Option<&GrantType>,
+        status: u16,
+    ) {
+        let decisions = state.take_decisions();
+        for decision in &decisions {
+            tracing::info!(rule = decision.rule.id, "{}", decision.outcome);
+        }
+        tracing::debug!(status, "answered");
+        self.journal.record(RequestRecord {
+            endpoint,
+            tenant_segment: tenant_segment.to_owned(),
+            grant_type: grant_type.map(|grant_type| grant_type.as_str().to_owned()),
+            status,
+            decisions,
+        });
+    }
 }
 
 impl IdentityServer {
     /// Starts the platform for `directory`, signing with `key`, telling time by `clock`.
-    pub async fn start(directory: Directory, key: Arc<SigningKey>, clock: Clock) -> Self {
+    pub(crate) async fn start(directory: Directory, key: Arc<SigningKey>, clock: Clock) -> Self {
         let server = MockServer::builder().disable_request_recording().start().await;
         Self::mount(server, directory, key, clock).await
     }
 
     /// Mounts the platform's endpoints on an already started server (for example one behind a
     /// TLS terminator, whose public URL differs from `server.uri()`).
-    pub async fn mount(server: MockServer, directory: Directory, key: Arc<SigningKey>, clock: Clock) -> Self {
+    pub(crate) async fn mount(
+        server: MockServer,
+        directory: Directory,
+        key: Arc<SigningKey>,
+        clock: Clock,
+    ) -> Self {
         let platform = Arc::new(Platform {
             state: Mutex::new(IdentityState::new(&directory)),
             directory,
             key,
             clock,
             public_base: Mutex::new(None),
+            journal: IdentityJournal::default(),
         });
         Mock::given(method("GET"))
             .and(path_regex(r"^/[^/]+/oauth2/v2\.0/authorize$"))
@@ -156,25 +193,48 @@ impl IdentityServer {
     }
 
     /// Returns the base URL, `http://127.0.0.1:PORT`.
-    pub fn uri(&self) -> String {
+    pub(crate) fn uri(&self) -> String {
         self.server.uri()
     }
 
     /// Returns the plain HTTP address.
-    pub fn address(&self) -> &std::net::SocketAddr {
+    pub(crate) fn address(&self) -> &std::net::SocketAddr {
         self.server.address()
     }
 
     /// Sets the base URL the OpenID metadata advertises (`https://127.0.0.1:PORT` behind TLS).
-    pub fn set_public_base(&self, base: &str) {
+    pub(crate) fn set_public_base(&self, base: &str) {
         if let Ok(mut public_base) = self.platform.public_base.lock() {
             *public_base = Some(base.trim_end_matches('/').to_owned());
         }
     }
 
-    /// Returns the published signing keys.
-    pub fn jwks(&self) -> Jwks {
-        self.platform.key.jwks()
+    /// Issues a token for the directory's user by the authorization code flow run in process,
+    /// against this platform's own state (consent given, refresh tokens known), as `client_id`.
+    pub(crate) fn issue_token(&self, client_id: &str, scopes: &str) -> Result<String, Denial> {
+        let mut state = self.platform.state();
+        let issued = super::mint::issue_token(
+            &mut state,
+            &self.platform.directory,
+            &self.platform.key,
+            self.platform.clock.now_unix(),
+            client_id,
+            scopes,
+        );
+        let decisions = state.take_decisions();
+        self.platform.journal.record(RequestRecord {
+            endpoint: Endpoint::Token,
+            tenant_segment: "organizations".into(),
+            grant_type: Some(GrantType::AuthorizationCode.as_str().to_owned()),
+            status: if issued.is_ok() { 200 } else { 400 },
+            decisions,
+        });
+        issued
+    }
+
+    /// Returns the decision journal: every request answered, with its decisions.
+    pub(crate) fn journal(&self) -> &IdentityJournal {
+        &self.platform.journal
     }
 }
 
@@ -209,29 +269,41 @@ impl Respond for AuthorizeResponder {
             redirect_uri: query("redirect_uri").unwrap_or_default(),
             scope: query("scope").unwrap_or_default(),
             code_challenge: query("code_challenge"),
-            code_challenge_method: query("code_challenge_method"),
+            code_challenge_method: query("code_challenge_method").map(|method| PkceMethod::parse(&method)),
         };
+        let span = tracing::info_span!("identity", endpoint = "authorize", tenant = %authorize_request.tenant_segment);
+        let _entered = span.enter();
         let mut state = self.0.state();
         let outcome = state.authorize(&self.0.directory, &authorize_request);
         let redirect = url::Url::parse(&authorize_request.redirect_uri);
-        match (outcome, redirect) {
+        let (response, status) = match (outcome, redirect) {
             (AuthorizeOutcome::Code(code), Ok(redirect)) => {
                 let session_state = state.ids().guid("session");
-                redirect_to(
+                let response = redirect_to(
                     redirect,
                     &[("code", code.as_str())],
                     query("state"),
                     &[("session_state", session_state.as_str())],
-                )
+                );
+                (response, 302)
             }
-            (AuthorizeOutcome::RedirectError(denial), Ok(redirect)) => {
-                self.0.redirect_error(&denial, &state, redirect, query("state"))
-            }
+            (AuthorizeOutcome::RedirectError(denial), Ok(redirect)) => (
+                self.0.redirect_error(&denial, &state, redirect, query("state")),
+                302,
+            ),
             (AuthorizeOutcome::ErrorPage(denial), _) | (AuthorizeOutcome::RedirectError(denial), Err(_)) => {
-                self.0.error_page(&denial, &state)
+                (self.0.error_page(&denial, &state), denial.status)
             }
-            (AuthorizeOutcome::Code(_), Err(_)) => ResponseTemplate::new(400),
-        }
+            (AuthorizeOutcome::Code(_), Err(_)) => (ResponseTemplate::new(400), 400),
+        };
+        self.0.record(
+            &mut state,
+            Endpoint::Authorize,
+            &authorize_request.tenant_segment,
+            None,
+            status,
+        );
+        response
     }
 }
 
@@ -246,28 +318,44 @@ impl Respond for AdminConsentResponder {
             redirect_uri: query("redirect_uri").unwrap_or_default(),
             scope: query("scope").unwrap_or_default(),
         };
+        let span = tracing::info_span!("identity", endpoint = "adminconsent", tenant = %consent_request.tenant_segment);
+        let _entered = span.enter();
         let mut state = self.0.state();
         let outcome = state.admin_consent(&self.0.directory, &consent_request);
-        match (outcome, url::Url::parse(&consent_request.redirect_uri)) {
+        let (response, status) = match (outcome, url::Url::parse(&consent_request.redirect_uri)) {
             // Microsoft Learn, "Admin consent on the Microsoft identity platform", successful
             // response: `?admin_consent=True&tenant={tenant id}&scope=...&state=...`.
-            (AdminConsentOutcome::Granted, Ok(redirect)) => redirect_to(
-                redirect,
-                &[
-                    ("admin_consent", "True"),
-                    ("tenant", self.0.directory.tenant.id.as_str()),
-                    ("scope", consent_request.scope.as_str()),
-                ],
-                query("state"),
-                &[],
-            ),
-            (AdminConsentOutcome::RedirectError(denial), Ok(redirect)) => {
-                self.0.redirect_error(&denial, &state, redirect, query("state"))
+            (AdminConsentOutcome::Granted, Ok(redirect)) => {
+                let response = redirect_to(
+                    redirect,
+                    &[
+                        ("admin_consent", "True"),
+                        ("tenant", self.0.directory.tenant.id.as_str()),
+                        ("scope", consent_request.scope.as_str()),
+                    ],
+                    query("state"),
+                    &[],
+                );
+                (response, 302)
             }
+            (AdminConsentOutcome::RedirectError(denial), Ok(redirect)) => (
+                self.0.redirect_error(&denial, &state, redirect, query("state")),
+                302,
+            ),
             (AdminConsentOutcome::ErrorPage(denial), _)
-            | (AdminConsentOutcome::RedirectError(denial), Err(_)) => self.0.error_page(&denial, &state),
-            (AdminConsentOutcome::Granted, Err(_)) => ResponseTemplate::new(400),
-        }
+            | (AdminConsentOutcome::RedirectError(denial), Err(_)) => {
+                (self.0.error_page(&denial, &state), denial.status)
+            }
+            (AdminConsentOutcome::Granted, Err(_)) => (ResponseTemplate::new(400), 400),
+        };
+        self.0.record(
+            &mut state,
+            Endpoint::AdminConsent,
+            &consent_request.tenant_segment,
+            None,
+            status,
+        );
+        response
     }
 }
 
@@ -299,7 +387,7 @@ impl TokenResponder {
         };
         for (key, value) in url::form_urlencoded::parse(&request.body) {
             if key == "grant_type" {
-                token_request.grant_type = value.into_owned();
+                token_request.grant_type = GrantType::parse(&value);
                 continue;
             }
             let value = Some(value.into_owned());
@@ -342,8 +430,16 @@ impl TokenResponder {
 impl Respond for TokenResponder {
     fn respond(&self, request: &Request) -> ResponseTemplate {
         let token_request = Self::parse(request);
+        let span = tracing::info_span!(
+            "identity",
+            endpoint = "token",
+            tenant = %token_request.tenant_segment,
+            grant_type = token_request.grant_type.as_str()
+        );
+        let _entered = span.enter();
         let mut state = self.0.state();
-        match state.token(&self.0.directory, &token_request, self.0.clock.now_unix()) {
+        let (response, status) = match state.token(&self.0.directory, &token_request, self.0.clock.now_unix())
+        {
             Ok(grant) => {
                 let access_token = self.0.access_token(&grant);
                 let mut body = json!({
@@ -358,10 +454,19 @@ impl Respond for TokenResponder {
                 if let Some(refresh_token) = grant.refresh_token {
                     body["refresh_token"] = refresh_token.into();
                 }
-                ResponseTemplate::new(200).set_body_json(body)
+                (ResponseTemplate::new(200).set_body_json(body), 200)
             }
-            Err(denial) => self.0.error_response(&denial, &state),
-        }
+            Err(denial) => (self.0.error_response(&denial, &state), denial.status),
+        };
+        let grant_type = Some(&token_request.grant_type);
+        self.0.record(
+            &mut state,
+            Endpoint::Token,
+            &token_request.tenant_segment,
+            grant_type,
+            status,
+        );
+        response
     }
 }
 
@@ -370,14 +475,32 @@ struct V1TokenResponder(Arc<Platform>);
 impl Respond for V1TokenResponder {
     fn respond(&self, request: &Request) -> ResponseTemplate {
         let token_request = TokenResponder::parse(request);
+        let span = tracing::info_span!(
+            "identity",
+            endpoint = "token (v1.0)",
+            tenant = %token_request.tenant_segment,
+            grant_type = token_request.grant_type.as_str()
+        );
+        let _entered = span.enter();
         let mut state = self.0.state();
-        match state.token_v1(&self.0.directory, &token_request, self.0.clock.now_unix()) {
-            Ok(grant) => {
-                let access_token = self.0.access_token(&grant);
-                ResponseTemplate::new(200).set_body_json(super::v1::response_body(&grant, access_token))
-            }
-            Err(denial) => self.0.error_response(&denial, &state),
-        }
+        let (response, status) =
+            match state.token_v1(&self.0.directory, &token_request, self.0.clock.now_unix()) {
+                Ok(grant) => {
+                    let access_token = self.0.access_token(&grant);
+                    let body = super::v1::response_body(&grant, access_token);
+                    (ResponseTemplate::new(200).set_body_json(body), 200)
+                }
+                Err(denial) => (self.0.error_response(&denial, &state), denial.status),
+            };
+        let grant_type = Some(&token_request.grant_type);
+        self.0.record(
+            &mut state,
+            Endpoint::TokenV1,
+            &token_request.tenant_segment,
+            grant_type,
+            status,
+        );
+        response
     }
 }
 
@@ -391,18 +514,24 @@ impl Respond for DeviceCodeResponder {
                 .find(|(key, _)| key == name)
                 .map(|(_, value)| value.as_str())
         };
+        let segment = tenant_segment(request);
+        let span = tracing::info_span!("identity", endpoint = "devicecode", tenant = %segment);
+        let _entered = span.enter();
         let mut state = self.0.state();
         let answer = state.device_authorization(
             &self.0.directory,
-            &tenant_segment(request),
+            &segment,
             field("client_id"),
             field("scope"),
             self.0.clock.now_unix(),
         );
-        match answer {
-            Ok(authorization) => ResponseTemplate::new(200).set_body_json(authorization),
-            Err(denial) => self.0.error_response(&denial, &state),
-        }
+        let (response, status) = match answer {
+            Ok(authorization) => (ResponseTemplate::new(200).set_body_json(authorization), 200),
+            Err(denial) => (self.0.error_response(&denial, &state), denial.status),
+        };
+        self.0
+            .record(&mut state, Endpoint::DeviceCode, &segment, None, status);
+        response
     }
 }
 

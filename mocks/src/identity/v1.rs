@@ -7,33 +7,61 @@
 
 use serde_json::{Value, json};
 
-use super::errors::{self, Denial};
-use super::policy::{EXPIRES_IN, Grant, IdentityState, TokenRequest};
+use crate::decision::{Decision, Part, Rule};
 use crate::directory::Directory;
 use crate::token::{Scope, ScopeKind};
 
-/// The v1 path under a tenant segment.
-pub const V1_TOKEN_PATH: &str = "oauth2/token";
+use super::denial::Denial;
+use super::errors;
+use super::grant::EXPIRES_IN;
+use super::request::{Grant, GrantType, TokenRequest};
+use super::state::IdentityState;
+
+/// Rule: the v1.0 token endpoint.
+pub(crate) const V1_ENDPOINT: Rule = Rule {
+    id: "v1-endpoint",
+    part: Part::Identity,
+    title: "The v1.0 endpoint names a resource, not scopes, and returns every consented permission",
+    text: "Older guides send the password grant to `/{tenant}/oauth2/token` with `resource=`. The \
+           token is for that resource, with `aud` exactly as the client wrote it; `scope` is \
+           ignored and `scp` lists every permission consented on the resource, `offline_access` \
+           included, sorted without regard to case. A refresh token comes without asking, and the \
+           response writes its numbers as strings. So `resource=https://graph.microsoft.com` gives \
+           a Graph token holding SMTP.Send, which SMTP refuses. Only the password grant is \
+           simulated there; other grants get a refusal that says it is the simulation's limit.",
+    cases: &["v1-ropc-resource-graph"],
+    sources: &["https://learn.microsoft.com/en-us/entra/identity-platform/v2-overview"],
+};
 
 impl IdentityState {
     /// Decides a v1 token request made at `now`.
-    pub fn token_v1(
+    pub(crate) fn token_v1(
         &mut self,
         directory: &Directory,
         request: &TokenRequest,
         now: i64,
     ) -> Result<Grant, Denial> {
-        if request.grant_type != "password" {
-            return Err(errors::v1_grant_not_simulated(&request.grant_type));
+        if request.grant_type != GrantType::Password {
+            let denial = errors::v1_grant_not_simulated(request.grant_type.as_str());
+            return Err(self.deny(&V1_ENDPOINT, denial));
         }
         let resource = request
             .resource
             .as_deref()
             .map(str::trim)
-            .filter(|resource| !resource.is_empty())
-            // Unverified for v1: the v2 endpoint's missing-parameter error (AADSTS900144), since no
-            // public paste of v1's answer to a missing `resource` was found.
-            .ok_or_else(|| errors::missing_parameter("resource"))?;
+            .filter(|resource| !resource.is_empty());
+        // Unverified for v1: the v2 endpoint's missing-parameter error (AADSTS900144), since no
+        // public paste of v1's answer to a missing `resource` was found.
+        let Some(resource) = resource else {
+            return Err(self.deny(&V1_ENDPOINT, errors::missing_parameter("resource")));
+        };
+        self.decide(
+            Decision::new(
+                &V1_ENDPOINT,
+                format!("The v1.0 endpoint reads `resource`, not `scope`: the token is for {resource}, with every consented permission."),
+            )
+            .with("resource", resource),
+        );
         // fidelity: v1-ropc-resource-graph. "resource=https://graph.microsoft.com (&scope=...
         // ignored)": every consented permission on the resource, as `.default` asks in v2, and a
         // refresh token, which v1 issues without `offline_access`.
@@ -79,7 +107,7 @@ impl IdentityState {
 /// The v1 response body: `expires_in`, `ext_expires_in`, `expires_on` and `not_before` are
 /// strings, and `resource` echoes the request (fidelity: v1-ropc-resource-graph, "v1: numbers as
 /// strings").
-pub fn response_body(grant: &Grant, access_token: String) -> Value {
+pub(crate) fn response_body(grant: &Grant, access_token: String) -> Value {
     let mut body = json!({
         "token_type": "Bearer",
         "scope": grant.scope,
@@ -105,7 +133,7 @@ mod tests {
         let mut state = IdentityState::new(directory);
         let request = TokenRequest {
             tenant_segment: directory.tenant.id.clone(),
-            grant_type: "password".into(),
+            grant_type: GrantType::Password,
             client_id: Some(MAIL_CLIENT_ID.into()),
             username: Some(ADELE.into()),
             password: Some(ADELE_PASSWORD.into()),
@@ -156,12 +184,16 @@ mod tests {
         );
         let mut state = IdentityState::new(&directory);
         let code_grant = TokenRequest {
-            grant_type: "authorization_code".into(),
+            grant_type: GrantType::AuthorizationCode,
             resource: Some("https://graph.microsoft.com".into()),
             ..TokenRequest::default()
         };
         assert_eq!(
-            state.token_v1(&directory, &code_grant, 1_000).unwrap_err().error,
+            state
+                .token_v1(&directory, &code_grant, 1_000)
+                .unwrap_err()
+                .error
+                .as_str(),
             "unsupported_grant_type"
         );
     }

@@ -15,8 +15,10 @@ pub struct Claims {
     /// The issuer: `https://sts.windows.net/{tid}/` for v1 tokens.
     pub iss: String,
     /// Issued at, seconds since the epoch.
+    #[serde(default)]
     pub iat: i64,
     /// Not before.
+    #[serde(default)]
     pub nbf: i64,
     /// Expiry.
     pub exp: i64,
@@ -33,8 +35,10 @@ pub struct Claims {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app_displayname: Option<String>,
     /// The client application's id.
+    #[serde(default)]
     pub appid: String,
     /// How the client authenticated: `0` public client, `1` secret, `2` certificate.
+    #[serde(default)]
     pub appidacr: String,
     /// The user's surname.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -49,6 +53,7 @@ pub struct Claims {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// The object id of the user, or of the app's service principal.
+    #[serde(default)]
     pub oid: String,
     /// An opaque value Entra uses to revalidate tokens.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -60,6 +65,7 @@ pub struct Claims {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scp: Option<String>,
     /// The subject, pairwise per application.
+    #[serde(default)]
     pub sub: String,
     /// The tenant id.
     pub tid: String,
@@ -73,6 +79,7 @@ pub struct Claims {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uti: Option<String>,
     /// The token version: `1.0` or `2.0`.
+    #[serde(default)]
     pub ver: String,
 }
 

@@ -16,7 +16,7 @@ use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject as _;
 use serde::{Deserialize, Serialize};
 
-use super::Claims;
+use super::claims::Claims;
 
 const TEST_KEY_PEM: &str = include_str!("../../keys/signing-key.pem");
 const TEST_CERT_PEM: &str = include_str!("../../keys/signing-cert.pem");
@@ -215,6 +215,13 @@ impl TokenVerifier {
     /// Verifies the signature, then `nbf` and `exp` at `now`, and returns the claims. Opaque
     /// personal-account tokens minted by the simulation are unwrapped first.
     pub fn verify(&self, token: &str, now: i64) -> Result<Claims, VerifyError> {
+        let claims = self.verify_signature(token)?;
+        check_lifetime(&claims, now)?;
+        Ok(claims)
+    }
+
+    /// Verifies the signature only (RS256 by a key of the JWKS) and returns the claims.
+    pub fn verify_signature(&self, token: &str) -> Result<Claims, VerifyError> {
         let unwrapped = if token.contains('.') {
             None
         } else {
@@ -236,15 +243,19 @@ impl TokenVerifier {
                 jsonwebtoken::errors::ErrorKind::Json(_) => VerifyError::Claims,
                 _ => VerifyError::NotJwt,
             })?;
-        let claims = data.claims;
-        if claims.nbf > now + CLOCK_SKEW_SECONDS {
-            return Err(VerifyError::NotYetValid { nbf: claims.nbf, now });
-        }
-        if claims.exp + CLOCK_SKEW_SECONDS <= now {
-            return Err(VerifyError::Expired { exp: claims.exp, now });
-        }
-        Ok(claims)
+        Ok(data.claims)
     }
+}
+
+/// Checks `nbf` and `exp` at `now`, with [`CLOCK_SKEW_SECONDS`] of tolerance.
+pub fn check_lifetime(claims: &Claims, now: i64) -> Result<(), VerifyError> {
+    if claims.nbf > now + CLOCK_SKEW_SECONDS {
+        return Err(VerifyError::NotYetValid { nbf: claims.nbf, now });
+    }
+    if claims.exp + CLOCK_SKEW_SECONDS <= now {
+        return Err(VerifyError::Expired { exp: claims.exp, now });
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,0 +1,50 @@
+//! What every connection of a front door shares: the directory, the key verifier, the clock,
+//! and the stamp that dates and numbers replies. Built once per listener.
+
+use std::sync::Arc;
+
+use crate::clock::Clock;
+use crate::directory::{Directory, ServerProfile};
+use crate::tls::TestPki;
+use crate::token::{Jwks, TokenVerifier};
+
+use super::replies::stamp::ReplyStamp;
+
+/// What the front doors need: the directory, the identity platform's keys, a clock, and TLS.
+#[derive(Debug, Clone)]
+pub(crate) struct ExchangeConfig {
+    /// The tenant, its mailboxes and apps.
+    pub directory: Directory,
+    /// The identity platform's published keys.
+    pub jwks: Jwks,
+    /// The clock tokens are checked against.
+    pub clock: Clock,
+    /// The certificates presented.
+    pub pki: Arc<TestPki>,
+}
+
+/// Shared, read-only state of all connections of one front door.
+#[derive(Debug)]
+pub(crate) struct ExchangeContext {
+    pub(crate) directory: Directory,
+    pub(crate) verifier: TokenVerifier,
+    pub(crate) clock: Clock,
+    pub(crate) stamp: ReplyStamp,
+}
+
+impl ExchangeContext {
+    /// Builds the context, decoding the JWKS once.
+    pub(crate) fn new(config: &ExchangeConfig) -> Self {
+        Self {
+            directory: config.directory.clone(),
+            verifier: TokenVerifier::new(&config.jwks),
+            clock: config.clock.clone(),
+            stamp: ReplyStamp::new(config.clock.clone()),
+        }
+    }
+
+    /// Returns true for the `generic` profile: OAUTHBEARER too, and RFC error challenges.
+    pub(crate) fn is_generic(&self) -> bool {
+        self.directory.tenant.server_profile == ServerProfile::Generic
+    }
+}

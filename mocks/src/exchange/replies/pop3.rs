@@ -1,0 +1,36 @@
+//! POP3 replies (catalog section 2.6).
+
+// fidelity: pop-greeting-capa
+/// The greeting.
+pub(crate) fn greeting() -> String {
+    format!(
+        "+OK The Microsoft Exchange POP3 service is ready. [{}]",
+        super::stamp::back_end_token()
+    )
+}
+
+// fidelity: pop-greeting-capa (port 995)
+/// The CAPA reply, without the terminating dot.
+pub(crate) const CAPA: [&str; 5] = ["+OK", "TOP", "UIDL", "SASL PLAIN XOAUTH2", "USER"];
+/// The generic profile's CAPA.
+pub(crate) const CAPA_GENERIC: [&str; 4] = ["+OK", "TOP", "UIDL", "SASL XOAUTH2 OAUTHBEARER"];
+
+// fidelity: pop-xoauth2-two-step (RFC 5034's `continue-req` is "+" SP).
+/// The empty continuation.
+pub(crate) const CONTINUE: &str = "+ ";
+/// `+OK User successfully authenticated.`
+pub(crate) const AUTHENTICATED: &str = "+OK User successfully authenticated.";
+// fidelity: pop-xoauth2-rejected
+/// Every refused authentication.
+pub(crate) const AUTHENTICATION_FAILURE: &str =
+    "-ERR Authentication failure: unknown user name or bad password.";
+// fidelity: pop-xoauth2-inline-rejected
+/// The answer to an inline initial response; the connection closes after it.
+pub(crate) const PROTOCOL_ERROR: &str = "-ERR Protocol error. Connection is closed. 10";
+
+/// QUIT (unverified form).
+pub(crate) const SIGNING_OFF: &str = "+OK Microsoft Exchange Server POP3 server signing off.";
+/// An unknown command (unverified form).
+pub(crate) const COMMAND_ERROR: &str = "-ERR Command is not valid in this state.";
+/// `+OK` with no text.
+pub(crate) const OK: &str = "+OK";

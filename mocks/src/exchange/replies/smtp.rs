@@ -1,0 +1,170 @@
+//! SMTP replies (catalog section 2.6).
+
+use super::stamp::{FRONT_END, ReplyStamp};
+
+// fidelity: smtp-greeting-ehlo-prestarttls
+/// `220 HOST Microsoft ESMTP MAIL Service ready at DATE [ID]`.
+pub(crate) fn greeting(stamp: &ReplyStamp) -> String {
+    format!(
+        "220 {} Microsoft ESMTP MAIL Service ready at {} [{}]",
+        stamp.greeting_host(),
+        stamp.greeting_date(),
+        stamp.next_hex_id()
+    )
+}
+
+// fidelity: smtp-greeting-ehlo-prestarttls, smtp-ehlo-post-starttls: AUTH only after STARTTLS.
+/// The EHLO reply, before or after TLS.
+pub(crate) fn ehlo(stamp: &ReplyStamp, client_ip: &str, tls: bool) -> Vec<String> {
+    let middle = if tls { "AUTH LOGIN XOAUTH2" } else { "STARTTLS" };
+    vec![
+        format!("250-{} Hello [{client_ip}]", stamp.greeting_host()),
+        "250-SIZE 157286400".into(),
+        "250-PIPELINING".into(),
+        "250-DSN".into(),
+        "250-ENHANCEDSTATUSCODES".into(),
+        format!("250-{middle}"),
+        "250-8BITMIME".into(),
+        "250-BINARYMIME".into(),
+        "250-CHUNKING".into(),
+        "250 SMTPUTF8".into(),
+    ]
+}
+
+/// The HELO reply (RFC 5321 §4.1.1.1; the host line of EHLO).
+pub(crate) fn helo(stamp: &ReplyStamp, client_ip: &str) -> String {
+    format!("250 {} Hello [{client_ip}]", stamp.greeting_host())
+}
+
+// fidelity: smtp-greeting-ehlo-prestarttls
+/// `220 2.0.0 SMTP server ready`.
+pub(crate) const STARTTLS_READY: &str = "220 2.0.0 SMTP server ready";
+
+// fidelity: smtp-misc-transport
+/// `501 5.5.4 Invalid domain name [...]`.
+pub(crate) fn invalid_domain(stamp: &ReplyStamp) -> String {
+    format!("501 5.5.4 Invalid domain name {}", stamp.suffix())
+}
+
+// fidelity: smtp-xoauth2-continuation. Microsoft's page shows `S: 334`; RFC 4954 §4's grammar
+// requires the space (`"334" SP [base64]`), and strict clients such as lettre need it.
+/// The empty SASL continuation.
+pub(crate) const CONTINUE: &str = "334 ";
+
+// fidelity: smtp-basic-auth-responses
+/// `334 VXNlcm5hbWU6` (`Username:`).
+pub(crate) const LOGIN_USERNAME: &str = "334 VXNlcm5hbWU6";
+/// `334 UGFzc3dvcmQ6` (`Password:`).
+pub(crate) const LOGIN_PASSWORD: &str = "334 UGFzc3dvcmQ6";
+
+/// `535 5.7.139 Authentication unsuccessful, basic authentication is disabled. [...]`.
+pub(crate) fn basic_auth_disabled(stamp: &ReplyStamp) -> String {
+    format!(
+        "535 5.7.139 Authentication unsuccessful, basic authentication is disabled. {}",
+        stamp.suffix()
+    )
+}
+
+// fidelity: smtp-xoauth2-initial-response
+/// `235 2.7.0 Authentication successful`.
+pub(crate) const AUTHENTICATED: &str = "235 2.7.0 Authentication successful";
+
+// fidelity: smtp-xoauth2-rejected
+/// `535 5.7.3 Authentication unsuccessful [...]`: every failed token check.
+pub(crate) fn unsuccessful(stamp: &ReplyStamp) -> String {
+    format!("535 5.7.3 Authentication unsuccessful {}", stamp.suffix())
+}
+
+// fidelity: smtp-auth-disabled-tenant
+/// SMTP AUTH off for the organisation.
+pub(crate) fn disabled_for_tenant(stamp: &ReplyStamp) -> String {
+    format!(
+        "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant. Visit https://aka.ms/smtp_auth_disabled for more information. {}",
+        stamp.suffix()
+    )
+}
+
+// fidelity: smtp-auth-disabled-mailbox. The text after "Mailbox." is unverified: inferred from
+// the Tenant variant, as the catalog does.
+/// SMTP AUTH off for the mailbox.
+pub(crate) fn disabled_for_mailbox(stamp: &ReplyStamp) -> String {
+    format!(
+        "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Mailbox. Visit https://aka.ms/smtp_auth_disabled for more information. {}",
+        stamp.suffix()
+    )
+}
+
+// fidelity: smtp-unadvertised-mechanism (also used, unverified, for AUTH before STARTTLS and
+// for OAUTHBEARER, which Exchange does not offer: oauthbearer-not-offered)
+/// `504 5.7.4 Unrecognized authentication type [...]`.
+pub(crate) fn unrecognized_mechanism(stamp: &ReplyStamp) -> String {
+    format!("504 5.7.4 Unrecognized authentication type {}", stamp.suffix())
+}
+
+// fidelity: smtp-mail-from-without-auth
+/// `530 5.7.57 Client not authenticated to send mail. [...]`.
+pub(crate) fn not_authenticated(stamp: &ReplyStamp) -> String {
+    format!(
+        "530 5.7.57 Client not authenticated to send mail. {}",
+        stamp.suffix()
+    )
+}
+
+// fidelity: smtp-sendas-denied (the note on MAIL, RCPT and DATA replies)
+/// `250 2.1.0 Sender OK`.
+pub(crate) const SENDER_OK: &str = "250 2.1.0 Sender OK";
+/// `250 2.1.5 Recipient OK`.
+pub(crate) const RECIPIENT_OK: &str = "250 2.1.5 Recipient OK";
+/// `354 Start mail input; end with <CRLF>.<CRLF>`.
+pub(crate) const START_MAIL_INPUT: &str = "354 Start mail input; end with <CRLF>.<CRLF>";
+
+// fidelity: smtp-sendas-denied (current form; the diagnostic tail after "Cannot submit
+// message." is cut here, as in the catalog's quote)
+/// `554 5.2.252 SendAsDenied; USER not allowed to send as ADDRESS; ...`.
+pub(crate) fn send_as_denied(stamp: &ReplyStamp, user: &str, address: &str) -> String {
+    format!(
+        "554 5.2.252 SendAsDenied; {user} not allowed to send as {address}; STOREDRV.Submission.Exception:SendAsDeniedException.MapiExceptionSendAsDenied; Failed to process message due to a permanent exception with message [BeginDiagnosticData]Cannot submit message. {}",
+        stamp.suffix()
+    )
+}
+
+/// `250 2.0.0 OK <id> [Hostname=HOST]` after the final dot (unverified form).
+pub(crate) fn queued(stamp: &ReplyStamp) -> String {
+    let host = stamp.greeting_host();
+    format!(
+        "250 2.0.0 OK <{}@{host}> [Hostname={}.namprd00.prod.outlook.com]",
+        stamp.next_hex_id(),
+        FRONT_END
+    )
+}
+
+/// `221 2.0.0 Service closing transmission channel` (RFC 5321 §4.2's text).
+pub(crate) const CLOSING: &str = "221 2.0.0 Service closing transmission channel";
+
+/// `250 2.0.0 OK` for NOOP (unverified form).
+pub(crate) const OK: &str = "250 2.0.0 OK";
+/// `250 2.0.0 Resetting` for RSET (unverified form).
+pub(crate) const RESETTING: &str = "250 2.0.0 Resetting";
+
+/// `500 5.3.3 Unrecognized command 'X' [...]` (unverified form).
+pub(crate) fn unrecognized_command(stamp: &ReplyStamp, verb: &str) -> String {
+    format!("500 5.3.3 Unrecognized command '{verb}' {}", stamp.suffix())
+}
+
+/// `503 5.5.2 Send hello first [...]` (unverified form).
+pub(crate) fn send_hello_first(stamp: &ReplyStamp) -> String {
+    format!("503 5.5.2 Send hello first {}", stamp.suffix())
+}
+
+/// `503 5.5.1 Bad sequence of commands` (RFC 5321 §4.2.4 text; Exchange's unverified).
+pub(crate) const BAD_SEQUENCE: &str = "503 5.5.1 Bad sequence of commands";
+
+/// `501 5.5.4 Invalid arguments` for MAIL and RCPT without an address (unverified form).
+pub(crate) const INVALID_ARGUMENTS: &str = "501 5.5.4 Invalid arguments";
+
+/// A command line over the limit (RFC 5321 §4.5.3.1.4 and RFC 3463's X.5.2; Exchange's
+/// wording unverified).
+pub(crate) const LINE_TOO_LONG: &str = "500 5.5.2 Line too long";
+
+/// An AUTH line over the limit: RFC 4954 §6's `500 5.5.6` (Exchange's wording unverified).
+pub(crate) const AUTH_LINE_TOO_LONG: &str = "500 5.5.6 Authentication Exchange line is too long";
