@@ -39,6 +39,9 @@ enum Command {
     Explain(ExplainArgs),
     /// Print the JSON Schema of scenario files (shipped as scenarios/scenario.schema.json).
     Schema,
+    /// Print the rules the simulation follows, with their documented cases and public sources
+    /// (shipped as docs/rules.md).
+    Rules,
     /// Compare saved live outcomes with the simulation, case by case: the drift report.
     Diff(DiffArgs),
     /// Run one case and print its Markdown bug report (no secrets), ready to attach.
@@ -79,6 +82,10 @@ fn main() -> ExitCode {
         Command::Report(args) => commands::report::report(args),
         Command::Schema => {
             print_line(mailscope::scenario::types::json_schema().trim_end());
+            ExitCode::SUCCESS
+        }
+        Command::Rules => {
+            print_line(mailscope::report::rules::render().trim_end());
             ExitCode::SUCCESS
         }
     }

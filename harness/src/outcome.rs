@@ -128,7 +128,7 @@ impl TokenRecord {
     }
 }
 
-/// The token fields of the JSON report contract (SCENARIOS.md).
+/// The token fields of the JSON report contract (docs/scenarios.md).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TokenSummary {
     /// `aud`.

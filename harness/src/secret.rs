@@ -1,5 +1,5 @@
 //! Secrets as newtypes: a redacted `Debug`, one accessor, and a marker that stands in for the
-//! value wherever a run records something (DESIGN.md, Secrets).
+//! value wherever a run records something (ARCHITECTURE.md, invariants).
 
 use ring::digest;
 

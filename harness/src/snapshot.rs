@@ -81,7 +81,7 @@ pub fn compare_live(directory: &Path, outcome: &Outcome) -> Comparison {
     }
 }
 
-/// With `--check-snapshots` the snapshot is an expectation too (SCENARIOS.md: a case's snapshot
+/// With `--check-snapshots` the snapshot is an expectation too (docs/scenarios.md: a case's snapshot
 /// is its expectation when it states none): a missing or different snapshot makes the case unmet.
 pub fn apply(outcome: &mut Outcome, comparison: Comparison) {
     let mismatch = match comparison {

@@ -1,8 +1,8 @@
 //! Real third-party clients against `mailscope serve`: curl, Python's imaplib and smtplib, and
-//! msmtp (recipes from `shared/interop/`). Each must succeed with an Exchange token and meet
+//! msmtp. Each must succeed with an Exchange token and meet
 //! Exchange's exact failure with a Graph token. `.ci/run` installs the clients.
 //!
-//! How each frames XOAUTH2 (shared/interop/README.md): curl sends IMAP's initial response inline
+//! How each frames XOAUTH2: curl sends IMAP's initial response inline
 //! (SASL-IR is advertised) and SMTP's after `334`; imaplib always waits for `+`; smtplib sends it
 //! inline; msmtp sends XOAUTH2 after `334`. Tokens are ~1.5 KB lines.
 

@@ -1,7 +1,7 @@
 //! The simulated directory: the tenant, its users and mailboxes, app registrations, consent and
 //! the Exchange settings that decide whether a protocol may be used.
 //!
-//! Plain data, configured by the caller; [`Directory::contoso`] is the default of DESIGN.md. Ids
+//! Plain data, configured by the caller; [`Directory::contoso`] is the default directory the README describes. Ids
 //! are fixed so that snapshots are stable.
 
 use crate::token::ResourceApi;
@@ -30,11 +30,11 @@ pub struct Tenant {
     pub smtp_client_authentication: bool,
     /// Entra security defaults; they switch SMTP AUTH off (fidelity: smtp-auth-disabled-tenant).
     pub security_defaults: bool,
-    /// How a request naming two resources is answered (FIDELITY.md rule 3).
+    /// How a request naming two resources is answered (rule `first-scope-wins`).
     pub multi_resource_scopes: MultiResourceScopes,
-    /// The `aud` form of Graph tokens (FIDELITY.md rule 4).
+    /// The `aud` form of Graph tokens (rule `audience`).
     pub graph_audience: GraphAudience,
-    /// Audiences Exchange accepts besides the two Outlook ones (FIDELITY.md rule 12).
+    /// Audiences Exchange accepts besides the two Outlook ones (rule `exchange-audiences`).
     pub exchange_extra_audiences: Vec<String>,
     /// Which server behaviour the mail front doors imitate.
     pub server_profile: ServerProfile,
@@ -48,7 +48,7 @@ pub struct Tenant {
 }
 
 /// How the identity platform answers a `refresh_token` grant that names no scope; sources disagree
-/// (catalog section 3, item 3).
+/// (fidelity: refresh-without-scope).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum RefreshWithoutScope {
     /// Microsoft's current page (`scope | optional`): the first sign-in's scopes apply.
@@ -301,7 +301,7 @@ pub const ADELE_PASSWORD: &str = "correct horse battery staple";
 pub const MAIL_DAEMON_SECRET: &str = "mailscope~daemon~secret~not~real";
 
 impl Directory {
-    /// Returns the default directory of DESIGN.md: tenant `contoso`, user `adele`, the public
+    /// Returns the default directory: tenant `contoso`, user `adele`, the public
     /// client `mail-client` and the confidential client `mail-daemon`.
     pub fn contoso() -> Self {
         let graph = |name: &str| Permission::new(ResourceApi::Graph, name);
@@ -423,7 +423,7 @@ impl Directory {
             .expect("a directory always has at least one user")
     }
 
-    /// Returns the `iss` of v1 tokens: `https://sts.windows.net/{tid}/` (FIDELITY.md rule 5).
+    /// Returns the `iss` of v1 tokens: `https://sts.windows.net/{tid}/` (rule `token-shape`).
     pub fn v1_issuer(&self) -> String {
         format!("https://sts.windows.net/{}/", self.tenant.id)
     }

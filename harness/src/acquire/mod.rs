@@ -2,7 +2,7 @@
 //! platform or login.microsoftonline.com.
 //!
 //! Entra's diagnostics (`error_codes`, trace and correlation ids) are kept through a custom error
-//! type (STACK.md gotcha 8). A denial is an outcome, not an `Err`: `Err` means the harness or the
+//! type (the crate's basic error type drops them). A denial is an outcome, not an `Err`: `Err` means the harness or the
 //! network broke.
 
 mod admin;

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::scenario::Request;
 use crate::secret::Secret;
 
-/// Entra ID's v2 error body (FIDELITY.md rule 9).
+/// Entra ID's v2 error body (rule `error-shape`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EntraError {
     /// The OAuth `error`.

@@ -1,6 +1,6 @@
-//! The IMAP probe: async-imap over implicit TLS. It reads the greeting first (STACK.md gotcha 6),
+//! The IMAP probe: async-imap over implicit TLS. It reads the greeting first (async-imap waits forever otherwise),
 //! authenticates with SASL-IR or after the `+` continuation, and then, as careful clients do, selects
-//! the inbox, so that "authenticated but not connected" (FIDELITY.md rule 16) is seen
+//! the inbox, so that "authenticated but not connected" (rule `imap-not-connected`) is seen
 //! as the failure it is.
 
 use std::time::Duration;
@@ -125,7 +125,7 @@ impl ImapProbe {
             inner: stream,
             received: received.clone(),
         });
-        // Read the greeting first, or authenticate() waits forever (STACK.md gotcha 6).
+        // Read the greeting first, or authenticate() waits forever.
         timed("greeting", client.read_response())
             .await?
             .map_err(|error| dialogue("greeting", error.to_string()))?;

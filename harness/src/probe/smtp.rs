@@ -1,5 +1,5 @@
 //! The SMTP probe: lettre over STARTTLS, XOAUTH2 as lettre sends it (initial response inline),
-//! OAUTHBEARER as a raw AUTH command (lettre has no OAUTHBEARER; STACK.md gotcha 5).
+//! OAUTHBEARER as a raw AUTH command (lettre has no OAUTHBEARER).
 //!
 //! Certificate checks are never switched off: the simulated cloud is trusted through its CA.
 
@@ -33,7 +33,7 @@ pub struct SmtpProbe {
     /// The SASL response on the AUTH line; otherwise after the server's `334`.
     pub initial_response: bool,
     /// The server may answer with an error challenge (generic profile): lettre's XOAUTH2 cannot
-    /// (STACK.md gotcha 5), so the probe drives AUTH itself and answers with an empty line.
+    /// (lettre cannot answer one), so the probe drives AUTH itself and answers with an empty line.
     pub answer_challenges: bool,
 }
 
@@ -79,7 +79,7 @@ impl SmtpProbe {
         step("STARTTLS", connection.starttls(tls, &hello)).await?;
 
         let authenticated = match (self.mechanism, self.initial_response) {
-            // lettre's own XOAUTH2: always inline (STACK.md gotcha 3).
+            // lettre's own XOAUTH2: always inline, and only when asked for by name.
             (Mechanism::Xoauth2, true) if !self.answer_challenges => {
                 let credentials = Credentials::new(self.user.clone(), token.secret().to_owned());
                 connection.auth(&[LettreMechanism::Xoauth2], &credentials).await

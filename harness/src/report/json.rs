@@ -1,4 +1,4 @@
-//! One JSON object per case per line, exactly the fields SCENARIOS.md promises (more may be added;
+//! One JSON object per case per line, exactly the fields docs/scenarios.md promises (more may be added;
 //! these never change).
 
 use serde::Serialize;

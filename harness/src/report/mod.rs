@@ -1,9 +1,10 @@
-//! Reports of a run: the terminal table, JSON lines (SCENARIOS.md's contract), JUnit XML, and
-//! Markdown bug reports.
+//! Reports of a run: the terminal table, JSON lines (the scenario format's output contract), JUnit
+//! XML, and Markdown bug reports; and the rule reference.
 
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod rules;
 pub mod table;
 
 use crate::outcome::{Expectation, Outcome};

@@ -29,7 +29,7 @@ pub struct TenantChanges {
     pub smtp_client_authentication: Option<bool>,
     /// Entra security defaults on.
     pub security_defaults: Option<bool>,
-    /// `"first-wins"` or `"reject"` (FIDELITY.md rule 3).
+    /// `"first-wins"` or `"reject"` (rule `first-scope-wins`).
     pub multi_resource_scopes: Option<MultiResourceScopes>,
     /// `aud` of Graph tokens: `"guid"` or `"uri"`.
     pub graph_audience: Option<GraphAudience>,

@@ -1,5 +1,5 @@
 //! Applies a scenario's `[tenant]`, `[app]` and `[user]` changes to the default simulated
-//! directory (DESIGN.md, "The simulated directory").
+//! directory (the README's "Directory settings").
 
 use mailscope_mocks::directory as mocks;
 use mailscope_mocks::token::ResourceApi;

@@ -1,6 +1,6 @@
 //! The scenario file format, v1: the types serde reads a file into.
 //!
-//! `shared/SCENARIOS.md` is the normative description; every key here is documented there and
+//! `docs/scenarios.md` is the normative description; every key here is documented there and
 //! on its field. Unknown keys are errors (`deny_unknown_fields`), so a typo never passes silently.
 
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
@@ -19,7 +19,7 @@ pub use super::changes::{
 pub struct ScenarioFile {
     /// One line: the behaviour, as a sentence.
     pub title: String,
-    /// Where the behaviour is documented: a URL, or `seed: <document title>`.
+    /// Where the behaviour is documented: a URL, or the title of a public document.
     pub source: String,
     /// Free labels, usable with `--tag`.
     #[serde(default)]

@@ -31,7 +31,6 @@ pub const EXCHANGE_AUDIENCES: Rule = Rule {
         "deleg-bare-imap-scope",
         "ccg-graph-default-to-imap",
         "ccg-ps-outlook-default",
-        "outlook-token-on-graph",
     ],
     sources: &[],
 };

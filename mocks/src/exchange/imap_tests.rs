@@ -100,7 +100,7 @@ S: A1 NO AUTHENTICATE failed.
 
 #[test]
 fn the_generic_profile_offers_oauthbearer_and_challenges_before_failing() {
-    // FIDELITY.md, "Beyond Exchange Online"; RFC 7628 §3.2.2 (error challenge, then failure).
+    // Rule `generic-profile`; RFC 7628 §3.2.2 (error challenge, then failure).
     use crate::exchange::testing::generic_context;
     let good = crate::sasl::encode_oauthbearer(ADELE, &token_for(IMAP_SCOPE));
     let graph = encode_xoauth2(ADELE, &token_for("IMAP.AccessAsUser.All"));

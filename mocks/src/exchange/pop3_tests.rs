@@ -58,7 +58,7 @@ S: -ERR Protocol error. Connection is closed. 10
 
 #[test]
 fn refused_tokens_and_disabled_pop_fail_the_auth() {
-    // fidelity: pop-xoauth2-rejected; FIDELITY.md rule 16 (POP disabled fails the AUTH)
+    // fidelity: pop-xoauth2-rejected; rule `protocol-switches` (POP disabled fails the AUTH)
     let graph = encode_xoauth2(ADELE, &token_for("POP.AccessAsUser.All"));
     assert_dialogue(
         Pop3Session::new(context(Directory::contoso())),

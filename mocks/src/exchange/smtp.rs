@@ -37,8 +37,6 @@ pub(crate) const SMTP_FRONT_DOOR: Rule = Rule {
         "smtp-cancel-exchange",
         "smtp-misc-transport",
         "oauthbearer-not-offered",
-        "ccg-smtp-before-support",
-        "ccg-smtp-client-credentials-2024-fail",
     ],
     sources: &["https://www.rfc-editor.org/rfc/rfc4954"],
 };
@@ -49,7 +47,7 @@ pub(crate) const SEND_AS: Rule = Rule {
     part: Part::Exchange,
     title: "Sending as another address needs SendAs; the refusal comes after DATA",
     text: "After AUTH, `MAIL FROM`, `RCPT TO` and `DATA` are accepted whatever the sender. When            the envelope sender or the `From:` header is not the authenticated mailbox, and no            SendAs permission covers it, the message is refused after the final dot with `554            5.2.252 SendAsDenied`.",
-    cases: &["smtp-sendas-denied", "smtp-ccg-mailbox-logon-failure"],
+    cases: &["smtp-sendas-denied"],
     sources: &[],
 };
 

@@ -1,6 +1,6 @@
 //! The AADSTS errors the simulated identity platform answers with, each with its source.
 //!
-//! Every error has the v2 JSON shape (FIDELITY.md rule 9, fidelity: token-error-json-shape):
+//! Every error has the v2 JSON shape (rule `error-shape`, fidelity: token-error-json-shape):
 //! `error`, `error_description` (`AADSTSnnnn: text` then `\r\nTrace ID: …\r\nCorrelation ID: …
 //! \r\nTimestamp: …`), `error_codes`, `timestamp`, `trace_id`, `correlation_id`, `error_uri`.
 //! Wording no public source confirms is marked *unverified* here, in one place.

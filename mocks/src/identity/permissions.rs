@@ -1,4 +1,4 @@
-//! The permissions each resource defines, kept as data (FIDELITY.md rule 7).
+//! The permissions each resource defines, kept as data (rule `permission-registration`).
 //!
 //! Delegated permissions of Office 365 Exchange Online are those the catalog names
 //! (fidelity: portal-permission-listing, deleg-mixed-outlook-first); Microsoft Graph's are a

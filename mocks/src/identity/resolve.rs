@@ -115,7 +115,7 @@ pub(crate) struct Resolution {
     pub uri: ResourceUri,
     /// Requested permission names, in order, de-duplicated, read on `api` as sent.
     pub permissions: Vec<String>,
-    /// `{resource}/.default` was asked for: every consented permission (rule 6).
+    /// `{resource}/.default` was asked for: every consented permission (rule `granted-permissions`).
     pub default_scope: bool,
     /// OpenID Connect scopes asked for.
     pub oidc: Vec<OidcScope>,
@@ -127,18 +127,18 @@ pub(crate) struct Resolution {
 }
 
 impl Resolution {
-    /// Returns true when `offline_access` was asked for: a refresh token follows (rule 1).
+    /// Returns true when `offline_access` was asked for: a refresh token follows (rule `scope-syntax`).
     pub(crate) fn wants_refresh_token(&self) -> bool {
         self.oidc.contains(&OidcScope::OfflineAccess)
     }
 
-    /// Returns the `aud` of a token for this resolution (rule 4).
+    /// Returns the `aud` of a token for this resolution (rule `audience`).
     pub(crate) fn audience(&self, graph_audience: GraphAudience) -> String {
         audience(&self.uri, self.api, graph_audience)
     }
 }
 
-/// Returns the `aud` for a resource named by `uri` (FIDELITY.md rule 4).
+/// Returns the `aud` for a resource named by `uri` (rule `audience`).
 pub(crate) fn audience(uri: &ResourceUri, api: ResourceApi, graph_audience: GraphAudience) -> String {
     match (api, uri) {
         // fidelity: deleg-graph-prefixed-smtp (the seed's GUID; setting "uri" gives the URI form)
@@ -478,7 +478,7 @@ mod tests {
 
     #[test]
     fn graph_audience_setting_gives_the_uri_form() {
-        // fidelity: deleg-graph-prefixed-smtp (catalog section 3, item 6)
+        // fidelity: deleg-graph-prefixed-smtp (sources disagree on the form; setting graph_audience)
         let resolution = resolve(&Scope::parse_list("SMTP.Send"), Leg::Redeem, FIRST).unwrap();
         assert_eq!(
             resolution.audience(GraphAudience::Uri),

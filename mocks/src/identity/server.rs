@@ -1,7 +1,7 @@
 //! The identity platform's HTTP face: a wiremock `MockServer` whose responders parse requests,
 //! ask the policy, and serialise grants and denials as Entra does.
 //!
-//! Endpoints (catalog section 2.1): `/{tenant}/oauth2/v2.0/authorize`, `/{tenant}/oauth2/v2.0/token`,
+//! Endpoints: `/{tenant}/oauth2/v2.0/authorize`, `/{tenant}/oauth2/v2.0/token`,
 //! `/{tenant}/oauth2/v2.0/devicecode`, `/{tenant}/v2.0/.well-known/openid-configuration`,
 //! `/discovery/v2.0/keys`, `/{tenant}/v2.0/adminconsent`, and the v1.0 `/{tenant}/oauth2/token`
 //! (password grant only).

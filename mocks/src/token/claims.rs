@@ -1,6 +1,6 @@
 //! The claims of an Exchange or Graph access token, in the v1 shape those resources receive.
 //!
-//! FIDELITY.md rule 5 (fidelity: deleg-outlook-smtp-only, ccg-outlook365-default-imap-pop): `ver`
+//! Rule `token-shape` (fidelity: deleg-outlook-smtp-only, ccg-outlook365-default-imap-pop): `ver`
 //! `1.0`, `iss` `https://sts.windows.net/{tid}/`, `appid` and `appidacr`; delegated tokens carry
 //! `scp`, `upn`, `unique_name` and `name`; app-only tokens carry `roles` and `idtyp` `app`, no `scp`.
 //! Field order follows the decoded tokens in the catalog (aud, iss, iat, nbf, exp, then alphabetical).

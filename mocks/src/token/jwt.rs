@@ -2,7 +2,7 @@
 //!
 //! The key is a committed test key (`mocks/keys/`), so a token minted with the same claims is the
 //! same string in every run. The header carries `kid` and `x5t`, both the base64url SHA-1
-//! thumbprint of the signing certificate, as Entra's v1 tokens do (FIDELITY.md rule 5).
+//! thumbprint of the signing certificate, as Entra's v1 tokens do (rule `token-shape`).
 
 use std::collections::HashMap;
 
@@ -21,7 +21,7 @@ use super::claims::Claims;
 const TEST_KEY_PEM: &str = include_str!("../../keys/signing-key.pem");
 const TEST_CERT_PEM: &str = include_str!("../../keys/signing-cert.pem");
 
-/// Clock skew tolerated on `nbf` and `exp` (FIDELITY.md rule 13: "a few minutes").
+/// Clock skew tolerated on `nbf` and `exp` (rule `exchange-token-checks`: "a few minutes").
 pub const CLOCK_SKEW_SECONDS: i64 = 300;
 
 /// The prefix of personal-account (MSA) access tokens, which are opaque (fidelity:
@@ -142,7 +142,7 @@ pub struct Jwks {
     pub keys: Vec<Jwk>,
 }
 
-/// Verifies tokens against a JWKS, decoded once (FIDELITY.md rule 13, the signature step).
+/// Verifies tokens against a JWKS, decoded once (rule `exchange-token-checks`, the signature step).
 pub struct TokenVerifier {
     keys: HashMap<String, DecodingKey>,
     validation: Validation,

@@ -105,7 +105,7 @@ pub enum OidcScope {
     Profile,
     /// `email`.
     Email,
-    /// `offline_access`: a refresh token; never appears in `scp` (FIDELITY.md rule 1).
+    /// `offline_access`: a refresh token; never appears in `scp` (rule `scope-syntax`).
     OfflineAccess,
 }
 
@@ -167,9 +167,15 @@ impl Scope {
         }
     }
 
-    /// Splits a `scope` parameter on spaces (FIDELITY.md rule 1).
+    /// Splits a `scope` parameter on the space character, and only on it (rule `scope-syntax`,
+    /// [RFC 6749 §3.3](https://www.rfc-editor.org/rfc/rfc6749#section-3.3)): a line feed or a tab
+    /// stays part of the scope it is in, as Entra reads it.
     pub fn parse_list(parameter: &str) -> Vec<Self> {
-        parameter.split_ascii_whitespace().map(Self::parse).collect()
+        parameter
+            .split(' ')
+            .filter(|scope| !scope.is_empty())
+            .map(Self::parse)
+            .collect()
     }
 
     /// Returns what the scope asks for.
@@ -229,6 +235,21 @@ mod tests {
         for text in ["openid", "profile", "email", "offline_access"] {
             assert_eq!(resource_of(text), None, "{text}");
         }
+    }
+
+    #[test]
+    fn only_the_space_separates_scopes() {
+        // Audit F8: Entra refused `user.read%0a` as one unknown scope (fluent-smtp #154).
+        let scopes = Scope::parse_list("offline_access  user.read\n https://outlook.office.com/SMTP.Send\t");
+        let texts: Vec<&str> = scopes.iter().map(Scope::as_str).collect();
+        assert_eq!(
+            texts,
+            [
+                "offline_access",
+                "user.read\n",
+                "https://outlook.office.com/SMTP.Send\t"
+            ]
+        );
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! IMAP replies (catalog section 2.6). Tagged replies take the client's tag.
+//! IMAP replies (rule `imap-front-door`). Tagged replies take the client's tag.
 
 // fidelity: imap-greeting-capability
 /// The greeting.
@@ -9,7 +9,7 @@ pub(crate) fn greeting() -> String {
     )
 }
 
-// fidelity: imap-greeting-capability (the common list; some logs add MOVE, catalog section 3, item 13)
+// fidelity: imap-greeting-capability (the common list; some logs add MOVE before authentication too)
 /// Capabilities before authentication.
 pub(crate) const CAPABILITY_PRE_AUTH: &str = "* CAPABILITY IMAP4 IMAP4rev1 AUTH=PLAIN AUTH=XOAUTH2 SASL-IR UIDPLUS ID UNSELECT CHILDREN IDLE NAMESPACE LITERAL+";
 // fidelity: imap-capability-postauth
@@ -37,7 +37,7 @@ pub(crate) const LOGIN_FAILED: &str = "NO LOGIN failed.";
 pub(crate) const NOT_CONNECTED: &str = "BAD User is authenticated but not connected.";
 /// `* BYE Connection closed. 14` (MailKit #1496), when such a session logs out.
 pub(crate) const BYE_NOT_CONNECTED: &str = "* BYE Connection closed. 14";
-// Catalog section 2.6 (LOGOUT).
+// fidelity: imap-xoauth2-rejected (the LOGOUT that follows).
 /// The untagged LOGOUT reply.
 pub(crate) const BYE: &str = "* BYE Microsoft Exchange Server IMAP4 server signing off.";
 

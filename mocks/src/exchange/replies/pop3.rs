@@ -1,4 +1,4 @@
-//! POP3 replies (catalog section 2.6).
+//! POP3 replies (rule `pop3-front-door`).
 
 // fidelity: pop-greeting-capa
 /// The greeting.

@@ -1,4 +1,4 @@
-//! SMTP replies (catalog section 2.6).
+//! SMTP replies (rule `smtp-front-door`).
 
 use super::stamp::{FRONT_END, ReplyStamp};
 

@@ -1,0 +1,103 @@
+//! The shipped documentation is the project's own: `docs/rules.md` is what `mailscope rules`
+//! prints, every rule a decision cites is described there, and nothing sends a reader to files
+//! the repository does not have.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use mailscope::runner::run_case;
+use mailscope::scenario;
+use mailscope::target::Target;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
+}
+
+fn rules_md() -> String {
+    std::fs::read_to_string(root().join("docs/rules.md")).unwrap()
+}
+
+#[test]
+fn docs_rules_md_is_the_output_of_mailscope_rules() {
+    let output = Command::new(env!("CARGO_BIN_EXE_mailscope"))
+        .arg("rules")
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+
+    let printed = String::from_utf8(output.stdout).unwrap();
+
+    assert!(
+        printed == rules_md(),
+        "docs/rules.md is stale: run `cargo run -p mailscope -- rules > docs/rules.md`"
+    );
+}
+
+#[test]
+fn the_rule_reference_names_at_least_sixty_catalog_cases_with_sources() {
+    let text = rules_md();
+    let mut cited: Vec<&str> = text
+        .lines()
+        .filter_map(|line| line.strip_prefix("- `"))
+        .filter_map(|line| line.split_once("`: ").map(|(id, _)| id))
+        .collect();
+    cited.sort_unstable();
+    cited.dedup();
+
+    assert!(cited.len() >= 60, "{} cases: {cited:?}", cited.len());
+    assert!(text.matches("  - <https://").count() >= 120);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_rule_a_shipped_case_decides_by_is_described_in_docs_rules_md() {
+    let text = rules_md();
+    let mut seen = std::collections::BTreeSet::new();
+    for file in scenario::discover(&[root().join("scenarios")]).unwrap() {
+        let scenario = scenario::load(&file).unwrap();
+        for case in &scenario.cases {
+            let outcome = run_case(&Target::Simulated, &scenario, case).await.unwrap();
+            assert!(!outcome.decisions.is_empty(), "{}: no decision recorded", case.id);
+            seen.extend(outcome.decisions.iter().map(|staged| staged.decision.rule.id));
+        }
+    }
+    for id in &seen {
+        assert!(
+            text.contains(&format!("\n### {id}\n")),
+            "rule {id} is not in docs/rules.md"
+        );
+    }
+    assert!(seen.len() >= 20, "{seen:?}");
+}
+
+#[test]
+fn nothing_shipped_sends_a_reader_to_documents_the_repository_does_not_have() {
+    let mut offenders = Vec::new();
+    let mut pending = vec![
+        root().join("README.md"),
+        root().join("ARCHITECTURE.md"),
+        root().join("docs"),
+        root().join("scenarios/README.md"),
+        root().join("harness/src"),
+        root().join("mocks/src"),
+    ];
+    while let Some(path) = pending.pop() {
+        if path.is_dir() {
+            pending.extend(
+                std::fs::read_dir(&path)
+                    .unwrap()
+                    .flatten()
+                    .map(|entry| entry.path()),
+            );
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        for (number, line) in text.lines().enumerate() {
+            if line.contains("shared/") || line.contains("FIDELITY.md") || line.contains("SCENARIOS.md") {
+                offenders.push(format!("{}:{}: {line}", path.display(), number + 1));
+            }
+        }
+    }
+    assert!(offenders.is_empty(), "{}", offenders.join("\n"));
+}
