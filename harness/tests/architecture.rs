@@ -5,6 +5,8 @@
 //! or `use child::…` for a child module). Paths are resolved to the deepest module that exists;
 //! `#[cfg(test)]` code is left out, since test modules may look at their parents.
 
+#![expect(clippy::unwrap_used, reason = "test helpers fail the test by panicking")]
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 

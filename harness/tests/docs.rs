@@ -2,6 +2,8 @@
 //! prints, every rule a decision cites is described there, and nothing sends a reader to files
 //! the repository does not have.
 
+#![expect(clippy::unwrap_used, reason = "test helpers fail the test by panicking")]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
