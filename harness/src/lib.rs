@@ -12,6 +12,7 @@ pub mod decode;
 pub mod drift;
 pub mod explain;
 pub mod live;
+pub mod logging;
 pub mod outcome;
 pub mod probe;
 pub mod report;

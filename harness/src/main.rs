@@ -68,10 +68,7 @@ fn main() -> ExitCode {
             };
         }
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .with_writer(std::io::stderr)
-        .init();
+    mailscope::logging::init();
     match cli.command {
         Command::Run(args) => commands::run::run(args),
         Command::Serve(args) => commands::serve::serve(args),

@@ -13,10 +13,12 @@ pub struct Secret {
 impl Secret {
     /// Wraps `value`; `kind` names it in markers (`access-token`).
     pub fn new(kind: &'static str, value: impl Into<String>) -> Self {
-        Self {
-            kind,
-            value: value.into(),
+        let value = value.into();
+        // Tokens have shapes the log scrubber knows; passwords and client secrets do not.
+        if matches!(kind, "password" | "client-secret") {
+            crate::logging::remember(&value);
         }
+        Self { kind, value }
     }
 
     /// Returns the secret itself. The one way to read it.

@@ -17,11 +17,16 @@ struct Serve {
 }
 
 impl Serve {
+    fn start(test: &str, directory: Option<&str>) -> Self {
+        Self::start_logging(test, directory, None)
+    }
+
+    /// Starts serve; with `log`, at `RUST_LOG=trace`, its standard error going to that file.
     #[expect(
         clippy::disallowed_methods,
         reason = "a synchronous test polls for another process's file; there is no runtime to block"
     )]
-    fn start(test: &str, directory: Option<&str>) -> Self {
+    fn start_logging(test: &str, directory: Option<&str>, log: Option<&Path>) -> Self {
         let state_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("live").join(test);
         let _ = std::fs::remove_dir_all(&state_dir);
         std::fs::create_dir_all(&state_dir).unwrap();
@@ -30,6 +35,11 @@ impl Serve {
             .args(["serve", "--state-dir"])
             .arg(&state_dir)
             .stdout(Stdio::null());
+        if let Some(log) = log {
+            command
+                .env("RUST_LOG", "trace")
+                .stderr(std::fs::File::create(log).unwrap());
+        }
         if let Some(text) = directory {
             let file = state_dir.join("directory.toml");
             std::fs::write(&file, text).unwrap();
@@ -48,6 +58,10 @@ impl Serve {
     }
 
     fn run(&self, config: &str, paths: &[&str], extra: &[&str]) -> Output {
+        self.run_with(config, paths, extra, &[])
+    }
+
+    fn run_with(&self, config: &str, paths: &[&str], extra: &[&str], environment: &[(&str, &str)]) -> Output {
         Command::new(env!("CARGO_BIN_EXE_mailscope"))
             .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap())
             .args(["run", "--target", "live", "--live-config"])
@@ -56,9 +70,28 @@ impl Serve {
             .args(paths)
             .env("MAILSCOPE_CLIENT_SECRET", MAIL_DAEMON_SECRET)
             .env("MAILSCOPE_PASSWORD", ADELE_PASSWORD)
+            .envs(environment.iter().copied())
             .output()
             .unwrap()
     }
+}
+
+/// Lines of `text` that show a secret: a signed JWT, a base64 SASL response, a refresh token or
+/// code, or the simulation's password or client secret.
+fn secrets_in(text: &str) -> Vec<&str> {
+    text.lines()
+        .filter(|line| {
+            line.contains(ADELE_PASSWORD)
+                || line.contains(MAIL_DAEMON_SECRET)
+                || line.contains("dXNlcj")
+                || line
+                    .split(|c: char| !(c.is_ascii_alphanumeric() || "-_.".contains(c)))
+                    .any(|word| {
+                        (word.starts_with("eyJ") && word.matches('.').count() == 2)
+                            || (word.starts_with("1.A") && word.len() > 20)
+                    })
+        })
+        .collect()
 }
 
 impl Drop for Serve {
@@ -162,6 +195,34 @@ fn the_seed_scenarios_meet_their_expectations_live_and_write_no_secret() {
             "{file}"
         );
     }
+}
+
+#[test]
+fn a_live_run_and_serve_logged_at_trace_print_no_token_and_no_secret() {
+    let serve_log = Path::new(env!("CARGO_TARGET_TMPDIR")).join("live-trace-serve.log");
+    let serve = Serve::start_logging("trace", None, Some(&serve_log));
+
+    let output = serve.run_with(
+        "live.toml",
+        &[
+            "scenarios/seed",
+            "scenarios/microsoft-docs/ropc-exchange.toml",
+            "scenarios/microsoft-docs/refresh-cross-resource.toml",
+        ],
+        &[],
+        &[("RUST_LOG", "trace")],
+    );
+
+    let text = stdout(&output);
+    assert!(text.contains(" TRACE "), "the run logged at trace");
+    assert_eq!(secrets_in(&text), Vec::<&str>::new());
+    drop(serve);
+    let served = std::fs::read_to_string(&serve_log).unwrap();
+    assert!(
+        served.contains("rule=\"first-scope-wins\""),
+        "serve logs its decisions"
+    );
+    assert_eq!(secrets_in(&served), Vec::<&str>::new());
 }
 
 #[test]

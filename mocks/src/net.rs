@@ -88,8 +88,13 @@ pub(crate) enum TlsMode {
 
 /// Accepts connections on `listener` until the returned task is dropped or aborted, running a
 /// fresh session from `make_session` on each.
-pub(crate) async fn serve<S, F>(listener: TcpListener, tls: TlsMode, journal: Journal, make_session: F)
-where
+pub(crate) async fn serve<S, F>(
+    protocol: &'static str,
+    listener: TcpListener,
+    tls: TlsMode,
+    journal: Journal,
+    make_session: F,
+) where
     S: Session,
     F: Fn(ConnectionInfo) -> S + Send + Sync + 'static,
 {
@@ -107,11 +112,12 @@ where
                 let session = make_session(ConnectionInfo { peer });
                 let log = journal.open_connection();
                 let tls = tls.clone();
-                connections.spawn(async move {
+                let span = tracing::info_span!("connection", protocol, %peer);
+                connections.spawn(tracing::Instrument::instrument(async move {
                     if let Err(error) = drive(stream, session, tls, log).await {
-                        tracing::debug!(%peer, %error, "connection ended with an I/O error");
+                        tracing::debug!(%error, "connection ended with an I/O error");
                     }
-                });
+                }, span));
             }
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
         }
@@ -186,6 +192,7 @@ impl Connection {
                     for line in lines {
                         pending.extend_from_slice(line.as_bytes());
                         pending.extend_from_slice(b"\r\n");
+                        tracing::trace!("S: {line}");
                         self.log.line(format!("S: {line}"));
                     }
                 }
@@ -201,7 +208,12 @@ impl Connection {
                     self.log.line("-- TLS started".to_owned());
                     self.log.observe(Observation::TlsStarted);
                 }
-                Action::Observe(observation) => self.log.observe(observation),
+                Action::Observe(observation) => {
+                    if let Observation::Decided(decision) = &observation {
+                        tracing::info!(rule = decision.rule.id, "{}", decision.outcome);
+                    }
+                    self.log.observe(observation);
+                }
                 Action::Deadline(wait) => self.deadline = Some(wait),
                 Action::Close => {
                     if !pending.is_empty() {
@@ -257,9 +269,10 @@ async fn drive<S: Session>(
                 // The tail of an overlong line whose reply was already sent.
                 continue;
             }
-            connection
-                .log
-                .line(format!("C: {}", session.describe_client_line(&line)));
+            // Described as the transcript shows it: SASL payloads and passwords are hidden.
+            let described = session.describe_client_line(&line);
+            tracing::trace!("C: {described}");
+            connection.log.line(format!("C: {described}"));
             connection.deadline = None;
             if connection.apply(session.on_line(&line)).await? {
                 return Ok(());
