@@ -141,16 +141,23 @@ fn scrub_word(word: &str) -> String {
             }
         }
     }
+    // A secret may follow `name=` inside a word (`token=eyJ…`): try every such start.
+    let starts = std::iter::once(0).chain(word.match_indices('=').map(|(index, _)| index + 1));
+    for start in starts {
+        if is_secret_shaped(&word[start..]) {
+            return format!("{}<redacted>", &word[..start]);
+        }
+    }
+    word.to_owned()
+}
+
+fn is_secret_shaped(word: &str) -> bool {
     let long = word.len() >= 24;
     let jwt = word.starts_with("eyJ") && word.matches('.').count() >= 2;
     let sasl = long && (word.starts_with("dXNlcj") || word.starts_with("bixh") || word.starts_with("eSxh"));
     let opaque = long && word.starts_with("EwA");
     let refresh = long && (word.starts_with("0.A") || word.starts_with("1.A"));
-    if jwt || sasl || opaque || refresh {
-        "<redacted>".to_owned()
-    } else {
-        word.to_owned()
-    }
+    jwt || sasl || opaque || refresh
 }
 
 #[cfg(test)]
