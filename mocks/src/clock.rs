@@ -15,6 +15,15 @@ pub const DEFAULT_PINNED_UNIX: i64 = 1_745_690_893;
 
 /// A shareable clock: pinned (tests, scenarios) or the system's (`serve`), plus an offset that
 /// [`Clock::advance`] moves forward.
+///
+/// ```
+/// use mailscope_mocks::Clock;
+///
+/// let clock = Clock::pinned(1_000);
+/// clock.clone().advance(90);
+/// assert_eq!(clock.now_unix(), 1_090);
+/// assert!(Clock::system().now_unix() > 1_700_000_000);
+/// ```
 #[derive(Debug, Clone)]
 pub struct Clock {
     pinned_millis: Option<i64>,

@@ -42,6 +42,11 @@ pub struct SimulatedCloud {
 
 /// Returns the process-wide test signing key, parsed once. It is committed to the repository:
 /// any token it signs is accepted by every simulated cloud, and by nothing else.
+///
+/// ```
+/// let jwks = mailscope_mocks::shared_signing_key().jwks();
+/// assert_eq!(jwks.keys.len(), 1);
+/// ```
 pub fn shared_signing_key() -> Arc<SigningKey> {
     static KEY: OnceLock<Arc<SigningKey>> = OnceLock::new();
     KEY.get_or_init(|| Arc::new(SigningKey::test_key())).clone()
@@ -69,7 +74,22 @@ pub fn issue_token(directory: &Directory, clock: &Clock, scopes: &str) -> Result
     )
 }
 
-/// Listeners for a cloud whose ports the caller chose.
+/// Listeners for a cloud whose ports the caller chose (see [`SimulatedCloud::start_on`]).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> std::io::Result<()> {
+/// let listeners = mailscope_mocks::Listeners {
+///     smtp: tokio::net::TcpListener::bind("127.0.0.1:0").await?,
+///     imap: tokio::net::TcpListener::bind("127.0.0.1:0").await?,
+///     pop3: tokio::net::TcpListener::bind("127.0.0.1:0").await?,
+/// };
+/// let imap = listeners.imap.local_addr()?;
+/// let cloud = mailscope_mocks::SimulatedCloud::start_on(Default::default(), Default::default(), listeners).await?;
+/// assert_eq!(cloud.endpoints().imap, imap);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct Listeners {
     /// SMTP submission (STARTTLS).
@@ -80,7 +100,18 @@ pub struct Listeners {
     pub pop3: tokio::net::TcpListener,
 }
 
-/// Where a running cloud listens.
+/// Where a running cloud listens (see [`SimulatedCloud::endpoints`]).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> std::io::Result<()> {
+/// let cloud = mailscope_mocks::SimulatedCloud::start().await?;
+/// let endpoints = cloud.endpoints();
+/// assert!(endpoints.authority.starts_with("http://127.0.0.1:"));
+/// assert_ne!(endpoints.smtp.port(), endpoints.imap.port());
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoints {
     /// The identity platform's base URL (`http://127.0.0.1:PORT`, or the HTTPS front's).
@@ -140,7 +171,18 @@ impl Endpoints {
     }
 }
 
-/// HTTPS in front of the identity platform. Dropping it stops it.
+/// HTTPS in front of the identity platform, as `mailscope serve` runs it. Dropping it stops it.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> std::io::Result<()> {
+/// let cloud = mailscope_mocks::SimulatedCloud::start().await?;
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+/// let https = mailscope_mocks::HttpsFront::start(listener, &cloud)?;
+/// assert_eq!(cloud.endpoints().authority, format!("https://{}", https.address()));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct HttpsFront {
     address: SocketAddr,
@@ -176,6 +218,15 @@ impl Drop for HttpsFront {
 impl SimulatedCloud {
     /// Starts the default cloud (tenant `contoso`, user `adele`, apps `mail-client` and
     /// `mail-daemon`) with a pinned clock, on ephemeral loopback ports.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let cloud = mailscope_mocks::SimulatedCloud::start().await?;
+    /// assert_eq!(cloud.directory().tenant.name, "contoso");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn start() -> std::io::Result<Self> {
         Self::start_with(Directory::contoso(), Clock::default()).await
     }
@@ -203,7 +254,7 @@ impl SimulatedCloud {
         Self::start_on(directory, clock, listeners).await
     }
 
-    /// Starts every server for `directory` on the given listeners.
+    /// Starts every server for `directory` on the given listeners (an example is at [`Listeners`]).
     pub async fn start_on(directory: Directory, clock: Clock, listeners: Listeners) -> std::io::Result<Self> {
         let key = shared_signing_key();
         let pki = TestPki::shared();
@@ -228,7 +279,7 @@ impl SimulatedCloud {
         })
     }
 
-    /// Returns where every server listens.
+    /// Returns where every server listens (an example is at [`Endpoints`]).
     pub fn endpoints(&self) -> Endpoints {
         Endpoints {
             authority: self.identity.uri(),
@@ -265,11 +316,32 @@ impl SimulatedCloud {
 
     /// Returns the TLS server configuration every front door presents (an ECDSA P-256 certificate
     /// for `localhost` and `127.0.0.1`): for a reference server in a benchmark.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let cloud = mailscope_mocks::SimulatedCloud::start().await?;
+    /// let acceptor = tokio_rustls::TlsAcceptor::from(cloud.server_tls_config());
+    /// # drop(acceptor);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn server_tls_config(&self) -> Arc<rustls::ServerConfig> {
         self.pki.server_config()
     }
 
-    /// Returns the CA certificate every front door's certificate chains to, in PEM.
+    /// Returns the CA certificate every front door's certificate chains to, in PEM, for clients
+    /// that read a CA file (`curl --cacert`, `msmtp tls_trust_file`).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let cloud = mailscope_mocks::SimulatedCloud::start().await?;
+    /// assert!(cloud.ca_pem().starts_with("-----BEGIN CERTIFICATE-----"));
+    /// assert!(!cloud.ca_der().is_empty());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn ca_pem(&self) -> &str {
         self.pki.ca_pem()
     }
@@ -299,6 +371,19 @@ impl SimulatedCloud {
     }
 
     /// Issues an access token as the app `client_id` (see [`SimulatedCloud::issue_token`]).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// use mailscope_mocks::directory::MAIL_DAEMON_ID;
+    ///
+    /// let cloud = mailscope_mocks::SimulatedCloud::start().await?;
+    /// // The daemon is a confidential client: redeeming a code without its secret is refused.
+    /// let refused = cloud.issue_token_as(MAIL_DAEMON_ID, "https://outlook.office.com/SMTP.Send");
+    /// assert_eq!(refused.unwrap_err().code, Some(7_000_218));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn issue_token_as(&self, client_id: &str, scopes: &str) -> Result<String, Denial> {
         self.identity.issue_token(client_id, scopes)
     }
@@ -324,7 +409,16 @@ impl SimulatedCloud {
     }
 
     /// Returns the journal of a front door: each connection's transcript (secrets hidden) and
-    /// the decisions made on it.
+    /// the decisions made on it. The crate documentation's example reads one.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let cloud = mailscope_mocks::SimulatedCloud::start().await?;
+    /// assert!(cloud.journal(mailscope_mocks::Protocol::Smtp).connections().is_empty());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn journal(&self, protocol: crate::exchange::Protocol) -> &Journal {
         match protocol {
             crate::exchange::Protocol::Smtp => self.smtp.journal(),
@@ -333,12 +427,23 @@ impl SimulatedCloud {
         }
     }
 
-    /// Returns the directory the cloud simulates.
+    /// Returns the directory the cloud simulates (an example is at [`SimulatedCloud::start`]).
     pub fn directory(&self) -> &Directory {
         &self.directory
     }
 
-    /// Returns the cloud's clock.
+    /// Returns the cloud's clock: advance it to let tokens expire without waiting.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let cloud = mailscope_mocks::SimulatedCloud::start().await?;
+    /// let before = cloud.clock().now_unix();
+    /// cloud.clock().advance(3600);
+    /// assert_eq!(cloud.clock().now_unix(), before + 3600);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn clock(&self) -> &Clock {
         &self.clock
     }

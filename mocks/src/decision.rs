@@ -9,6 +9,10 @@
 use serde::ser::{Serialize, SerializeMap, SerializeStruct, Serializer};
 
 /// Which part of the simulated cloud a rule belongs to.
+///
+/// ```
+/// assert_eq!(mailscope_mocks::Part::Exchange.as_str(), "exchange");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Part {
     /// The identity platform (Entra ID): scopes, consent, grants, tokens.
@@ -28,6 +32,13 @@ impl Part {
 }
 
 /// One documented behaviour the simulation follows.
+///
+/// ```
+/// let rule = mailscope_mocks::rulebook::rule("first-scope-wins").unwrap();
+/// assert_eq!(rule.part, mailscope_mocks::Part::Identity);
+/// assert!(rule.cases.contains(&"deleg-mixed-graph-first"));
+/// assert_eq!(rule.reference(), "docs/rules.md#first-scope-wins");
+/// ```
 #[derive(Debug, PartialEq, Eq)]
 pub struct Rule {
     /// A stable id (`first-scope-wins`). Ids are never renamed: reports and users cite them.
@@ -52,6 +63,15 @@ impl Rule {
 }
 
 /// One recorded decision: a rule applied to a request, and what came of it.
+///
+/// ```
+/// use mailscope_mocks::Decision;
+///
+/// let rule = mailscope_mocks::rulebook::rule("audience").unwrap();
+/// let decision = Decision::new(rule, "aud is https://outlook.office.com.").with("resource", "Exchange");
+/// assert_eq!(decision.line(), "[audience] aud is https://outlook.office.com.");
+/// assert_eq!(decision.inputs, [("resource", "Exchange".to_owned())]);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decision {
     /// The rule followed.

@@ -7,6 +7,15 @@
 use crate::token::ResourceApi;
 
 /// Everything the simulated cloud knows about one tenant.
+///
+/// ```
+/// use mailscope_mocks::Directory;
+///
+/// let mut directory = Directory::contoso();
+/// directory.signed_in_user_mut().imap_enabled = false;
+/// assert_eq!(directory.signed_in_user().upn, "adele@contoso.onmicrosoft.com");
+/// assert!(directory.app_by_name("mail-daemon").is_some());
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Directory {
     /// The tenant and its organisation-wide settings.

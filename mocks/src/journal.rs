@@ -15,6 +15,18 @@ use crate::sasl::Mechanism;
 pub const JOURNAL_CAPACITY: usize = 256;
 
 /// Something a session decided, recorded for the runner.
+///
+/// ```
+/// use mailscope_mocks::Observation;
+/// use mailscope_mocks::exchange::Refusal;
+/// use mailscope_mocks::sasl::Mechanism;
+///
+/// let refused = Observation::AuthRejected {
+///     mechanism: Mechanism::Xoauth2,
+///     refusal: Refusal::Audience("00000003-0000-0000-c000-000000000000".into()),
+/// };
+/// assert!(matches!(refused, Observation::AuthRejected { .. }));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Observation {
     /// TLS was negotiated (implicitly or after STARTTLS).
@@ -61,6 +73,13 @@ impl ConnectionRecord {
 }
 
 /// One connection's record.
+/// (The crate documentation's example reads one: [`SimulatedCloud::journal`](crate::SimulatedCloud::journal).)
+///
+/// ```
+/// let record = mailscope_mocks::ConnectionRecord::default();
+/// assert_eq!(record.decisions().count(), 0);
+/// assert!(record.last_refusal().is_none());
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ConnectionRecord {
     /// `C: ` and `S: ` lines, and `-- ` notes, in order.
@@ -70,6 +89,11 @@ pub struct ConnectionRecord {
 }
 
 /// A shared, bounded log of connections.
+///
+/// ```
+/// let journal = mailscope_mocks::Journal::default();
+/// assert!(journal.connections().is_empty());
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct Journal {
     connections: Arc<Mutex<VecDeque<Arc<Mutex<ConnectionRecord>>>>>,

@@ -104,6 +104,13 @@ pub const PROTOCOL_SWITCHES: Rule = Rule {
 };
 
 /// A mail protocol.
+///
+/// ```
+/// use mailscope_mocks::Protocol;
+///
+/// assert_eq!(Protocol::Imap.delegated_permission(), "IMAP.AccessAsUser.All");
+/// assert_eq!(Protocol::Smtp.scope(), "https://outlook.office.com/SMTP.Send");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Protocol {
     /// SMTP submission.

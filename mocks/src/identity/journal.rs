@@ -49,6 +49,7 @@ impl Endpoint {
 }
 
 /// One answered request.
+/// (An example is at [`IdentityJournal`].)
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestRecord {
     /// The endpoint.
@@ -64,6 +65,18 @@ pub struct RequestRecord {
 }
 
 /// A shared, bounded log of the identity platform's requests.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> std::io::Result<()> {
+/// let cloud = mailscope_mocks::SimulatedCloud::start().await?;
+/// cloud.issue_token("SMTP.Send").unwrap();
+/// let record = &cloud.identity_journal().requests()[0];
+/// assert_eq!(record.status, 200);
+/// assert!(record.decisions.iter().any(|decision| decision.rule.id == "scope-resource"));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct IdentityJournal {
     records: Arc<Mutex<VecDeque<RequestRecord>>>,

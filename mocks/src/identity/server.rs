@@ -192,9 +192,14 @@ impl IdentityServer {
         Self { server, platform }
     }
 
-    /// Returns the base URL, `http://127.0.0.1:PORT`.
+    /// Returns the base URL clients use: `http://127.0.0.1:PORT`, or the HTTPS front's.
     pub(crate) fn uri(&self) -> String {
-        self.server.uri()
+        self.platform
+            .public_base
+            .lock()
+            .ok()
+            .and_then(|base| base.clone())
+            .unwrap_or_else(|| self.server.uri())
     }
 
     /// Returns the plain HTTP address.
