@@ -57,7 +57,16 @@ fn path_after(text: &str) -> Vec<String> {
 }
 
 fn dependencies(module: &Module, text: &str, known: &BTreeMap<Module, PathBuf>) -> BTreeSet<Module> {
-    let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+    // Comments (doc links included) are not imports; test code may look at its parents.
+    let code: String = text
+        .split("#[cfg(test)]")
+        .next()
+        .unwrap_or_default()
+        .lines()
+        .filter(|line| !line.trim_start().starts_with("//"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let code = code.as_str();
     let mut found = BTreeSet::new();
     let bytes = code.as_bytes();
     for keyword in ["crate", "super", "self"] {
