@@ -54,6 +54,64 @@ pub struct Tenant {
     /// A Conditional Access sign-in frequency, in hours: refresh tokens older than this are
     /// refused (fidelity: refresh-ca-signin-frequency).
     pub sign_in_frequency_hours: Option<u32>,
+    /// Where Basic SMTP AUTH (passwords) stands on Microsoft's retirement schedule (rule
+    /// `basic-auth`).
+    pub smtp_basic_auth: BasicAuthStage,
+    /// A Conditional Access policy on the user's sign-ins (rule `conditional-access`).
+    pub conditional_access: ConditionalAccess,
+    /// Which greeting form the IMAP and POP3 front doors use (rule `imap-front-door`).
+    pub greeting: GreetingForm,
+    /// Which protocols accept app-only tokens: today all three; before July 2023 not SMTP;
+    /// before June 2022 none (fidelity: launch-flows-2020, ccg-smtp-before-support).
+    pub app_only_access: AppOnlyAccess,
+}
+
+/// Basic SMTP AUTH on Microsoft's schedule (Exchange Team blog, 2026-01-27).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BasicAuthStage {
+    /// Passwords work where SMTP AUTH is on: existing tenants until the end of December 2026.
+    #[default]
+    Enabled,
+    /// Off by default from the end of December 2026 (an administrator may turn it on again),
+    /// and for tenants created after that: `535 5.7.139 … basic authentication is disabled.`
+    Disabled,
+    /// Removed for good (a date in the second half of 2027): `550 5.7.30`.
+    Retired,
+}
+
+/// A Conditional Access policy on the user's sign-ins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ConditionalAccess {
+    /// No policy applies.
+    #[default]
+    None,
+    /// Every token request of the user is refused: AADSTS53003.
+    Block,
+    /// MFA is required: the interactive legs pass it, the non-interactive ones (ROPC, a
+    /// refresh) get AADSTS50076.
+    Mfa,
+}
+
+/// The IMAP and POP3 greeting forms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum GreetingForm {
+    /// `The Microsoft Exchange IMAP4 service is ready.`, as most logs show.
+    #[default]
+    Classic,
+    /// The 2025–2026 form: `Microsoft Exchange IMAP4 service ready. … (tcpproxy/…)`.
+    Tcpproxy,
+}
+
+/// Which protocols accept app-only (client credentials) tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AppOnlyAccess {
+    /// SMTP, IMAP and POP (since July 2023).
+    #[default]
+    All,
+    /// IMAP and POP only (June 2022 to July 2023).
+    ImapAndPop,
+    /// None: delegated tokens only (2020 to June 2022).
+    None,
 }
 
 /// How the identity platform answers a `refresh_token` grant that names no scope; sources disagree
@@ -143,6 +201,9 @@ pub struct User {
     pub password: String,
     /// What the user does with a device code.
     pub device_code: DeviceCodeAnswer,
+    /// Shared mailboxes this user has FullAccess on (`Add-MailboxPermission`): its own token
+    /// opens them over IMAP and POP with `user=` the shared address (fidelity: imap-shared-mailbox).
+    pub full_access: Vec<String>,
 }
 
 impl std::fmt::Debug for User {
@@ -329,6 +390,10 @@ impl Directory {
                 refresh_without_scope: RefreshWithoutScope::FirstSignInScopes,
                 device_code_slow_down: false,
                 sign_in_frequency_hours: None,
+                smtp_basic_auth: BasicAuthStage::Enabled,
+                conditional_access: ConditionalAccess::None,
+                greeting: GreetingForm::Classic,
+                app_only_access: AppOnlyAccess::All,
             },
             users: vec![User {
                 upn: ADELE.into(),
@@ -342,6 +407,7 @@ impl Directory {
                 mfa: false,
                 password: ADELE_PASSWORD.into(),
                 device_code: DeviceCodeAnswer::Approve,
+                full_access: Vec::new(),
             }],
             apps: vec![
                 App {
@@ -411,6 +477,15 @@ impl Directory {
     /// Finds a user by UPN, case-insensitively.
     pub fn user(&self, upn: &str) -> Option<&User> {
         self.users.iter().find(|user| user.upn.eq_ignore_ascii_case(upn))
+    }
+
+    /// Returns true when `address` is a shared mailbox some user has FullAccess on.
+    pub fn is_shared_mailbox(&self, address: &str) -> bool {
+        self.users.iter().any(|user| {
+            user.full_access
+                .iter()
+                .any(|shared| shared.eq_ignore_ascii_case(address))
+        })
     }
 
     /// Finds a user by object id.

@@ -9,7 +9,7 @@ use crate::identity::{
 };
 
 /// Returns every rule: the identity platform's first, then Exchange Online's.
-pub fn rules() -> [&'static Rule; 33] {
+pub fn rules() -> [&'static Rule; 36] {
     [
         &resolve::SCOPE_SYNTAX,
         &resolve::SCOPE_RESOURCE,
@@ -23,6 +23,7 @@ pub fn rules() -> [&'static Rule; 33] {
         &client::CLIENT_AUTHENTICATION,
         &client::REDIRECT_URI,
         &client::ACCOUNT_KIND,
+        &client::CONDITIONAL_ACCESS,
         &policy::GRANT_TYPES,
         &code::AUTHORIZATION_CODE,
         &device::DEVICE_CODE,
@@ -36,6 +37,7 @@ pub fn rules() -> [&'static Rule; 33] {
         &access::TOKEN_CHECKS,
         &access::EXCHANGE_AUDIENCES,
         &access::MAILBOX_ACCESS,
+        &access::APP_ONLY_SUPPORT,
         &access::PROTOCOL_SWITCHES,
         &smtp::SMTP_FRONT_DOOR,
         &smtp::SEND_AS,
@@ -43,6 +45,7 @@ pub fn rules() -> [&'static Rule; 33] {
         &imap::IMAP_NOT_CONNECTED,
         &pop3::POP3_FRONT_DOOR,
         &basic::BASIC_AUTH,
+        &basic::SECURITY_DEFAULTS,
         &replies::generic::GENERIC_PROFILE,
     ]
 }
@@ -61,10 +64,6 @@ pub const NOT_SIMULATED: &[(&str, &str)] = &[
     (
         "outlook-token-on-graph",
         "The simulation has no Microsoft Graph resource server, only the mail front doors.",
-    ),
-    (
-        "ccg-smtp-before-support",
-        "History: before July 2023 SMTP refused app-only tokens; the simulation models today's Exchange, which accepts them (rule client-credentials).",
     ),
     (
         "ccg-smtp-client-credentials-2024-fail",

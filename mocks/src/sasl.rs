@@ -127,6 +127,23 @@ pub fn encode_oauthbearer(user: &str, token: &str) -> String {
     STANDARD.encode(format!("n,a={user},\x01auth=Bearer {token}\x01\x01"))
 }
 
+/// Encodes a SASL PLAIN response ([RFC 4616](https://www.rfc-editor.org/rfc/rfc4616)), base64
+/// included: no authorization identity, `user`, `password`.
+pub fn encode_plain(user: &str, password: &str) -> String {
+    STANDARD.encode(format!("\0{user}\0{password}"))
+}
+
+/// Returns the authentication identity of a base64 SASL PLAIN response (`authzid NUL authcid NUL
+/// password`), or nothing when it is not one. The password is never returned.
+pub fn plain_user(encoded: &[u8]) -> String {
+    decode_base64(encoded)
+        .unwrap_or_default()
+        .split(|byte| *byte == 0)
+        .nth(1)
+        .map(|part| String::from_utf8_lossy(part).into_owned())
+        .unwrap_or_default()
+}
+
 /// Decodes base64 text as sent on a SASL line; `None` if it is not base64.
 pub fn decode_base64(line: &[u8]) -> Option<Vec<u8>> {
     STANDARD.decode(line.trim_ascii()).ok()
@@ -217,6 +234,13 @@ mod tests {
             assert_eq!(parse_xoauth2(response), None, "{response:?}");
         }
         assert_eq!(decode_base64(b"not base64!"), None);
+    }
+
+    #[test]
+    fn plain_responses_name_their_user() {
+        let encoded = encode_plain("adele@contoso.onmicrosoft.com", "secret");
+        assert_eq!(plain_user(encoded.as_bytes()), "adele@contoso.onmicrosoft.com");
+        assert_eq!(plain_user(b"not base64!"), "");
     }
 
     #[test]

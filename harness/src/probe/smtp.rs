@@ -161,6 +161,11 @@ impl SmtpProbe {
         match connection.send(&envelope, message.as_bytes()).await {
             Ok(response) => reply_line(&response),
             Err(error) if error.status().is_some() => error_reply(&error),
+            // Exchange's SendAsDenied reply is one line of about 1,800 bytes; lettre reads at most
+            // 1,000 (RFC 5321 §4.5.3.1.5 allows 512), so lettre never sees its code.
+            Err(error) if error.to_string().ends_with("SMTP response line too long") => {
+                "send failed: the reply is one line longer than lettre reads (1000 bytes; RFC 5321 allows 512), so its code is lost to lettre".to_owned()
+            }
             Err(error) => format!("send failed: {error}"),
         }
     }

@@ -9,7 +9,7 @@
 
 use crate::decision::{Decision, Part, Rule};
 use crate::directory::{
-    AccountKind, App, CONSUMERS_TENANT_ID, Directory, MailboxPermission, MailboxSetting, User,
+    AccountKind, App, AppOnlyAccess, CONSUMERS_TENANT_ID, Directory, MailboxPermission, MailboxSetting, User,
 };
 use crate::sasl::BearerResponse;
 use crate::token::{Claims, TokenVerifier, VerifyError};
@@ -65,7 +65,11 @@ pub const MAILBOX_ACCESS: Rule = Rule {
     part: Part::Exchange,
     title: "A delegated token opens its owner's mailbox; an app-only token needs Exchange's service principal and a mailbox permission",
     text: "XOAUTH2's `user=` names the mailbox to open. A delegated token opens only the mailbox \
-           of its `upn`. An app-only token opens a mailbox only when the app's service principal \
+           of its `upn`, or over IMAP and POP a mailbox its owner holds FullAccess on \
+           (`user.full_access`: a shared mailbox, named by its own address in `user=`). The \
+           retired `delegate\\shared` form is no longer supported and fails authentication (the \
+           reply is inferred: the sources say only that the form stopped working). An app-only \
+           token opens a mailbox only when the app's service principal \
            is registered in Exchange (`New-ServicePrincipal`) and holds a permission on it: \
            FullAccess for IMAP and POP, FullAccess or SendAs for SMTP. Without the service \
            principal the authentication fails; without the permission IMAP authenticates but \
@@ -78,6 +82,7 @@ pub const MAILBOX_ACCESS: Rule = Rule {
     ],
     sources: &[
         "https://learn.microsoft.com/en-us/exchange/client-developer/legacy-protocols/how-to-authenticate-an-imap-pop-smtp-application-by-using-oauth#use-client-credentials-grant-flow-to-authenticate-smtp-imap-and-pop-connections",
+        "https://github.com/simonrob/email-oauth2-proxy/blob/main/emailproxy.config",
     ],
 };
 
@@ -101,6 +106,24 @@ pub const PROTOCOL_SWITCHES: Rule = Rule {
     sources: &[
         "https://learn.microsoft.com/en-us/exchange/clients-and-mobile-in-exchange-online/authenticated-client-smtp-submission",
     ],
+};
+
+/// Rule: which protocols accept app-only tokens, by era.
+pub(crate) const APP_ONLY_SUPPORT: Rule = Rule {
+    id: "app-only-support",
+    part: Part::Exchange,
+    title: "App-only tokens open IMAP and POP since June 2022, and SMTP since July 2023",
+    text: "Exchange Online first accepted only delegated tokens (authorization code and device \
+           code, 2020). Client credentials came to IMAP and POP on 2022-06-30 and to SMTP on \
+           2023-07-10; before that an app-only token got the protocol's plain failure. The \
+           simulation models today (`tenant.app_only_access = \"all\"`); `\"imap-and-pop\"` and \
+           `\"none\"` reproduce the earlier reports.",
+    cases: &[
+        "launch-flows-2020",
+        "ccg-smtp-before-support",
+        "ccg-smtp-sendasapp",
+    ],
+    sources: &[],
 };
 
 /// A mail protocol.
@@ -213,8 +236,22 @@ pub enum Refusal {
     MechanismNotAccepted(String),
     /// POP3's XOAUTH2 with the response on the AUTH line.
     InlineResponse,
+    /// A SASL response line longer than the front door takes.
+    ResponseTooLong(usize),
+    /// `user=` in the retired `delegate\\shared` form.
+    MailboxSyntax(String),
+    /// An app-only token where the tenant's era does not accept one for the protocol.
+    AppOnlyNotSupported(Protocol),
     /// A password, where Basic authentication is off.
     BasicAuthDisabled,
+    /// A password, after Basic SMTP AUTH was removed for good.
+    BasicAuthRetired,
+    /// A password, where security defaults block Basic authentication.
+    SecurityDefaults,
+    /// A password, where Conditional Access blocks the user's sign-in or demands MFA.
+    ConditionalAccess,
+    /// A wrong password, or no such user.
+    WrongCredentials,
 }
 
 impl std::fmt::Display for Refusal {
@@ -255,7 +292,20 @@ impl std::fmt::Display for Refusal {
             Self::InlineResponse => {
                 f.write_str("the initial response was sent inline; Exchange's POP wants two lines")
             }
+            Self::ResponseTooLong(length) => write!(f, "the response line is {length} characters long"),
+            Self::MailboxSyntax(user) => write!(f, "user={user} uses the retired delegate\\mailbox form"),
+            Self::AppOnlyNotSupported(protocol) => {
+                write!(
+                    f,
+                    "{} does not accept app-only tokens in this tenant's era",
+                    protocol.name()
+                )
+            }
             Self::BasicAuthDisabled => f.write_str("basic authentication is disabled"),
+            Self::BasicAuthRetired => f.write_str("basic authentication is retired for client submission"),
+            Self::SecurityDefaults => f.write_str("security defaults block basic authentication"),
+            Self::ConditionalAccess => f.write_str("Conditional Access blocks the user's password sign-in"),
+            Self::WrongCredentials => f.write_str("the user name or password is wrong"),
         }
     }
 }
@@ -424,12 +474,33 @@ fn check_mailbox(
         );
         Err(refusal)
     };
-    let Some(mailbox) = directory.user(user) else {
+    // fidelity: imap-shared-mailbox (Office 365 no longer takes `delegate\shared`; ImapEngine #54
+    // shows NO AUTHENTICATE failed).
+    if user.contains('\\') {
         return refuse(
             &MAILBOX_ACCESS,
-            Refusal::UnknownMailbox(user.to_owned()),
+            Refusal::MailboxSyntax(user.to_owned()),
             decisions,
         );
+    }
+    if app_only && !app_only_supported(directory.tenant.app_only_access, protocol) {
+        return refuse(
+            &APP_ONLY_SUPPORT,
+            Refusal::AppOnlyNotSupported(protocol),
+            decisions,
+        );
+    }
+    let shared = directory.user(user).is_none() && directory.is_shared_mailbox(user);
+    let mailbox = match directory.user(user) {
+        Some(mailbox) => mailbox.clone(),
+        None if shared => shared_mailbox(directory, user),
+        None => {
+            return refuse(
+                &MAILBOX_ACCESS,
+                Refusal::UnknownMailbox(user.to_owned()),
+                decisions,
+            );
+        }
     };
     if app_only {
         let Some(app) = directory
@@ -453,22 +524,38 @@ fn check_mailbox(
         );
     } else {
         let owner = claims.upn.clone().unwrap_or_default();
-        if !owner.eq_ignore_ascii_case(&mailbox.upn) {
+        let delegate = directory.user(&owner).is_some_and(|owner| {
+            owner
+                .full_access
+                .iter()
+                .any(|address| address.eq_ignore_ascii_case(user))
+        });
+        if owner.eq_ignore_ascii_case(&mailbox.upn) {
+            decisions.push(
+                Decision::new(
+                    &MAILBOX_ACCESS,
+                    format!("user= names the token's own mailbox, {}.", mailbox.upn),
+                )
+                .with("user", user),
+            );
+        } else if delegate && protocol != Protocol::Smtp {
+            // fidelity: imap-shared-mailbox: the delegate's own token, user= the shared address.
+            decisions.push(
+                Decision::new(
+                    &MAILBOX_ACCESS,
+                    format!("{owner} has FullAccess on the shared mailbox {user}: its own token opens it."),
+                )
+                .with("user", user),
+            );
+        } else {
             let refusal = Refusal::NotTheOwner {
                 mailbox: user.to_owned(),
                 owner,
             };
             return refuse(&MAILBOX_ACCESS, refusal, decisions);
         }
-        decisions.push(
-            Decision::new(
-                &MAILBOX_ACCESS,
-                format!("user= names the token's own mailbox, {}.", mailbox.upn),
-            )
-            .with("user", user),
-        );
     }
-    if let Err(refusal) = check_mailbox_settings(directory, mailbox, protocol) {
+    if let Err(refusal) = check_mailbox_settings(directory, &mailbox, protocol) {
         return refuse(&PROTOCOL_SWITCHES, refusal, decisions);
     }
     if protocol == Protocol::Smtp {
@@ -485,6 +572,25 @@ fn check_mailbox(
         mailbox: mailbox.upn.clone(),
         app_only,
     })
+}
+
+/// A shared mailbox as the checks see it: a mailbox with the tenant's default settings.
+fn shared_mailbox(directory: &Directory, address: &str) -> User {
+    let mut mailbox = directory.signed_in_user().clone();
+    mailbox.upn = address.to_owned();
+    mailbox.smtp_client_authentication = MailboxSetting::Tenant;
+    mailbox.imap_enabled = true;
+    mailbox.pop_enabled = true;
+    mailbox.full_access = Vec::new();
+    mailbox
+}
+
+fn app_only_supported(era: AppOnlyAccess, protocol: Protocol) -> bool {
+    match era {
+        AppOnlyAccess::All => true,
+        AppOnlyAccess::ImapAndPop => protocol != Protocol::Smtp,
+        AppOnlyAccess::None => false,
+    }
 }
 
 /// Mailbox permissions an app-only login needs: FullAccess for IMAP and POP; for SMTP, FullAccess

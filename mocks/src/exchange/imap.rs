@@ -68,6 +68,10 @@ enum State {
     AwaitingErrorAck {
         tag: String,
     },
+    /// After `AUTHENTICATE PLAIN` without an initial response.
+    AwaitingPlain {
+        tag: String,
+    },
     /// Authenticated and connected to the mailbox.
     Authenticated {
         selected: bool,
@@ -95,6 +99,11 @@ impl ImapSession {
 
     fn command(&mut self, tag: &str, verb: &str, arguments: &str) -> Vec<Action> {
         let verb = verb.to_ascii_uppercase();
+        // fidelity: imap-authenticated-not-connected: every command but LOGOUT, ID, CAPABILITY and
+        // NOOP included (imapsync #411 shows `4 ID (...)` answered so).
+        if self.state == State::NotConnected && verb != "LOGOUT" {
+            return vec![Self::tagged(tag, reply::NOT_CONNECTED)];
+        }
         match verb.as_str() {
             "CAPABILITY" => {
                 let list = match self.state {
@@ -120,19 +129,38 @@ impl ImapSession {
             }
             "AUTHENTICATE" => self.authenticate(tag, arguments),
             "LOGIN" => match self.state {
-                State::NotAuthenticated => vec![
-                    Action::decided(Decision::new(&BASIC_AUTH, "A password: NO LOGIN failed.")),
-                    Action::Observe(Observation::AuthRejected {
-                        mechanism: Mechanism::Login,
-                        refusal: Refusal::BasicAuthDisabled,
-                    }),
-                    Self::tagged(tag, reply::LOGIN_FAILED),
-                ],
+                State::NotAuthenticated => self.login(tag, arguments),
                 _ => vec![Self::tagged(tag, reply::INVALID_STATE)],
             },
             _ if is_mailbox_command(&verb) => self.mailbox_command(tag, &verb, arguments),
             _ => vec![Self::tagged(tag, reply::COMMAND_ERROR)],
         }
+    }
+
+    /// `LOGIN user password`: Basic authentication, which Exchange Online refuses (rule
+    /// `basic-auth`); a personal account is told so, and the connection closes.
+    fn login(&mut self, tag: &str, arguments: &str) -> Vec<Action> {
+        let username = first_argument(arguments);
+        let mut decisions = Vec::new();
+        let (refusal, personal) =
+            super::basic::refuse_password(&self.context.directory, Protocol::Imap, &username, &mut decisions);
+        let mut actions: Vec<Action> = decisions.into_iter().map(Action::decided).collect();
+        actions.push(Action::Observe(Observation::AuthRejected {
+            mechanism: Mechanism::Login,
+            refusal,
+        }));
+        if personal {
+            // fidelity: consumer-basic-auth-removed (holon-run/uxc #445)
+            actions.extend([
+                Self::tagged(tag, reply::BASIC_DISABLED),
+                Action::reply(reply::BYE),
+                Action::Close,
+            ]);
+        } else {
+            // fidelity: imap-basic-login-disabled
+            actions.push(Self::tagged(tag, reply::LOGIN_FAILED));
+        }
+        actions
     }
 
     fn authenticate(&mut self, tag: &str, arguments: &str) -> Vec<Action> {
@@ -146,9 +174,17 @@ impl ImapSession {
         let bearer = BearerMechanism::from_name(mechanism)
             .filter(|bearer| *bearer == BearerMechanism::Xoauth2 || self.context.is_generic());
         let Some(bearer) = bearer else {
-            // PLAIN is Basic auth, refused; OAUTHBEARER is not offered (fidelity:
-            // oauthbearer-not-offered; the exact reply to it was never captured: unverified).
             let mechanism = Mechanism::from_name(mechanism);
+            // PLAIN is advertised, so a client without SASL-IR gets its continuation first.
+            if mechanism == Mechanism::Plain && initial_response.is_none() {
+                self.state = State::AwaitingPlain { tag: tag.to_owned() };
+                return vec![Action::reply(reply::CONTINUE)];
+            }
+            if mechanism == Mechanism::Plain {
+                return self.plain(tag, initial_response.unwrap_or_default().as_bytes());
+            }
+            // OAUTHBEARER is not offered (fidelity: oauthbearer-not-offered; the exact reply to it
+            // was never captured: unverified).
             let rule = if mechanism.is_password() {
                 &BASIC_AUTH
             } else {
@@ -181,6 +217,26 @@ impl ImapSession {
                 vec![Action::reply(reply::CONTINUE)]
             }
         }
+    }
+
+    /// `AUTHENTICATE PLAIN`: a password, refused as Basic authentication (fidelity:
+    /// consumer-basic-auth-removed shows `NO AUTHENTICATE failed.` for hotmail; for work tenants
+    /// the reply is unverified).
+    fn plain(&mut self, tag: &str, encoded: &[u8]) -> Vec<Action> {
+        self.state = State::NotAuthenticated;
+        let username = crate::sasl::plain_user(encoded);
+        let mut decisions = Vec::new();
+        let (refusal, _) =
+            super::basic::refuse_password(&self.context.directory, Protocol::Imap, &username, &mut decisions);
+        let mut actions: Vec<Action> = decisions.into_iter().map(Action::decided).collect();
+        actions.extend([
+            Action::Observe(Observation::AuthRejected {
+                mechanism: Mechanism::Plain,
+                refusal,
+            }),
+            Self::tagged(tag, reply::AUTHENTICATE_FAILED),
+        ]);
+        actions
     }
 
     fn bearer(&mut self, tag: &str, bearer: BearerMechanism, encoded: &[u8]) -> Vec<Action> {
@@ -265,6 +321,7 @@ impl ImapSession {
             State::NotAuthenticated
             | State::AwaitingResponse { .. }
             | State::AwaitingErrorAck { .. }
+            | State::AwaitingPlain { .. }
             | State::Idling { .. } => {
                 return vec![Self::tagged(tag, reply::INVALID_STATE)];
             }
@@ -353,6 +410,24 @@ fn rejected(tag: &str, mechanism: Mechanism, refusal: Refusal) -> Vec<Action> {
     ]
 }
 
+/// The first argument of a command: a quoted string (with `\\` and `\"` escapes) or an atom.
+fn first_argument(arguments: &str) -> String {
+    let arguments = arguments.trim_start();
+    let Some(quoted) = arguments.strip_prefix('"') else {
+        return arguments.split(' ').next().unwrap_or_default().to_owned();
+    };
+    let mut value = String::new();
+    let mut characters = quoted.chars();
+    while let Some(character) = characters.next() {
+        match character {
+            '\\' => value.extend(characters.next()),
+            '"' => break,
+            other => value.push(other),
+        }
+    }
+    value
+}
+
 fn is_mailbox_command(verb: &str) -> bool {
     matches!(
         verb,
@@ -385,7 +460,11 @@ fn is_mailbox_command(verb: &str) -> bool {
 
 impl Session for ImapSession {
     fn greeting(&mut self) -> Vec<Action> {
-        vec![Action::reply(reply::greeting())]
+        let context = &self.context;
+        vec![Action::reply(reply::greeting(
+            context.directory.tenant.greeting,
+            &context.stamp,
+        ))]
     }
 
     fn on_line(&mut self, line: &[u8]) -> Vec<Action> {
@@ -393,6 +472,7 @@ impl Session for ImapSession {
             State::AwaitingErrorAck { tag } => {
                 return vec![Self::tagged(&tag, generic::IMAP_FAILED)];
             }
+            State::AwaitingPlain { tag } => return self.plain(&tag, line),
             State::AwaitingResponse { tag, bearer } => {
                 if line == b"*" {
                     // The reply to a cancelled exchange was never captured (unverified).
@@ -428,7 +508,9 @@ impl Session for ImapSession {
 
     fn on_line_too_long(&mut self) -> Vec<Action> {
         self.state = match std::mem::replace(&mut self.state, State::NotAuthenticated) {
-            State::AwaitingResponse { .. } | State::AwaitingErrorAck { .. } => State::NotAuthenticated,
+            State::AwaitingResponse { .. } | State::AwaitingErrorAck { .. } | State::AwaitingPlain { .. } => {
+                State::NotAuthenticated
+            }
             state => state,
         };
         vec![Action::reply(reply::LINE_TOO_LONG)]
@@ -437,7 +519,7 @@ impl Session for ImapSession {
     fn describe_client_line(&self, line: &[u8]) -> String {
         if matches!(
             self.state,
-            State::AwaitingResponse { .. } | State::AwaitingErrorAck { .. }
+            State::AwaitingResponse { .. } | State::AwaitingErrorAck { .. } | State::AwaitingPlain { .. }
         ) {
             return format!("<redacted {} B>", line.len());
         }

@@ -75,6 +75,12 @@ C: A1 AUTHENTICATE XOAUTH2 {response}
 S: A1 OK AUTHENTICATE completed.
 C: A2 NAMESPACE
 S: A2 BAD User is authenticated but not connected.
+C: 4 ID NIL
+S: 4 BAD User is authenticated but not connected.
+C: A5 CAPABILITY
+S: A5 BAD User is authenticated but not connected.
+C: A6 NOOP
+S: A6 BAD User is authenticated but not connected.
 C: A3 LOGOUT
 S: * BYE Connection closed. 14
 S: A3 OK LOGOUT completed.
@@ -124,5 +130,69 @@ C: a3 AUTHENTICATE OAUTHBEARER {good}
 S: a3 OK AUTHENTICATE completed.
 "
         ),
+    );
+}
+
+#[test]
+fn passwords_are_refused_and_a_personal_account_is_told_why_and_closed() {
+    // fidelity: imap-basic-login-disabled, consumer-basic-auth-removed
+    assert_dialogue(
+        ImapSession::new(context(Directory::contoso())),
+        &format!(
+            "{GREETING}
+C: a1 LOGIN \"adele@contoso.onmicrosoft.com\" \"correct horse battery staple\"
+S: a1 NO LOGIN failed.
+C: a2 AUTHENTICATE PLAIN
+S: + 
+C: AGFkZWxlQGNvbnRvc28ub25taWNyb3NvZnQuY29tAHNlY3JldA==
+S: a2 NO AUTHENTICATE failed.
+"
+        ),
+    );
+    let mut personal = Directory::contoso();
+    personal.signed_in_user_mut().account = crate::directory::AccountKind::Personal;
+    personal.signed_in_user_mut().upn = "adele@outlook.com".into();
+    assert_dialogue(
+        ImapSession::new(context(personal)),
+        &format!(
+            "{GREETING}
+C: a1 LOGIN adele@outlook.com secret
+S: a1 NO Basic authentication is disabled.
+S: * BYE Microsoft Exchange Server IMAP4 server signing off.
+-- CLOSE
+"
+        ),
+    );
+}
+
+#[test]
+fn a_delegate_opens_a_shared_mailbox_with_its_own_token_but_not_in_the_old_syntax() {
+    // fidelity: imap-shared-mailbox
+    let mut directory = Directory::contoso();
+    directory.signed_in_user_mut().full_access = vec!["info@contoso.onmicrosoft.com".into()];
+    let token = token_for(IMAP_SCOPE);
+    let shared = encode_xoauth2("info@contoso.onmicrosoft.com", &token);
+    let old_syntax = encode_xoauth2("adele@contoso.onmicrosoft.com\\info", &token);
+    assert_dialogue(
+        ImapSession::new(context(directory)),
+        &format!(
+            "{GREETING}
+C: A1 AUTHENTICATE XOAUTH2 {old_syntax}
+S: A1 NO AUTHENTICATE failed.
+C: A2 AUTHENTICATE XOAUTH2 {shared}
+S: A2 OK AUTHENTICATE completed.
+"
+        ),
+    );
+}
+
+#[test]
+fn the_tcpproxy_greeting_is_the_2025_form() {
+    // Rule imap-front-door (holon-run/uxc #445, 2026)
+    let mut directory = Directory::contoso();
+    directory.tenant.greeting = crate::directory::GreetingForm::Tcpproxy;
+    assert_dialogue(
+        ImapSession::new(context(directory)),
+        "S: * OK Microsoft Exchange IMAP4 service ready. 08DD...",
     );
 }

@@ -39,6 +39,8 @@ pub(crate) const POP3_FRONT_DOOR: Rule = Rule {
 pub(crate) struct Pop3Session {
     context: Arc<ExchangeContext>,
     state: State,
+    /// The name `USER` gave, for the `PASS` after it.
+    username: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,6 +59,7 @@ impl Pop3Session {
         Self {
             context,
             state: State::Authorization,
+            username: String::new(),
         }
     }
 
@@ -132,9 +135,15 @@ impl Pop3Session {
             ("QUIT", _) => vec![Action::reply(reply::SIGNING_OFF), Action::Close],
             ("NOOP", true) => vec![Action::reply(reply::OK)],
             ("AUTH", false) => self.auth(arguments),
-            ("USER", false) => vec![Action::reply(reply::OK)],
-            // Basic auth is off in Exchange Online.
-            ("PASS", false) => failure(Mechanism::Login, Refusal::BasicAuthDisabled),
+            ("USER", false) => {
+                self.username = arguments.to_owned();
+                vec![Action::reply(reply::OK)]
+            }
+            // Basic auth is off in Exchange Online (rule `basic-auth`; the reply is unverified).
+            ("PASS", false) => {
+                let username = std::mem::take(&mut self.username);
+                self.password(Mechanism::Login, &username)
+            }
             ("STAT", true) => vec![Action::reply("+OK 0 0")],
             ("LIST" | "UIDL", true) if arguments.is_empty() => {
                 vec![Action::Reply(vec!["+OK".into(), ".".into()])]
@@ -194,6 +203,21 @@ impl Pop3Session {
     }
 }
 
+impl Pop3Session {
+    /// A password (`PASS`, or `AUTH PLAIN`'s response), refused as Basic authentication.
+    fn password(&mut self, mechanism: Mechanism, username: &str) -> Vec<Action> {
+        let mut decisions = Vec::new();
+        let (refusal, _) =
+            super::basic::refuse_password(&self.context.directory, Protocol::Pop3, username, &mut decisions);
+        let mut actions: Vec<Action> = decisions.into_iter().map(Action::decided).collect();
+        actions.extend([
+            Action::Observe(Observation::AuthRejected { mechanism, refusal }),
+            Action::reply(reply::AUTHENTICATION_FAILURE),
+        ]);
+        actions
+    }
+}
+
 /// The refusal's decision, observation and reply.
 fn failure(mechanism: Mechanism, refusal: Refusal) -> Vec<Action> {
     let rule = if mechanism.is_password() {
@@ -216,7 +240,9 @@ fn failure(mechanism: Mechanism, refusal: Refusal) -> Vec<Action> {
 
 impl Session for Pop3Session {
     fn greeting(&mut self) -> Vec<Action> {
-        vec![Action::reply(reply::greeting())]
+        vec![Action::reply(reply::greeting(
+            self.context.directory.tenant.greeting,
+        ))]
     }
 
     fn on_line(&mut self, line: &[u8]) -> Vec<Action> {
@@ -229,10 +255,33 @@ impl Session for Pop3Session {
                 self.state = State::Authorization;
                 return failure(bearer.into(), Refusal::Cancelled);
             }
+            // fidelity: long-token-protocol-error: a response over 4,096 characters is a protocol
+            // error since July 2025 (the exact line was not pasted; the inline-response error is).
+            State::AwaitingBearer(bearer)
+                if line.len() > reply::MAX_AUTH_LINE && !self.context.is_generic() =>
+            {
+                self.state = State::Authorization;
+                return vec![
+                    Action::decided(Decision::new(
+                        &POP3_FRONT_DOOR,
+                        format!(
+                            "The response line is {} characters, over {}: -ERR Protocol error. Connection is closed. 10, and the connection closes.",
+                            line.len(),
+                            reply::MAX_AUTH_LINE
+                        ),
+                    )),
+                    Action::Observe(Observation::AuthRejected {
+                        mechanism: bearer.into(),
+                        refusal: Refusal::ResponseTooLong(line.len()),
+                    }),
+                    Action::reply(reply::PROTOCOL_ERROR),
+                    Action::Close,
+                ];
+            }
             State::AwaitingBearer(bearer) => return self.bearer(bearer, line),
             State::AwaitingPlain => {
                 self.state = State::Authorization;
-                return failure(Mechanism::Plain, Refusal::BasicAuthDisabled);
+                return self.password(Mechanism::Plain, &crate::sasl::plain_user(line));
             }
             _ => {}
         }

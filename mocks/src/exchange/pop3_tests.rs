@@ -114,3 +114,43 @@ S: +OK User successfully authenticated.
         ),
     );
 }
+
+#[test]
+fn a_response_over_4096_characters_is_a_protocol_error() {
+    // fidelity: long-token-protocol-error
+    let long = encode_xoauth2(ADELE, &"e".repeat(3200));
+    assert!(long.len() > 4096);
+    assert_dialogue(
+        Pop3Session::new(context(Directory::contoso())),
+        &format!(
+            "{GREETING}
+C: AUTH XOAUTH2
+S: + 
+C: {long}
+S: -ERR Protocol error. Connection is closed. 10
+-- CLOSE
+"
+        ),
+    );
+}
+
+#[test]
+fn passwords_fail_and_the_tcpproxy_greeting_is_the_2025_form() {
+    // fidelity: basic-auth-policy-per-protocol (the reply to a POP password is unverified),
+    // pop-greeting-capa (MailKit #1948)
+    let mut directory = Directory::contoso();
+    directory.tenant.greeting = crate::directory::GreetingForm::Tcpproxy;
+    assert_dialogue(
+        Pop3Session::new(context(directory)),
+        "S: +OK Microsoft Exchange POP3 server ready (tcpproxy/15.20.9137.005). [...]
+C: USER adele@contoso.onmicrosoft.com
+S: +OK
+C: PASS correct horse battery staple
+S: -ERR Authentication failure: unknown user name or bad password.
+C: AUTH PLAIN
+S: + 
+C: AGFkZWxlQGNvbnRvc28ub25taWNyb3NvZnQuY29tAHNlY3JldA==
+S: -ERR Authentication failure: unknown user name or bad password.
+",
+    );
+}

@@ -71,7 +71,9 @@ enum State {
     AwaitingErrorAck,
     /// After `AUTH LOGIN`: user name, then password (Basic auth, refused).
     AwaitingLoginUsername,
-    AwaitingLoginPassword,
+    AwaitingLoginPassword {
+        username: String,
+    },
     /// Between MAIL and DATA.
     Transaction {
         sender: String,
@@ -185,10 +187,19 @@ impl SmtpSession {
             };
         }
         match Mechanism::from_name(mechanism) {
-            Mechanism::Login => {
-                self.state = State::AwaitingLoginUsername;
-                vec![Action::reply(reply::LOGIN_USERNAME)]
-            }
+            // RFC 4954 §4 lets the user name ride on the AUTH line.
+            Mechanism::Login => match initial_response {
+                Some(encoded) => {
+                    self.state = State::AwaitingLoginPassword {
+                        username: decode_text(encoded.as_bytes()),
+                    };
+                    vec![Action::reply(reply::LOGIN_PASSWORD)]
+                }
+                None => {
+                    self.state = State::AwaitingLoginUsername;
+                    vec![Action::reply(reply::LOGIN_USERNAME)]
+                }
+            },
             // fidelity: smtp-unadvertised-mechanism, oauthbearer-not-offered
             other => vec![
                 Action::decided(
@@ -276,6 +287,42 @@ impl SmtpSession {
         actions
     }
 
+    /// Checks a password given at `AUTH LOGIN` (rules `basic-auth`, `security-defaults`).
+    fn password(&mut self, username: &str, password: &str) -> Vec<Action> {
+        let context = &self.context;
+        let mut decisions = Vec::new();
+        let checked =
+            super::basic::check_smtp_password(&context.directory, username, password, &mut decisions);
+        let mut actions: Vec<Action> = decisions.into_iter().map(Action::decided).collect();
+        match checked {
+            Ok(access) => {
+                let user = access.mailbox.clone();
+                self.authenticated = Some(access);
+                actions.extend([
+                    Action::Observe(Observation::AuthSucceeded {
+                        mechanism: Mechanism::Login,
+                        user,
+                    }),
+                    Action::reply(reply::AUTHENTICATED),
+                ]);
+            }
+            Err(refusal) => {
+                let stamp = &context.stamp;
+                let line = match refusal {
+                    Refusal::SmtpAuthDisabledForTenant => reply::disabled_for_tenant(stamp),
+                    Refusal::SmtpAuthDisabledForMailbox => reply::disabled_for_mailbox(stamp),
+                    Refusal::BasicAuthRetired => reply::BASIC_AUTH_RETIRED.to_owned(),
+                    Refusal::SecurityDefaults => reply::security_defaults(stamp),
+                    Refusal::ConditionalAccess => reply::criteria_not_met(stamp),
+                    Refusal::WrongCredentials => reply::credentials_incorrect(stamp),
+                    _ => reply::basic_auth_disabled(stamp),
+                };
+                actions.extend(rejected(Mechanism::Login, line, refusal));
+            }
+        }
+        actions
+    }
+
     fn mail(&mut self, argument: &str) -> Vec<Action> {
         let stamp = &self.context.stamp;
         if !self.greeted {
@@ -348,7 +395,7 @@ impl SmtpSession {
                         )
                         .with("sender", address.clone()),
                     ),
-                    Action::reply(reply::send_as_denied(stamp, &access.mailbox, &address)),
+                    Action::reply(reply::send_as_denied(&access.mailbox, &address)),
                 ];
             }
         }
@@ -378,6 +425,13 @@ fn rejected(mechanism: Mechanism, line: String, refusal: Refusal) -> Vec<Action>
         Action::Observe(Observation::AuthRejected { mechanism, refusal }),
         Action::reply(line),
     ]
+}
+
+/// A base64 SASL line as text; what is not base64 or UTF-8 reads as nothing.
+fn decode_text(line: &[u8]) -> String {
+    crate::sasl::decode_base64(line)
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .unwrap_or_default()
 }
 
 /// `FROM:<a@b>` / `TO:<a@b>`, parameters after the path ignored.
@@ -430,17 +484,18 @@ impl Session for SmtpSession {
                 return self.bearer(bearer, line);
             }
             State::AwaitingLoginUsername => {
-                self.state = State::AwaitingLoginPassword;
+                self.state = State::AwaitingLoginPassword {
+                    username: decode_text(line),
+                };
                 return vec![Action::reply(reply::LOGIN_PASSWORD)];
             }
-            State::AwaitingLoginPassword => {
-                self.state = State::Command;
-                // fidelity: smtp-basic-auth-responses
-                return rejected(
-                    Mechanism::Login,
-                    reply::basic_auth_disabled(stamp),
-                    Refusal::BasicAuthDisabled,
-                );
+            State::AwaitingLoginPassword { .. } => {
+                let State::AwaitingLoginPassword { username } =
+                    std::mem::replace(&mut self.state, State::Command)
+                else {
+                    return Vec::new();
+                };
+                return self.password(&username, &decode_text(line));
             }
             _ => {}
         }
@@ -469,7 +524,7 @@ impl Session for SmtpSession {
             State::AwaitingBearer(_)
             | State::AwaitingErrorAck
             | State::AwaitingLoginUsername
-            | State::AwaitingLoginPassword => {
+            | State::AwaitingLoginPassword { .. } => {
                 self.state = State::Command;
                 vec![Action::reply(reply::AUTH_LINE_TOO_LONG)]
             }
@@ -485,7 +540,7 @@ impl Session for SmtpSession {
             State::AwaitingBearer(_)
             | State::AwaitingErrorAck
             | State::AwaitingLoginUsername
-            | State::AwaitingLoginPassword => {
+            | State::AwaitingLoginPassword { .. } => {
                 return redacted(line.len());
             }
             _ => {}

@@ -1,7 +1,9 @@
 //! The SMTP session driven as transcripts, with no runtime and no sockets.
 
+use rstest::rstest;
+
 use super::*;
-use crate::directory::{ADELE, Directory};
+use crate::directory::{ADELE, ADELE_PASSWORD, AccountKind, BasicAuthStage, ConditionalAccess, Directory};
 use crate::exchange::testing::{assert_dialogue, context, token_for};
 
 fn session_with(directory: Directory) -> SmtpSession {
@@ -131,7 +133,7 @@ S: 334 VXNlcm5hbWU6
 C: YWRlbGU=
 S: 334 UGFzc3dvcmQ6
 C: cGFzc3dvcmQ=
-S: 535 5.7.139 Authentication unsuccessful, basic authentication is disabled. [...]
+S: 535 5.7.139 Authentication unsuccessful, the user credentials were incorrect. [...]
 ",
             after_starttls()
         ),
@@ -187,7 +189,7 @@ S: 250 2.1.5 Recipient OK
 C: DATA
 S: 354 Start mail input; end with <CRLF>.<CRLF>
 C: .
-S: 554 5.2.252 SendAsDenied; adele@contoso.onmicrosoft.com not allowed to send as ceo@contoso.onmicrosoft.com; STOREDRV.Submission.Exception:SendAsDeniedException.MapiExceptionSendAsDenied; Failed to process message due to a permanent exception with message [BeginDiagnosticData]Cannot submit message. [...]
+S: 554 5.2.252 SendAsDenied; adele@contoso.onmicrosoft.com not allowed to send as ceo@contoso.onmicrosoft.com; STOREDRV.Submission.Exception:SendAsDeniedException.MapiExceptionSendAsDenied; Failed to process message due to a permanent exception with message [BeginDiagnosticData]Cannot submit message. 0.35250:1F009983, 1.36674:0A000000, ...
 ", after_starttls(), xoauth2(ADELE, &token)));
 }
 
@@ -235,4 +237,117 @@ fn the_generic_profile_challenges_and_fails_even_without_an_answer() {
         session.on_deadline(),
         vec![Action::reply("535 5.7.8 Authentication credentials invalid")]
     );
+}
+
+/// A password at `AUTH LOGIN`, in a tenant set up by `setup`: the final reply, and XOAUTH2 with an
+/// Outlook token in the same tenant.
+fn password_then_token(setup: fn(&mut Directory), password: &str) -> (String, String) {
+    let mut directory = Directory::contoso();
+    setup(&mut directory);
+    let last_reply = |actions: Vec<Action>| {
+        actions
+            .into_iter()
+            .rev()
+            .find_map(|action| match action {
+                Action::Reply(lines) => lines.last().cloned(),
+                _ => None,
+            })
+            .unwrap_or_default()
+    };
+    let mut session = session_with(directory.clone());
+    session.greeting();
+    session.on_line(b"STARTTLS");
+    session.on_line(b"EHLO client.example.org");
+    session.on_line(b"AUTH LOGIN");
+    let encode = |text: &str| base64::Engine::encode(&base64::engine::general_purpose::STANDARD, text);
+    session.on_line(encode(ADELE).as_bytes());
+    let password = encode(password);
+    let to_password = last_reply(session.on_line(password.as_bytes()));
+    let mut session = session_with(directory);
+    session.greeting();
+    session.on_line(b"STARTTLS");
+    session.on_line(b"EHLO client.example.org");
+    let token = token_for("https://outlook.office.com/SMTP.Send");
+    let to_token = last_reply(session.on_line(format!("AUTH XOAUTH2 {}", xoauth2(ADELE, &token)).as_bytes()));
+    (without_suffix(&to_password), without_suffix(&to_token))
+}
+
+fn without_suffix(reply: &str) -> String {
+    match reply.rfind(" [") {
+        Some(start) if reply.ends_with(']') => reply[..start].to_owned(),
+        _ => reply.to_owned(),
+    }
+}
+
+#[rstest]
+#[case::smtp_basic_auth_responses(|_: &mut Directory| {}, ADELE_PASSWORD, "235 2.7.0 Authentication successful")]
+#[case::smtp_basic_auth_responses_wrong_password(
+    |_: &mut Directory| {},
+    "wrong",
+    "535 5.7.139 Authentication unsuccessful, the user credentials were incorrect."
+)]
+#[case::basic_auth_policy_per_protocol(
+    |directory: &mut Directory| directory.tenant.smtp_basic_auth = BasicAuthStage::Disabled,
+    ADELE_PASSWORD,
+    "535 5.7.139 Authentication unsuccessful, basic authentication is disabled."
+)]
+#[case::smtp_basic_retirement_timeline(
+    |directory: &mut Directory| directory.tenant.smtp_basic_auth = BasicAuthStage::Retired,
+    ADELE_PASSWORD,
+    "550 5.7.30 Basic authentication is not supported for Client Submission."
+)]
+#[case::consumer_basic_auth_removed(
+    |directory: &mut Directory| directory.signed_in_user_mut().account = AccountKind::Personal,
+    ADELE_PASSWORD,
+    "535 5.7.139 Authentication unsuccessful, basic authentication is disabled."
+)]
+#[case::smtp_auth_disabled_tenant(
+    |directory: &mut Directory| directory.tenant.smtp_client_authentication = false,
+    ADELE_PASSWORD,
+    "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant. Visit https://aka.ms/smtp_auth_disabled for more information."
+)]
+#[case::smtp_auth_disabled_mailbox(
+    |directory: &mut Directory| {
+        directory.tenant.smtp_basic_auth = BasicAuthStage::Retired;
+        directory.signed_in_user_mut().smtp_client_authentication = crate::directory::MailboxSetting::Disabled;
+    },
+    ADELE_PASSWORD,
+    "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Mailbox. Visit https://aka.ms/smtp_auth_disabled for more information."
+)]
+#[case::security_defaults_with_smtp_auth_on_for_the_mailbox(
+    |directory: &mut Directory| {
+        directory.tenant.security_defaults = true;
+        directory.signed_in_user_mut().smtp_client_authentication = crate::directory::MailboxSetting::Enabled;
+    },
+    ADELE_PASSWORD,
+    "535 5.7.139 Authentication unsuccessful, user is locked by your organization's security defaults policy."
+)]
+#[case::conditional_access_blocks_passwords(
+    |directory: &mut Directory| directory.tenant.conditional_access = ConditionalAccess::Block,
+    ADELE_PASSWORD,
+    "535 5.7.139 Authentication unsuccessful, the request did not meet the criteria to be authenticated successfully. Contact your administrator."
+)]
+fn basic_auth_stages_answer_passwords_and_never_touch_xoauth2(
+    #[case] setup: fn(&mut Directory),
+    #[case] password: &str,
+    #[case] expected: &str,
+) {
+    let (to_password, to_token) = password_then_token(setup, password);
+
+    assert_eq!(to_password, expected);
+    // XOAUTH2 is refused only by the SMTP AUTH switches (and the work token does not fit a
+    // personal account).
+    let token_refused = expected.contains("SmtpClientAuthentication") || setup_is_personal(setup);
+    if !token_refused {
+        assert_eq!(
+            to_token, "235 2.7.0 Authentication successful",
+            "XOAUTH2 is never affected"
+        );
+    }
+}
+
+fn setup_is_personal(setup: fn(&mut Directory)) -> bool {
+    let mut directory = Directory::contoso();
+    setup(&mut directory);
+    directory.signed_in_user().account == AccountKind::Personal
 }

@@ -6,7 +6,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ring::digest;
 
 use crate::decision::{Decision, Part, Rule};
-use crate::directory::{AccountKind, App, ClientType, Directory, SignInAudience, User};
+use crate::directory::{AccountKind, App, ClientType, ConditionalAccess, Directory, SignInAudience, User};
+use crate::token::ResourceApi;
 
 use super::denial::Denial;
 use super::errors;
@@ -69,7 +70,62 @@ pub(crate) const ACCOUNT_KIND: Rule = Rule {
     sources: &[],
 };
 
+/// Rule: Conditional Access on the user's sign-ins.
+pub(crate) const CONDITIONAL_ACCESS: Rule = Rule {
+    id: "conditional-access",
+    part: Part::Identity,
+    title: "Conditional Access can block a user's token requests, or demand MFA the non-interactive legs cannot give",
+    text: "`tenant.conditional_access = \"block\"` refuses every token request of the user, \
+           interactive or not, with AADSTS53003 (`interaction_required`, suberror `message_only` as a \
+           password grant pasted it). `\"mfa\"` lets the interactive legs through (the browser sign-in \
+           and the device code pass MFA there) and refuses the password grant and refresh tokens \
+           with AADSTS50076, naming the resource's application id, suberror `basic_action`. A user \
+           who must pass MFA (`user.mfa`) is refused the same way by the password grant. \
+           Client credentials are not a user's sign-in and are not affected.",
+    cases: &["ropc-exchange", "refresh-ca-signin-frequency"],
+    sources: &[
+        "https://github.com/MartinIngesen/MSOLSpray/issues/5",
+        "https://github.com/AzureAD/microsoft-authentication-library-for-java/issues/597",
+        "https://github.com/DougHennig/SFMail/issues/15",
+        "https://learn.microsoft.com/en-us/entra/identity/conditional-access/overview",
+    ],
+};
+
 impl IdentityState {
+    /// Applies the tenant's Conditional Access policy to a sign-in of `user` (rule
+    /// `conditional-access`): `interactive` legs can pass MFA; `resource` names what the token is
+    /// for, once the scopes are read.
+    pub(crate) fn check_conditional_access(
+        &mut self,
+        directory: &Directory,
+        user: &User,
+        interactive: bool,
+        resource: Option<ResourceApi>,
+    ) -> Result<(), Denial> {
+        let policy = directory.tenant.conditional_access;
+        let needs_mfa = policy == ConditionalAccess::Mfa || user.mfa;
+        match (policy, needs_mfa, interactive, resource) {
+            (ConditionalAccess::Block, _, _, _) => {
+                let denial = self.deny(&CONDITIONAL_ACCESS, errors::conditional_access_blocked());
+                Err(denial)
+            }
+            (_, true, false, Some(api)) => {
+                Err(self.deny(&CONDITIONAL_ACCESS, errors::mfa_required(api.app_id())))
+            }
+            (_, true, true, _) => {
+                self.decide(Decision::new(
+                    &CONDITIONAL_ACCESS,
+                    format!(
+                        "{} must pass MFA, and does so in the interactive sign-in.",
+                        user.upn
+                    ),
+                ));
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Checks the authority segment (rule `authority`).
     pub(crate) fn check_authority(&mut self, directory: &Directory, segment: &str) -> Result<(), Denial> {
         if tenant_segment_known(directory, segment) {

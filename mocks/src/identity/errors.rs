@@ -118,15 +118,17 @@ pub(crate) fn pkce_mismatch() -> Denial {
     )
 }
 
-// fidelity: refresh-expired-inactivity
+// fidelity: refresh-expired-inactivity. The issue time in .NET's round-trip form and the limit,
+// not the time elapsed, as Microsoft's Partner Center page quotes the error: "The token was issued
+// on 2019-01-02T09:19:53.5422744Z and was inactive for 90.00:00:00."
 /// AADSTS700082: the refresh token was unused for 90 days.
-pub(crate) fn refresh_token_inactive(issued: &str, inactive_for: &str) -> Denial {
+pub(crate) fn refresh_token_inactive(issued: &str) -> Denial {
     Denial::new(
         400,
         OAuthError::InvalidGrant,
         700_082,
         format!(
-            "The refresh token has expired due to inactivity. The token was issued on {issued} and was inactive for {inactive_for}."
+            "The refresh token has expired due to inactivity. The token was issued on {issued} and was inactive for 90.00:00:00."
         ),
     )
 }
@@ -252,15 +254,21 @@ pub(crate) fn invalid_credentials() -> Denial {
     )
 }
 
-// fidelity: ropc-exchange (MFA users fail ROPC); wording of AADSTS50076 unverified in the catalog.
-/// AADSTS50076: the user must pass MFA, which ROPC cannot do.
-pub(crate) fn mfa_required() -> Denial {
-    Denial::new(
-        400,
-        OAuthError::InvalidGrant,
-        50076,
-        "Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access the resource.",
-    )
+// fidelity: ropc-exchange (MFA users fail ROPC). The wording, the resource's application id and
+// `suberror` `basic_action` as pasted in DougHennig/SFMail #15 (2026-04) and MSAL objc #1391.
+/// AADSTS50076: the user must pass MFA, which a non-interactive leg cannot do.
+pub(crate) fn mfa_required(resource_app_id: &str) -> Denial {
+    Denial {
+        suberror: Some("basic_action"),
+        ..Denial::new(
+            400,
+            OAuthError::InvalidGrant,
+            50076,
+            format!(
+                "Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access '{resource_app_id}'."
+            ),
+        )
+    }
 }
 
 // Source: AADSTS70016 as pasted in public logs (squarephish #3, 2023; ESPTeamsPresence #49, 2025).
@@ -381,15 +389,72 @@ pub(crate) fn sign_in_frequency_expired(issued: &str, max_seconds: i64) -> Denia
     }
 }
 
-// fidelity: refresh-without-scope (open-webui PR #22357)
+// fidelity: refresh-without-scope (open-webui PR #22357); the `'{appId}'({appName})` form as
+// pasted in azure-search-openai-demo #1534.
 /// AADSTS90009: the app asks for a token for itself.
-pub(crate) fn token_for_itself(client_id: &str) -> Denial {
+pub(crate) fn token_for_itself(client_id: &str, app_name: &str) -> Denial {
     Denial::new(
         400,
         OAuthError::InvalidRequest,
         90009,
         format!(
-            "Application '{client_id}' is requesting a token for itself. This scenario is supported only if resource is specified using the GUID based App Identifier."
+            "Application '{client_id}'({app_name}) is requesting a token for itself. This scenario is supported only if resource is specified using the GUID based App Identifier."
+        ),
+    )
+}
+
+// Source: fluent-smtp #154 and FriendsOfFlarum/passport #22, at /authorize with `invalid_client`.
+// Both pastes show a bare scope ('user.read\n'). For a scope prefixed with its resource the
+// message names the permission alone, since it names the resource beside it: an inference, as
+// no public paste shows a prefixed one.
+/// AADSTS650053: a permission the (known) resource does not define.
+pub(crate) fn unknown_permission(app_name: &str, scope: &str, resource_app_id: &str) -> Denial {
+    Denial::new(
+        400,
+        OAuthError::InvalidClient,
+        650_053,
+        format!(
+            "The application '{app_name}' asked for scope '{scope}' that doesn't exist on the resource '{resource_app_id}'. Contact the app vendor."
+        ),
+    )
+}
+
+// Source: ZeroPointSix/outlookEmailPlus #107 (2026-07): a refresh asking for scopes the grant
+// never had.
+/// AADSTS70000: a refresh names a permission that was never consented.
+pub(crate) fn scopes_unauthorized() -> Denial {
+    Denial::new(
+        400,
+        OAuthError::InvalidGrant,
+        70000,
+        "The request was denied because one or more scopes requested are unauthorized or expired.",
+    )
+}
+
+// Source: MartinIngesen/MSOLSpray #5 (the whole body of a password grant: `interaction_required`,
+// `suberror` `message_only`); MSAL Java #597, AzureAD-LDAP-wrapper #115 (the text).
+/// AADSTS53003: Conditional Access blocks the sign-in.
+pub(crate) fn conditional_access_blocked() -> Denial {
+    Denial {
+        suberror: Some("message_only"),
+        ..Denial::new(
+            400,
+            OAuthError::InteractionRequired,
+            53003,
+            "Access has been blocked by Conditional Access policies. The access policy does not allow token issuance.",
+        )
+    }
+}
+
+// Source: assast/outlookEmail #58 (2026-07), a personal account mixing Graph and Outlook scopes.
+/// AADSTS70011, personal accounts: the scopes name resources that cannot go together.
+pub(crate) fn incompatible_scopes(scope_parameter: &str) -> Denial {
+    Denial::new(
+        400,
+        OAuthError::InvalidScope,
+        70011,
+        format!(
+            "The provided value for the input parameter 'scope' is not valid. One or more scopes in '{scope_parameter}' are not compatible with each other."
         ),
     )
 }

@@ -131,7 +131,7 @@ impl IdentityState {
     ) -> Denial {
         match (account, error) {
             (AccountKind::Personal, ResolveError::MultipleResources) => {
-                self.deny(&FIRST_SCOPE_WINS, errors::invalid_scope(scope_parameter))
+                self.deny(&FIRST_SCOPE_WINS, errors::incompatible_scopes(scope_parameter))
             }
             (_, ResolveError::MultipleResources) => {
                 self.deny(&FIRST_SCOPE_WINS, errors::multiple_resources(scope_parameter))
@@ -157,6 +157,7 @@ impl IdentityState {
         scope: &str,
     ) -> Result<(), Denial> {
         self.check_account_and_authority(app, user, segment)?;
+        self.check_conditional_access(directory, user, true, None)?;
         let resolution = self.resolve_scopes(directory, user, scope, Leg::Authorize)?;
         if app.consent == Consent::User {
             self.consent_at_sign_in(app, user, &Scope::parse_list(scope), &resolution)?;
@@ -191,10 +192,8 @@ impl IdentityState {
             let on_first = permissions::canonical_delegated(resolution.api, name);
             let on_own = permissions::canonical_delegated(own_api, name);
             if on_first.is_none() && on_own.is_none() {
-                return Err(self.deny(
-                    &permissions::PERMISSION_REGISTRATION,
-                    errors::invalid_scope(scope.as_str()),
-                ));
+                let denial = errors::unknown_permission(&app.display_name, name, own_api.app_id());
+                return Err(self.deny(&permissions::PERMISSION_REGISTRATION, denial));
             }
             wanted.extend(on_first.map(|canonical| (resolution.api, canonical.to_owned())));
             wanted.extend(on_own.map(|canonical| (own_api, canonical.to_owned())));
@@ -332,10 +331,16 @@ impl IdentityState {
         let mut granted = Vec::new();
         for name in &resolution.permissions {
             let Some(canonical) = permissions::canonical_delegated(resolution.api, name) else {
-                return Err(self.deny(&permissions::PERMISSION_REGISTRATION, errors::invalid_scope(name)));
+                let denial = errors::unknown_permission(&app.display_name, name, resolution.api.app_id());
+                return Err(self.deny(&permissions::PERMISSION_REGISTRATION, denial));
             };
             if !self.is_consented(app, user, resolution.api, canonical) {
-                let denial = errors::consent_missing(&app.client_id, &app.display_name);
+                // A refresh cannot ask for consent: AADSTS70000, not 65001 (audit F6).
+                let denial = if resolution.leg == Leg::Refresh {
+                    errors::scopes_unauthorized()
+                } else {
+                    errors::consent_missing(&app.client_id, &app.display_name)
+                };
                 return Err(self.deny(&CONSENT, denial));
             }
             granted.push(canonical.to_owned());

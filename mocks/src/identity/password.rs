@@ -57,17 +57,13 @@ impl IdentityState {
         if user.password != password {
             return Err(self.deny(&ROPC, errors::invalid_credentials()));
         }
-        if user.mfa {
-            return Err(self.deny(&ROPC, errors::mfa_required()));
-        }
         self.decide(Decision::new(
             &ROPC,
-            format!(
-                "{}'s password is right and no MFA is required: the password grant proceeds.",
-                user.upn
-            ),
+            format!("{}'s password is right: the password grant proceeds.", user.upn),
         ));
         let resolution = self.resolve_scopes(directory, user, scope_parameter, Leg::Redeem)?;
+        // The password grant cannot pass MFA (fidelity: ropc-exchange).
+        self.check_conditional_access(directory, user, false, Some(resolution.api))?;
         self.delegated_grant(
             directory,
             app,

@@ -391,3 +391,83 @@ fn unregistered_redirect_uris_get_an_error_page() {
 // Personal accounts and the tenant aliases (`/consumers`, `/organizations`).
 #[path = "policy_account_tests.rs"]
 mod accounts;
+
+/// The 2026-12 audit's findings, one per row: the request, and the refusal's code and wording.
+#[rstest]
+#[case::portal_permission_listing_unknown_permission(
+    |_: &mut Directory| {},
+    "https://outlook.office.com/SMTP.Sendd",
+    650_053,
+    "AADSTS650053: The application 'Mail Client' asked for scope 'SMTP.Sendd' that doesn't exist on the resource '00000002-0000-0ff1-ce00-000000000000'. Contact the app vendor."
+)]
+#[case::portal_permission_listing_line_feed_is_part_of_the_name(
+    |_: &mut Directory| {},
+    "user.read\n",
+    650_053,
+    "AADSTS650053: The application 'Mail Client' asked for scope 'user.read\n' that doesn't exist on the resource '00000003-0000-0000-c000-000000000000'. Contact the app vendor."
+)]
+#[case::ropc_exchange_conditional_access_block(
+    |directory: &mut Directory| directory.tenant.conditional_access = crate::directory::ConditionalAccess::Block,
+    "https://outlook.office.com/SMTP.Send",
+    53003,
+    "AADSTS53003: Access has been blocked by Conditional Access policies. The access policy does not allow token issuance."
+)]
+fn the_audits_findings_are_refused_with_the_public_texts(
+    #[case] setup: fn(&mut Directory),
+    #[case] scope: &str,
+    #[case] code: u32,
+    #[case] headline: &str,
+) {
+    let mut directory = Directory::contoso();
+    setup(&mut directory);
+
+    let denial = code_flow(&directory, scope).unwrap_err();
+
+    assert_eq!((denial.code, denial.headline().as_str()), (Some(code), headline));
+}
+
+#[test]
+fn a_refresh_cannot_consent_and_mfa_stops_the_non_interactive_legs() {
+    // Audit F6 (AADSTS70000) and F3 (AADSTS50076 names the resource, suberror basic_action).
+    let mut directory = Directory::contoso();
+    let mut state = IdentityState::new(&directory);
+    let code = sign_in(
+        &mut state,
+        &directory,
+        "offline_access https://outlook.office.com/SMTP.Send",
+    )
+    .unwrap();
+    let first = redeem(&mut state, &directory, &code, None).unwrap();
+    let refresh = |state: &mut IdentityState, directory: &Directory, scope: &str| {
+        let request = TokenRequest {
+            tenant_segment: "organizations".into(),
+            grant_type: GrantType::RefreshToken,
+            client_id: Some(MAIL_CLIENT_ID.into()),
+            refresh_token: first.refresh_token.clone(),
+            scope: Some(scope.into()),
+            ..TokenRequest::default()
+        };
+        state.token(directory, &request, NOW)
+    };
+
+    let unconsented = refresh(
+        &mut state,
+        &directory,
+        "https://outlook.office.com/IMAP.AccessAsUser.All",
+    )
+    .unwrap_err();
+    assert_eq!(unconsented.code, Some(70000));
+    assert_eq!(unconsented.error.as_str(), "invalid_grant");
+
+    directory.tenant.conditional_access = crate::directory::ConditionalAccess::Mfa;
+    let mfa = refresh(&mut state, &directory, "https://outlook.office.com/SMTP.Send").unwrap_err();
+    assert_eq!(
+        mfa.headline(),
+        "AADSTS50076: Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access '00000002-0000-0ff1-ce00-000000000000'."
+    );
+    assert_eq!(mfa.suberror, Some("basic_action"));
+    assert!(
+        code_flow(&directory, "https://outlook.office.com/SMTP.Send").is_ok(),
+        "the interactive sign-in passes MFA"
+    );
+}

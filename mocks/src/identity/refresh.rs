@@ -70,10 +70,7 @@ impl IdentityState {
             }
         }
         if now - grant.last_used > REFRESH_TOKEN_INACTIVITY {
-            let denial = errors::refresh_token_inactive(
-                &format_date(grant.issued_at),
-                &format_duration(now - grant.last_used),
-            );
+            let denial = errors::refresh_token_inactive(&format_iso(grant.issued_at));
             return Err(self.deny(&REFRESH_TOKEN, denial));
         }
         if let Some(entry) = self.refresh_tokens.get_mut(token) {
@@ -102,7 +99,8 @@ impl IdentityState {
                     return Err(self.deny(&REFRESH_TOKEN, errors::missing_parameter("scope")));
                 }
                 RefreshWithoutScope::TokenForItself => {
-                    return Err(self.deny(&REFRESH_TOKEN, errors::token_for_itself(&app.client_id)));
+                    let denial = errors::token_for_itself(&app.client_id, &app.display_name);
+                    return Err(self.deny(&REFRESH_TOKEN, denial));
                 }
             },
         };
@@ -111,6 +109,7 @@ impl IdentityState {
             "The refresh token is this app's and this user's, and was used within 90 days: it is redeemed.",
         ));
         let resolution = self.resolve_scopes(directory, user, &scope_parameter, Leg::Refresh)?;
+        self.check_conditional_access(directory, user, false, Some(resolution.api))?;
         let mut granted = self.delegated_grant(
             directory,
             app,
@@ -129,14 +128,7 @@ impl IdentityState {
     }
 }
 
-fn format_date(unix: i64) -> String {
-    format_time(
-        unix,
-        time::macros::format_description!("[month]/[day]/[year] [hour]:[minute]:[second]"),
-    )
-}
-
-/// `2023-06-02T14:27:05.0000000Z`, the form AADSTS70043 quotes.
+/// `2023-06-02T14:27:05.0000000Z`: .NET's round-trip form, as AADSTS70043 and AADSTS700082 quote it.
 fn format_iso(unix: i64) -> String {
     format_time(
         unix,
@@ -149,15 +141,4 @@ fn format_time(unix: i64, format: &[time::format_description::BorrowedFormatItem
         .ok()
         .and_then(|date| date.format(format).ok())
         .unwrap_or_default()
-}
-
-fn format_duration(seconds: i64) -> String {
-    let days = seconds / 86_400;
-    let rest = seconds % 86_400;
-    format!(
-        "{days}.{:02}:{:02}:{:02}",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60
-    )
 }

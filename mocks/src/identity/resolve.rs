@@ -124,6 +124,8 @@ pub(crate) struct Resolution {
     pub other_resources: Vec<(ResourceApi, String)>,
     /// The scope that decided the resource, as sent (`None`: OpenID Connect scopes only).
     pub deciding_scope: Option<String>,
+    /// The leg the scopes arrived on: a refresh cannot ask for consent.
+    pub leg: Leg,
 }
 
 impl Resolution {
@@ -253,6 +255,7 @@ pub(crate) fn resolve(
         oidc,
         other_resources,
         deciding_scope,
+        leg,
     })
 }
 

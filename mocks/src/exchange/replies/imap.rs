@@ -1,12 +1,26 @@
 //! IMAP replies (rule `imap-front-door`). Tagged replies take the client's tag.
 
-// fidelity: imap-greeting-capability
+use crate::directory::GreetingForm;
+
+use super::stamp::{ReplyStamp, back_end_token};
+
+// fidelity: imap-greeting-capability. The tcpproxy form (2025–2026: holon-run/uxc #445, MailKit
+// #1948 for POP) follows the POP greeting's shape; its id and version in the IMAP greeting are
+// unverified.
 /// The greeting.
-pub(crate) fn greeting() -> String {
-    format!(
-        "* OK The Microsoft Exchange IMAP4 service is ready. [{}]",
-        super::stamp::back_end_token()
-    )
+pub(crate) fn greeting(form: GreetingForm, stamp: &ReplyStamp) -> String {
+    match form {
+        GreetingForm::Classic => format!(
+            "* OK The Microsoft Exchange IMAP4 service is ready. [{}]",
+            back_end_token()
+        ),
+        GreetingForm::Tcpproxy => format!(
+            "* OK Microsoft Exchange IMAP4 service ready. {} (tcpproxy/{}) [{}]",
+            stamp.next_hex_id(),
+            super::stamp::TCPPROXY_VERSION,
+            back_end_token()
+        ),
+    }
 }
 
 // fidelity: imap-greeting-capability (the common list; some logs add MOVE before authentication too)
@@ -29,9 +43,12 @@ pub(crate) const AUTHENTICATED: &str = "OK AUTHENTICATE completed.";
 // fidelity: imap-xoauth2-rejected
 /// `NO AUTHENTICATE failed.`: every refused token, with no JSON challenge.
 pub(crate) const AUTHENTICATE_FAILED: &str = "NO AUTHENTICATE failed.";
-// fidelity: imap-basic-login-disabled
-/// `NO LOGIN failed.`: Basic auth.
+// fidelity: imap-basic-login-disabled (imapsync #395: `2 NO LOGIN failed.`)
+/// `NO LOGIN failed.`: a password, at a work tenant.
 pub(crate) const LOGIN_FAILED: &str = "NO LOGIN failed.";
+// fidelity: consumer-basic-auth-removed, imap-basic-login-disabled (holon-run/uxc #445, 2026)
+/// `NO Basic authentication is disabled.`: a password, at outlook.com; the BYE follows.
+pub(crate) const BASIC_DISABLED: &str = "NO Basic authentication is disabled.";
 // fidelity: imap-authenticated-not-connected
 /// The answer to a mailbox command after an authentication that opened no mailbox.
 pub(crate) const NOT_CONNECTED: &str = "BAD User is authenticated but not connected.";

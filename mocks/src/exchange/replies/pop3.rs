@@ -1,13 +1,28 @@
 //! POP3 replies (rule `pop3-front-door`).
 
-// fidelity: pop-greeting-capa
+use crate::directory::GreetingForm;
+
+use super::stamp::back_end_token;
+
+// fidelity: pop-greeting-capa (the tcpproxy form: MailKit #1948, 2025)
 /// The greeting.
-pub(crate) fn greeting() -> String {
-    format!(
-        "+OK The Microsoft Exchange POP3 service is ready. [{}]",
-        super::stamp::back_end_token()
-    )
+pub(crate) fn greeting(form: GreetingForm) -> String {
+    match form {
+        GreetingForm::Classic => format!(
+            "+OK The Microsoft Exchange POP3 service is ready. [{}]",
+            back_end_token()
+        ),
+        GreetingForm::Tcpproxy => format!(
+            "+OK Microsoft Exchange POP3 server ready (tcpproxy/{}). [{}]",
+            super::stamp::TCPPROXY_VERSION,
+            back_end_token()
+        ),
+    }
 }
+
+/// The longest AUTH continuation line taken (fidelity: long-token-protocol-error: tokens over
+/// 4,096 characters get a protocol error since July 2025).
+pub(crate) const MAX_AUTH_LINE: usize = 4096;
 
 // fidelity: pop-greeting-capa (port 995)
 /// The CAPA reply, without the terminating dot.

@@ -57,10 +57,51 @@ pub(crate) const LOGIN_USERNAME: &str = "334 VXNlcm5hbWU6";
 /// `334 UGFzc3dvcmQ6` (`Password:`).
 pub(crate) const LOGIN_PASSWORD: &str = "334 UGFzc3dvcmQ6";
 
+// fidelity: smtp-basic-auth-responses (nodemailer #1714, 2025: with the suffix), consumer-basic-auth-removed
 /// `535 5.7.139 Authentication unsuccessful, basic authentication is disabled. [...]`.
 pub(crate) fn basic_auth_disabled(stamp: &ReplyStamp) -> String {
     format!(
         "535 5.7.139 Authentication unsuccessful, basic authentication is disabled. {}",
+        stamp.suffix()
+    )
+}
+
+// fidelity: smtp-basic-auth-responses, smtp-basic-retirement-timeline (the Exchange Team blog,
+// 2024-04, quotes it without a suffix).
+/// `550 5.7.30 Basic authentication is not supported for Client Submission.`: after the final
+/// removal of Basic SMTP AUTH.
+pub(crate) const BASIC_AUTH_RETIRED: &str =
+    "550 5.7.30 Basic authentication is not supported for Client Submission.";
+
+// fidelity: smtp-basic-auth-responses (codassassin/email-bomber-v2.0 #1, 2022, with a host-only
+// suffix; freescout #4930, 2025). The 2024+ `[host timestamp id]` suffix is unverified here.
+/// `535 5.7.139 Authentication unsuccessful, the user credentials were incorrect. [...]`.
+pub(crate) fn credentials_incorrect(stamp: &ReplyStamp) -> String {
+    format!(
+        "535 5.7.139 Authentication unsuccessful, the user credentials were incorrect. {}",
+        stamp.suffix()
+    )
+}
+
+// A secondary source only (a vendor's troubleshooting page, cited by OfficeDocs-Exchange PR #2740's
+// discussion): unverified.
+/// `535 5.7.139 Authentication unsuccessful, user is locked by your organization's security
+/// defaults policy. [...]`.
+pub(crate) fn security_defaults(stamp: &ReplyStamp) -> String {
+    format!(
+        "535 5.7.139 Authentication unsuccessful, user is locked by your organization's security defaults policy. {}",
+        stamp.suffix()
+    )
+}
+
+// fidelity: smtp-basic-auth-responses (MailKit #1733; gophish #3220, 2024, with the suffix). The
+// sources show the reply, not its cause: giving it to a Conditional Access policy is the
+// simulation's reading (unverified).
+/// `535 5.7.139 Authentication unsuccessful, the request did not meet the criteria to be
+/// authenticated successfully. Contact your administrator. [...]`.
+pub(crate) fn criteria_not_met(stamp: &ReplyStamp) -> String {
+    format!(
+        "535 5.7.139 Authentication unsuccessful, the request did not meet the criteria to be authenticated successfully. Contact your administrator. {}",
         stamp.suffix()
     )
 }
@@ -118,15 +159,21 @@ pub(crate) const RECIPIENT_OK: &str = "250 2.1.5 Recipient OK";
 /// `354 Start mail input; end with <CRLF>.<CRLF>`.
 pub(crate) const START_MAIL_INPUT: &str = "354 Start mail input; end with <CRLF>.<CRLF>";
 
-// fidelity: smtp-sendas-denied (current form; the diagnostic tail after "Cannot submit
-// message." is cut here, as in the catalog's quote)
+// fidelity: smtp-sendas-denied. The diagnostic data after "Cannot submit message." are those of
+// gophish #2900 (2023), as far as that paste shows them; the real reply goes on. No host suffix:
+// no log shows one on this reply.
 /// `554 5.2.252 SendAsDenied; USER not allowed to send as ADDRESS; ...`.
-pub(crate) fn send_as_denied(stamp: &ReplyStamp, user: &str, address: &str) -> String {
+pub(crate) fn send_as_denied(user: &str, address: &str) -> String {
     format!(
-        "554 5.2.252 SendAsDenied; {user} not allowed to send as {address}; STOREDRV.Submission.Exception:SendAsDeniedException.MapiExceptionSendAsDenied; Failed to process message due to a permanent exception with message [BeginDiagnosticData]Cannot submit message. {}",
-        stamp.suffix()
+        "554 5.2.252 SendAsDenied; {user} not allowed to send as {address}; STOREDRV.Submission.Exception:SendAsDeniedException.MapiExceptionSendAsDenied; Failed to process message due to a permanent exception with message [BeginDiagnosticData]Cannot submit message. {SEND_AS_DIAGNOSTICS}"
     )
 }
+
+/// The diagnostic entries of gophish #2900's SendAsDenied reply, as far as its paste can be read;
+/// the real list goes on. Real clients read it as one line: a PHP client reading 512-byte pieces
+/// got the rest of it as the reply to its next command. So the reply is longer than RFC 5321's
+/// 512 octets, and longer than some clients accept (lettre reads 1,000).
+const SEND_AS_DIAGNOSTICS: &str = "0.35250:1F009983, 1.36674:0A000000, 1.61250:00000000, 1.45378:02000000, 1.44866:3C7C0000, 1.36674:0E000000, 1.61250:00000000, 1.45378:417C0000, 1.44866:26010000, 16.55847:E70F0000, 17.43559:0000000024020000000000000000000000000000, 20.52176:140F7999190010100C000000, 20.50032:140F79998917001000000000, 0.53414:F1030000, 0.35180:00000000, 255.23226:1F009983, 255.27962:0A000000, 255.27962:0E000000, 255.31418:1C930000, 0.35250:FF7F0000, 1.36674:32000000, 1.61250:00000000, 1.45378:02000000, 1.44866:01000000, 16.55847:78000000, 17.43559:0000000068030000000000000000000000000000, 20.52176:140F799919001010FF7F0000, 20.50032:140F799989174010F1030000, 0.53414:50000000, 0.35180:F1030000, 255.23226:14004D67, 255.27962:32000000, 255.17082:DC040000, 0.27745:D0790000, 4.21921:DC040000, 255.27962:FA000000, 255.1494:05000000, 0.38698:86000000, 1.41134:46000000, 0.37692:86000000, 0.37948:86000000";
 
 /// `250 2.0.0 OK <id> [Hostname=HOST]` after the final dot (unverified form).
 pub(crate) fn queued(stamp: &ReplyStamp) -> String {

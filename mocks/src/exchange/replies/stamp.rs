@@ -11,6 +11,9 @@ use time::macros::format_description;
 use crate::clock::Clock;
 use crate::ids::IdSource;
 
+/// The version the 2025–2026 greetings carry, `(tcpproxy/15.20.9137.005)` (MailKit #1948).
+pub(crate) const TCPPROXY_VERSION: &str = "15.20.9137.005";
+
 /// The simulated front end's short name.
 pub(crate) const FRONT_END: &str = "SN7PR00CA0001";
 
