@@ -23,7 +23,7 @@ pub struct LiveConfig {
     pub app: String,
     /// The name of the environment variable holding the client secret (confidential apps).
     pub client_secret_env: Option<String>,
-    /// The name of the environment variable holding the user's password (ROPC only).
+    /// The name of the environment variable holding the user's password (ROPC and password probes).
     pub password_env: Option<String>,
     /// The user who signs in, and whose mailbox the probes open.
     pub user: String,

@@ -48,12 +48,25 @@ enum Command {
     Report(ReportArgs),
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
+/// A grant flow on the command line: kebab-case, or snake_case as scenario files write it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum FlowArg {
+    /// Authorization code with PKCE.
+    #[value(alias = "authorization_code")]
     AuthorizationCode,
+    /// Device authorization grant.
+    #[value(alias = "device_code")]
     DeviceCode,
+    /// Client credentials (app-only).
+    #[value(alias = "client_credentials")]
     ClientCredentials,
+    /// A sign-in, then a refresh-token redemption.
+    #[value(alias = "refresh_token")]
+    RefreshToken,
+    /// Resource owner password credentials (ROPC).
     Password,
+    /// No token: the probes send passwords.
+    None,
 }
 
 fn main() -> ExitCode {
@@ -93,7 +106,9 @@ fn flow_of(flow: FlowArg) -> Flow {
         FlowArg::AuthorizationCode => Flow::AuthorizationCode,
         FlowArg::DeviceCode => Flow::DeviceCode,
         FlowArg::ClientCredentials => Flow::ClientCredentials,
+        FlowArg::RefreshToken => Flow::RefreshToken,
         FlowArg::Password => Flow::Password,
+        FlowArg::None => Flow::None,
     }
 }
 

@@ -73,6 +73,8 @@ pub enum TokenRecord {
     },
     /// The identity platform refused.
     Denied(Denial),
+    /// No token was asked for (`flow = "none"`).
+    NotRequested,
 }
 
 impl TokenRecord {
@@ -90,6 +92,7 @@ impl TokenRecord {
                 }
             }
             TokenOutcome::Denied(denial) => Self::Denied(denial.clone()),
+            TokenOutcome::NotRequested => Self::NotRequested,
         }
     }
 
@@ -122,7 +125,7 @@ impl TokenRecord {
             ver: string("ver"),
             error: match self {
                 Self::Denied(denial) => Some(denial.code()),
-                Self::Issued { .. } => None,
+                Self::Issued { .. } | Self::NotRequested => None,
             },
         }
     }
@@ -275,14 +278,6 @@ pub fn protocol_name(protocol: Protocol) -> &'static str {
         Protocol::Smtp => "smtp",
         Protocol::Imap => "imap",
         Protocol::Pop3 => "pop3",
-    }
-}
-
-/// `xoauth2`, `oauthbearer`.
-pub fn mechanism_name(mechanism: Mechanism) -> &'static str {
-    match mechanism {
-        Mechanism::Xoauth2 => "xoauth2",
-        Mechanism::Oauthbearer => "oauthbearer",
     }
 }
 

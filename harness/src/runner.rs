@@ -9,8 +9,9 @@ use crate::outcome::{Outcome, ProbeRecord, StagedDecision, TokenRecord};
 use crate::probe::imap::ImapProbe;
 use crate::probe::pop3::Pop3Probe;
 use crate::probe::smtp::SmtpProbe;
-use crate::scenario::types::{ProbeResult, Protocol, ServerProfile};
+use crate::scenario::types::{Mechanism, PasswordChoice, ProbeResult, ProbeSpec, Protocol, ServerProfile};
 use crate::scenario::{Case, Scenario};
+use crate::secret::Secret;
 use crate::target::Target;
 
 /// How cases run.
@@ -85,8 +86,15 @@ pub async fn run_case(target: &Target, scenario: &Scenario, case: &Case) -> Resu
     let mut probes = Vec::new();
     let mut probe_decisions = Vec::new();
     for probe in &case.probes {
-        let record = match (&token, probe.protocol) {
-            (TokenOutcome::Denied(_), _) => ProbeRecord {
+        let secret = if probe.mechanism.is_password() {
+            Some(password_for(probe, &prepared).map_err(fail)?)
+        } else if let TokenOutcome::Issued(issued) = &token {
+            Some(issued.access_token.clone())
+        } else {
+            None
+        };
+        let record = match (secret, probe.protocol) {
+            (None, _) => ProbeRecord {
                 protocol: probe.protocol,
                 mechanism: probe.mechanism,
                 result: ProbeResult::NotAttempted,
@@ -95,8 +103,14 @@ pub async fn run_case(target: &Target, scenario: &Scenario, case: &Case) -> Resu
                 diagnosis: None,
                 transcript: None,
             },
-            (TokenOutcome::Issued(issued), protocol) => {
+            (Some(secret), protocol) => {
                 let user = probe.user.clone().unwrap_or_else(|| prepared.user.clone());
+                // LOGIN's two steps are how clients send passwords over SMTP, and POP3's AUTH
+                // XOAUTH2 must come alone (fidelity: pop-xoauth2-two-step); SASL-IR elsewhere.
+                let initial_response = probe.initial_response.unwrap_or(!matches!(
+                    (protocol, probe.mechanism),
+                    (Protocol::Pop3, _) | (_, Mechanism::Login)
+                ));
                 let report = match protocol {
                     Protocol::Smtp => SmtpProbe {
                         server: prepared.smtp.clone(),
@@ -104,11 +118,11 @@ pub async fn run_case(target: &Target, scenario: &Scenario, case: &Case) -> Resu
                         mechanism: probe.mechanism,
                         send: probe.send,
                         from: probe.from.clone(),
-                        initial_response: probe.initial_response.unwrap_or(true),
+                        initial_response,
                         answer_challenges: scenario.file.tenant.server_profile
                             == Some(ServerProfile::Generic),
                     }
-                    .run(&issued.access_token)
+                    .run(&secret)
                     .await
                     .map_err(|error| {
                         fail(format!("{}:{}: {error}", prepared.smtp.host, prepared.smtp.port))
@@ -117,9 +131,9 @@ pub async fn run_case(target: &Target, scenario: &Scenario, case: &Case) -> Resu
                         server: prepared.imap.clone(),
                         user: user.clone(),
                         mechanism: probe.mechanism,
-                        initial_response: probe.initial_response.unwrap_or(true),
+                        initial_response,
                     }
-                    .run(&issued.access_token)
+                    .run(&secret)
                     .await
                     .map_err(|error| {
                         fail(format!("{}:{}: {error}", prepared.imap.host, prepared.imap.port))
@@ -128,9 +142,9 @@ pub async fn run_case(target: &Target, scenario: &Scenario, case: &Case) -> Resu
                         server: prepared.pop3.clone(),
                         user: user.clone(),
                         mechanism: probe.mechanism,
-                        initial_response: probe.initial_response.unwrap_or(false),
+                        initial_response,
                     }
-                    .run(&issued.access_token)
+                    .run(&secret)
                     .await
                     .map_err(|error| {
                         fail(format!("{}:{}: {error}", prepared.pop3.host, prepared.pop3.port))
@@ -173,6 +187,19 @@ pub async fn run_case(target: &Target, scenario: &Scenario, case: &Case) -> Resu
     }
     outcome.decisions.extend(probe_decisions);
     Ok(outcome)
+}
+
+/// The password a password probe sends: the user's (from the directory, or live from the
+/// environment variable `live.toml` names), or one that is certainly not the user's.
+fn password_for(probe: &ProbeSpec, prepared: &crate::target::Prepared) -> Result<Secret, String> {
+    let owner = prepared.resource_owner.as_ref().ok_or_else(|| {
+        "a password probe needs the user's password: name its environment variable in live.toml's `password_env`"
+            .to_owned()
+    })?;
+    Ok(match probe.password.unwrap_or_default() {
+        PasswordChoice::Right => owner.password.clone(),
+        PasswordChoice::Wrong => Secret::new("password", format!("{}-wrong", owner.password.secret())),
+    })
 }
 
 /// Runs every case of `scenarios`, at most `options.jobs` at once, and hands each result to

@@ -403,6 +403,7 @@ pub async fn token(
                 .and_then(|description| description.lines().next())
                 .unwrap_or(&denial.error.error)
         ))),
+        Ok(TokenOutcome::NotRequested) => Err(ServeError::Token("no token was asked for".into())),
         Err(error) => Err(ServeError::Token(error.to_string())),
     }
 }

@@ -7,7 +7,7 @@ use std::process::Command;
 
 use mailscope::explain::{case_from, explain};
 use mailscope::runner::run_case;
-use mailscope::scenario::types::{DirectoryFile, Flow, Protocol};
+use mailscope::scenario::types::{DirectoryFile, Flow, Mechanism, ProbeSpec, Protocol};
 use mailscope::scenario::{self, Request};
 use mailscope::target::Target;
 
@@ -31,7 +31,10 @@ async fn a_pasted_scope_string_is_explained_as_run_runs_it() {
     let (scenario, case) = case_from(
         DirectoryFile::default(),
         Request::new(Flow::AuthorizationCode, vec![pasted.to_owned()]),
-        &[Protocol::Smtp, Protocol::Imap],
+        vec![
+            ProbeSpec::new(Protocol::Smtp, Mechanism::Xoauth2),
+            ProbeSpec::new(Protocol::Imap, Mechanism::Xoauth2),
+        ],
     );
     let explained = explain(&scenario, &case).await.unwrap();
 
@@ -87,7 +90,7 @@ exchange_extra_audiences = ["00000003-0000-0000-c000-000000000000"]
     let (scenario, case) = case_from(
         directory,
         Request::new(Flow::AuthorizationCode, vec!["Mail.Send SMTP.Send".to_owned()]),
-        &[Protocol::Smtp],
+        vec![ProbeSpec::new(Protocol::Smtp, Mechanism::Xoauth2)],
     );
 
     let outcome = explain(&scenario, &case).await.unwrap();

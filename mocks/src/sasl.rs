@@ -144,6 +144,12 @@ pub fn plain_user(encoded: &[u8]) -> String {
         .unwrap_or_default()
 }
 
+/// Encodes bytes as a SASL line carries them (standard base64, padded): `AUTH LOGIN`'s user name
+/// and password are sent so.
+pub fn encode_base64(bytes: &[u8]) -> String {
+    STANDARD.encode(bytes)
+}
+
 /// Decodes base64 text as sent on a SASL line; `None` if it is not base64.
 pub fn decode_base64(line: &[u8]) -> Option<Vec<u8>> {
     STANDARD.decode(line.trim_ascii()).ok()

@@ -77,6 +77,7 @@ pub async fn acquire(
             token_outcome(response, &recording)
         }
         Flow::DeviceCode => device_code(&recording, authority, request, waiting).await,
+        Flow::None => Ok(TokenOutcome::NotRequested),
     }
 }
 
@@ -130,7 +131,7 @@ async fn from_cache(
             remember(authority, &issued);
             Ok(Some(issued))
         }
-        TokenOutcome::Denied(_) => Ok(None),
+        TokenOutcome::Denied(_) | TokenOutcome::NotRequested => Ok(None),
     }
 }
 
@@ -164,7 +165,7 @@ async fn refresh_token(
     let authorize = request.asked.authorize_scopes.as_ref().unwrap_or(initial);
     let first = match authorization_code(http, recording, authority, authorize, initial).await? {
         TokenOutcome::Issued(token) => token,
-        denied @ TokenOutcome::Denied(_) => return Ok(denied),
+        other @ (TokenOutcome::Denied(_) | TokenOutcome::NotRequested) => return Ok(other),
     };
     let Some(refresh_token) = first.refresh_token else {
         return Ok(TokenOutcome::Denied(Denial {

@@ -178,6 +178,8 @@ pub enum TokenOutcome {
     Issued(IssuedToken),
     /// The platform refused, at the named stage.
     Denied(Denial),
+    /// The case asked for no token (`flow = "none"`): its probes send passwords.
+    NotRequested,
 }
 
 /// An issued access token and what came with it.

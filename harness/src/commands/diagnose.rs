@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::ValueEnum;
 use mailscope::scenario::Request;
-use mailscope::scenario::types::{Endpoint, Protocol};
+use mailscope::scenario::types::{Endpoint, Mechanism, PasswordChoice, ProbeSpec, Protocol};
 use mailscope::serve;
 
 use crate::{EXIT_UNMET, EXIT_USAGE, FlowArg, eprint_line, flow_of, print_line, runtime};
@@ -22,7 +22,7 @@ pub(crate) struct DecodeArgs {
 #[derive(Debug, clap::Args)]
 pub(crate) struct ExplainArgs {
     /// A scope, in the order the client sends it; repeat, or paste the whole space-separated list.
-    #[arg(long = "scope", required_unless_present = "resource")]
+    #[arg(long = "scope")]
     scopes: Vec<String>,
     /// The grant flow.
     #[arg(long, value_enum, default_value_t = FlowArg::AuthorizationCode)]
@@ -45,6 +45,13 @@ pub(crate) struct ExplainArgs {
     /// A scope a tenant administrator approves at /adminconsent first; repeat for several.
     #[arg(long = "admin-consent", value_name = "SCOPE")]
     admin_consent: Vec<String>,
+    /// How the probes authenticate: a token (`xoauth2`, `oauthbearer`) or a password (`login`:
+    /// SMTP AUTH LOGIN, IMAP LOGIN, POP3 USER/PASS; `plain`: SASL PLAIN).
+    #[arg(long, value_enum, default_value_t = MechanismArg::Xoauth2)]
+    mechanism: MechanismArg,
+    /// With a password mechanism: send the user's password, or a wrong one.
+    #[arg(long, value_enum, default_value_t = PasswordArg::Right)]
+    password: PasswordArg,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -52,6 +59,20 @@ enum ProtocolArg {
     Smtp,
     Imap,
     Pop3,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum MechanismArg {
+    Xoauth2,
+    Oauthbearer,
+    Login,
+    Plain,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum PasswordArg {
+    Right,
+    Wrong,
 }
 
 pub(crate) fn decode(args: DecodeArgs) -> ExitCode {
@@ -104,6 +125,22 @@ pub(crate) fn explain(args: ExplainArgs) -> ExitCode {
         eprint_line("error: --resource (the v1.0 token endpoint) goes with --flow password");
         return ExitCode::from(EXIT_USAGE);
     }
+    if args.scopes.is_empty() && args.resource.is_none() && args.flow != FlowArg::None {
+        eprint_line(
+            "error: --scope is required (the scopes the client asks for), unless --flow none sends passwords only",
+        );
+        return ExitCode::from(EXIT_USAGE);
+    }
+    let mechanism = match args.mechanism {
+        MechanismArg::Xoauth2 => Mechanism::Xoauth2,
+        MechanismArg::Oauthbearer => Mechanism::Oauthbearer,
+        MechanismArg::Login => Mechanism::Login,
+        MechanismArg::Plain => Mechanism::Plain,
+    };
+    if args.password == PasswordArg::Wrong && !mechanism.is_password() {
+        eprint_line("error: --password goes with --mechanism login or plain");
+        return ExitCode::from(EXIT_USAGE);
+    }
     let protocols: Vec<Protocol> = if args.protocols.is_empty() {
         vec![Protocol::Smtp, Protocol::Imap, Protocol::Pop3]
     } else {
@@ -123,7 +160,17 @@ pub(crate) fn explain(args: ExplainArgs) -> ExitCode {
         endpoint: Endpoint::Organizations,
         ..Request::new(flow_of(args.flow), args.scopes)
     };
-    let (scenario, case) = mailscope::explain::case_from(directory, request, &protocols);
+    let probes = protocols
+        .into_iter()
+        .map(|protocol| ProbeSpec {
+            password: mechanism.is_password().then_some(match args.password {
+                PasswordArg::Right => PasswordChoice::Right,
+                PasswordArg::Wrong => PasswordChoice::Wrong,
+            }),
+            ..ProbeSpec::new(protocol, mechanism)
+        })
+        .collect();
+    let (scenario, case) = mailscope::explain::case_from(directory, request, probes);
     let Some(runtime) = runtime() else {
         return ExitCode::from(EXIT_USAGE);
     };

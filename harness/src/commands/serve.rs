@@ -100,6 +100,10 @@ async fn wait_for_shutdown() {
 }
 
 pub(crate) fn token(args: TokenArgs) -> ExitCode {
+    if args.flow == FlowArg::None {
+        eprint_line("error: --flow none asks for no token; `mailscope token` exists to print one");
+        return ExitCode::from(EXIT_USAGE);
+    }
     let Some(runtime) = runtime() else {
         return ExitCode::from(EXIT_USAGE);
     };

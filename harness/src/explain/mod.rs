@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use crate::outcome::{Outcome, StagedDecision, TokenRecord, protocol_name};
 use crate::runner::{CaseError, run_case};
-use crate::scenario::types::{CaseSpec, DirectoryFile, Mechanism, ProbeSpec, Protocol, ScenarioFile};
+use crate::scenario::types::{CaseSpec, DirectoryFile, ProbeSpec, ScenarioFile};
 use crate::scenario::{Case, Request, Scenario};
 use crate::target::Target;
 
@@ -16,8 +16,8 @@ use crate::target::Target;
 pub const CASE_ID: &str = "explain/command-line";
 
 /// Builds the scenario and case a command line asks about: the directory's changes, one request,
-/// and a probe per protocol. A scope argument holding spaces is split as the wire would.
-pub fn case_from(directory: DirectoryFile, request: Request, protocols: &[Protocol]) -> (Scenario, Case) {
+/// and its probes. A scope argument holding spaces is split as the wire would.
+pub fn case_from(directory: DirectoryFile, request: Request, probes: Vec<ProbeSpec>) -> (Scenario, Case) {
     let mut request = request;
     request.scopes = split_scopes(&request.scopes);
     request.authorize_scopes = request.authorize_scopes.as_deref().map(split_scopes);
@@ -38,17 +38,7 @@ pub fn case_from(directory: DirectoryFile, request: Request, protocols: &[Protoc
         id: CASE_ID.into(),
         name: "command-line".into(),
         request,
-        probes: protocols
-            .iter()
-            .map(|protocol| ProbeSpec {
-                protocol: *protocol,
-                mechanism: Mechanism::Xoauth2,
-                send: false,
-                from: None,
-                initial_response: None,
-                user: None,
-            })
-            .collect(),
+        probes,
         expect: None,
     };
     let scenario = Scenario {
@@ -93,6 +83,7 @@ pub fn render(outcome: &Outcome) -> String {
             denial.stage,
             denial.code()
         )),
+        TokenRecord::NotRequested => text.push_str("token: none asked for (a password is sent)\n"),
     }
     for probe in &outcome.probes {
         text.push_str(&format!(

@@ -1,7 +1,7 @@
 //! The IMAP probe: async-imap over implicit TLS. It reads the greeting first (async-imap waits forever otherwise),
 //! authenticates with SASL-IR or after the `+` continuation, and then, as careful clients do, selects
 //! the inbox, so that "authenticated but not connected" (rule `imap-not-connected`) is seen
-//! as the failure it is.
+//! as the failure it is. Passwords go by `LOGIN` (async-imap quotes them) or `AUTHENTICATE PLAIN`.
 
 use std::time::Duration;
 
@@ -23,7 +23,7 @@ pub const TIMEOUT: Duration = Duration::from_secs(20);
 pub struct ImapProbe {
     /// The server.
     pub server: ServerAddress,
-    /// XOAUTH2's `user=`.
+    /// XOAUTH2's `user=`, or the login name of a password.
     pub user: String,
     /// The SASL mechanism.
     pub mechanism: Mechanism,
@@ -115,8 +115,9 @@ impl async_imap::Authenticator for Responder {
 }
 
 impl ImapProbe {
-    /// Connects, authenticates with `token`, tries one mailbox command, and logs out.
-    pub async fn run(&self, token: &Secret) -> Result<ProbeReport, ImapProbeError> {
+    /// Connects, authenticates with `secret` (a token, or for `login` and `plain` a password),
+    /// tries one mailbox command, and logs out.
+    pub async fn run(&self, secret: &Secret) -> Result<ProbeReport, ImapProbeError> {
         let stream = tls::connect(&self.server, TIMEOUT)
             .await
             .map_err(ImapProbeError::Connect)?;
@@ -133,21 +134,31 @@ impl ImapProbe {
         let (name, encoded) = match self.mechanism {
             Mechanism::Xoauth2 => (
                 "XOAUTH2",
-                mailscope_mocks::sasl::encode_xoauth2(&self.user, token.secret()),
+                mailscope_mocks::sasl::encode_xoauth2(&self.user, secret.secret()),
             ),
             Mechanism::Oauthbearer => (
                 "OAUTHBEARER",
-                mailscope_mocks::sasl::encode_oauthbearer(&self.user, token.secret()),
+                mailscope_mocks::sasl::encode_oauthbearer(&self.user, secret.secret()),
             ),
+            Mechanism::Plain => ("PLAIN", super::encode_plain(&self.user, secret)),
+            Mechanism::Login => ("LOGIN", String::new()),
         };
-        // SASL-IR: async-imap sends the auth type as given, so the response rides along.
-        let (auth_type, responder) = if self.initial_response {
-            (format!("{name} {encoded}"), Responder { response: None })
+        let (step, authenticated) = if self.mechanism == Mechanism::Login {
+            (
+                "LOGIN",
+                timed("LOGIN", client.login(&self.user, secret.secret())).await?,
+            )
         } else {
-            let raw = mailscope_mocks::sasl::decode_base64(encoded.as_bytes()).unwrap_or_default();
-            (name.to_owned(), Responder { response: Some(raw) })
+            // SASL-IR: async-imap sends the auth type as given, so the response rides along.
+            let (auth_type, responder) = if self.initial_response {
+                (format!("{name} {encoded}"), Responder { response: None })
+            } else {
+                let raw = mailscope_mocks::sasl::decode_base64(encoded.as_bytes()).unwrap_or_default();
+                (name.to_owned(), Responder { response: Some(raw) })
+            };
+            let authenticated = timed("AUTHENTICATE", client.authenticate(auth_type, responder)).await?;
+            ("AUTHENTICATE", authenticated)
         };
-        let authenticated = timed("AUTHENTICATE", client.authenticate(auth_type, responder)).await?;
         let reply = last_tagged_reply(&received);
         let mut session = match authenticated {
             Ok(session) => session,
@@ -158,7 +169,7 @@ impl ImapProbe {
                     send_reply: None,
                 });
             }
-            Err((error, _client)) => return Err(dialogue("AUTHENTICATE", error.to_string())),
+            Err((error, _client)) => return Err(dialogue(step, error.to_string())),
         };
         // One mailbox command: Exchange may say OK and then refuse everything
         // (fidelity: imap-authenticated-not-connected). SELECT rather than NAMESPACE, because

@@ -9,6 +9,21 @@ use serde::Serialize;
 
 use crate::scenario::types::ProbeResult;
 
+/// SASL PLAIN's response for a password, remembered by the log scrubber first: a dependency
+/// logging at `trace` (async-imap) prints the command line that carries it.
+pub(crate) fn encode_plain(user: &str, password: &crate::secret::Secret) -> String {
+    let encoded = mailscope_mocks::sasl::encode_plain(user, password.secret());
+    crate::logging::remember(&encoded);
+    encoded
+}
+
+/// A password in base64, as `AUTH LOGIN` sends it, remembered by the log scrubber first.
+pub(crate) fn encode_password(password: &crate::secret::Secret) -> String {
+    let encoded = mailscope_mocks::sasl::encode_base64(password.secret().as_bytes());
+    crate::logging::remember(&encoded);
+    encoded
+}
+
 /// Where a probe connects, and whom it trusts.
 #[derive(Debug, Clone)]
 pub struct ServerAddress {

@@ -1,6 +1,7 @@
 //! The POP3 probe: a small client of the harness's own (no maintained async POP3 client crate
 //! fits the stack), over implicit TLS. `AUTH XOAUTH2` in two lines by default, as Microsoft asks
-//! (fidelity: pop-xoauth2-two-step), or inline to reproduce the protocol error.
+//! (fidelity: pop-xoauth2-two-step), or inline to reproduce the protocol error. Passwords go by
+//! `USER`/`PASS` or `AUTH PLAIN`.
 
 use std::time::Duration;
 
@@ -20,7 +21,7 @@ const MAX_REPLY: u64 = 64 * 1024;
 pub struct Pop3Probe {
     /// The server.
     pub server: ServerAddress,
-    /// XOAUTH2's `user=`.
+    /// XOAUTH2's `user=`, or the login name of a password.
     pub user: String,
     /// The SASL mechanism.
     pub mechanism: Mechanism,
@@ -45,8 +46,9 @@ pub enum Pop3ProbeError {
 }
 
 impl Pop3Probe {
-    /// Connects, authenticates with `token`, and quits.
-    pub async fn run(&self, token: &Secret) -> Result<ProbeReport, Pop3ProbeError> {
+    /// Connects, authenticates with `secret` (a token, or for `login` and `plain` a password),
+    /// and quits.
+    pub async fn run(&self, secret: &Secret) -> Result<ProbeReport, Pop3ProbeError> {
         let stream = tls::connect(&self.server, TIMEOUT)
             .await
             .map_err(Pop3ProbeError::Connect)?;
@@ -55,15 +57,26 @@ impl Pop3Probe {
         let (name, payload) = match self.mechanism {
             Mechanism::Xoauth2 => (
                 "XOAUTH2",
-                mailscope_mocks::sasl::encode_xoauth2(&self.user, token.secret()),
+                mailscope_mocks::sasl::encode_xoauth2(&self.user, secret.secret()),
             ),
             Mechanism::Oauthbearer => (
                 "OAUTHBEARER",
-                mailscope_mocks::sasl::encode_oauthbearer(&self.user, token.secret()),
+                mailscope_mocks::sasl::encode_oauthbearer(&self.user, secret.secret()),
             ),
+            Mechanism::Plain => ("PLAIN", super::encode_plain(&self.user, secret)),
+            Mechanism::Login => ("USER", String::new()),
         };
         let is_continuation = |line: &str| line.starts_with('+') && !line.starts_with("+OK");
-        let mut reply = if self.initial_response {
+        let mut reply = if self.mechanism == Mechanism::Login {
+            send(&mut connection, &format!("USER {}", self.user), "USER").await?;
+            let answer = read_line(&mut connection, "USER").await?;
+            if answer.starts_with("+OK") {
+                send(&mut connection, &format!("PASS {}", secret.secret()), "PASS").await?;
+                read_line(&mut connection, "PASS").await?
+            } else {
+                answer
+            }
+        } else if self.initial_response {
             send(&mut connection, &format!("AUTH {name} {payload}"), "AUTH").await?;
             read_line(&mut connection, "AUTH").await?
         } else {

@@ -1,5 +1,7 @@
 //! The SMTP probe: lettre over STARTTLS, XOAUTH2 as lettre sends it (initial response inline),
-//! OAUTHBEARER as a raw AUTH command (lettre has no OAUTHBEARER).
+//! OAUTHBEARER as a raw AUTH command (lettre has no OAUTHBEARER). Passwords: `AUTH LOGIN` as lettre
+//! sends it (two steps), or raw with the user name inline; `AUTH PLAIN` raw, since lettre refuses a
+//! mechanism the server does not advertise, and Exchange does not advertise PLAIN.
 //!
 //! Certificate checks are never switched off: the simulated cloud is trusted through its CA.
 
@@ -22,7 +24,7 @@ pub const TIMEOUT: Duration = Duration::from_secs(20);
 pub struct SmtpProbe {
     /// The server.
     pub server: ServerAddress,
-    /// XOAUTH2's `user=`.
+    /// XOAUTH2's `user=`, or the login name of a password.
     pub user: String,
     /// The SASL mechanism.
     pub mechanism: Mechanism,
@@ -55,8 +57,9 @@ pub enum SmtpProbeError {
 }
 
 impl SmtpProbe {
-    /// Connects, upgrades with STARTTLS, authenticates with `token`, optionally sends, and quits.
-    pub async fn run(&self, token: &Secret) -> Result<ProbeReport, SmtpProbeError> {
+    /// Connects, upgrades with STARTTLS, authenticates with `secret` (a token, or for `login` and
+    /// `plain` a password), optionally sends, and quits.
+    pub async fn run(&self, secret: &Secret) -> Result<ProbeReport, SmtpProbeError> {
         let hello = ClientId::Domain("mailscope.test".into());
         let mut tls = TlsParameters::builder(self.server.host.clone());
         for der in &self.server.extra_roots {
@@ -81,19 +84,35 @@ impl SmtpProbe {
         let authenticated = match (self.mechanism, self.initial_response) {
             // lettre's own XOAUTH2: always inline, and only when asked for by name.
             (Mechanism::Xoauth2, true) if !self.answer_challenges => {
-                let credentials = Credentials::new(self.user.clone(), token.secret().to_owned());
+                let credentials = Credentials::new(self.user.clone(), secret.secret().to_owned());
                 connection.auth(&[LettreMechanism::Xoauth2], &credentials).await
+            }
+            // lettre's LOGIN: `AUTH LOGIN`, then the user name and the password after each 334.
+            (Mechanism::Login, false) => {
+                let credentials = Credentials::new(self.user.clone(), secret.secret().to_owned());
+                connection.auth(&[LettreMechanism::Login], &credentials).await
+            }
+            (Mechanism::Login, true) => {
+                let user = mailscope_mocks::sasl::encode_base64(self.user.as_bytes());
+                match connection.command(RawCommand(format!("AUTH LOGIN {user}"))).await {
+                    Ok(challenge) if challenge.has_code(334) => {
+                        let password = super::encode_password(secret);
+                        connection.command(RawCommand(password)).await
+                    }
+                    other => other,
+                }
             }
             (mechanism, inline) => {
                 let (name, response) = match mechanism {
                     Mechanism::Xoauth2 => (
                         "XOAUTH2",
-                        mailscope_mocks::sasl::encode_xoauth2(&self.user, token.secret()),
+                        mailscope_mocks::sasl::encode_xoauth2(&self.user, secret.secret()),
                     ),
                     Mechanism::Oauthbearer => (
                         "OAUTHBEARER",
-                        mailscope_mocks::sasl::encode_oauthbearer(&self.user, token.secret()),
+                        mailscope_mocks::sasl::encode_oauthbearer(&self.user, secret.secret()),
                     ),
+                    Mechanism::Plain | Mechanism::Login => ("PLAIN", super::encode_plain(&self.user, secret)),
                 };
                 let sent = if inline {
                     connection

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::outcome::{Expectation, Outcome, TokenSummary, mechanism_name, protocol_name};
+use crate::outcome::{Expectation, Outcome, TokenSummary, protocol_name};
 use crate::runner::CaseError;
 
 #[derive(Serialize)]
@@ -38,7 +38,7 @@ pub fn render(result: &Result<Outcome, CaseError>) -> String {
                 .iter()
                 .map(|probe| ProbeLine {
                     protocol: protocol_name(probe.protocol),
-                    mechanism: mechanism_name(probe.mechanism),
+                    mechanism: probe.mechanism.as_str(),
                     result: probe.result.as_str(),
                     reply: probe.reply.as_deref(),
                 })

@@ -78,7 +78,7 @@ pub fn render(scenario: &Scenario, outcome: &Outcome, decisions: &[StagedDecisio
         text.push_str(&format!(
             "- Then {} with {}\n",
             protocol_name(probe.protocol).to_uppercase(),
-            crate::outcome::mechanism_name(probe.mechanism).to_uppercase()
+            probe.mechanism.as_str().to_uppercase()
         ));
     }
 
@@ -130,6 +130,9 @@ pub fn render(scenario: &Scenario, outcome: &Outcome, decisions: &[StagedDecisio
             text.push_str(&format!(
                 "Issued, opaque ({access_token}): personal-account tokens are not JWTs.\n"
             ));
+        }
+        TokenRecord::NotRequested => {
+            text.push_str("None asked for: the client sends a password (Basic authentication).\n");
         }
         TokenRecord::Denied(denial) => {
             text.push_str(&format!(

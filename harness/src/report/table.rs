@@ -41,6 +41,7 @@ fn describe(outcome: &Outcome) -> String {
             ));
         }
         TokenRecord::Denied(denial) => parts.push(format!("token refused: {}", denial.code())),
+        TokenRecord::NotRequested => parts.push("no token".to_owned()),
     }
     for probe in &outcome.probes {
         let reply = probe

@@ -44,6 +44,64 @@ pub struct TenantChanges {
     pub device_code_slow_down: Option<bool>,
     /// A Conditional Access sign-in frequency in hours: older refresh tokens get AADSTS70043.
     pub sign_in_frequency_hours: Option<u32>,
+    /// Basic SMTP AUTH (passwords) on Microsoft's schedule: `"enabled"` (until the end of December
+    /// 2026), `"disabled"` (the default from then on; an administrator can enable it again) or
+    /// `"retired"` (after the final removal). Never affects XOAUTH2.
+    pub smtp_basic_auth: Option<SmtpBasicAuth>,
+    /// A Conditional Access policy on the user: `"none"`, `"block"` (AADSTS53003 for every token
+    /// request) or `"mfa"` (the non-interactive legs get AADSTS50076).
+    pub conditional_access: Option<ConditionalAccess>,
+    /// The IMAP and POP3 greeting: `"classic"` or `"tcpproxy"` (the 2025–2026 form).
+    pub greeting: Option<Greeting>,
+    /// Which protocols accept app-only tokens: `"all"` (since July 2023), `"imap-and-pop"` (June
+    /// 2022 to July 2023) or `"none"` (before June 2022).
+    pub app_only_access: Option<AppOnlyAccess>,
+}
+
+/// `tenant.smtp_basic_auth`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum SmtpBasicAuth {
+    /// Passwords work where SMTP AUTH is on.
+    Enabled,
+    /// `535 5.7.139 Authentication unsuccessful, basic authentication is disabled.`
+    Disabled,
+    /// `550 5.7.30 Basic authentication is not supported for Client Submission.`
+    Retired,
+}
+
+/// `tenant.conditional_access`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ConditionalAccess {
+    /// No policy applies.
+    None,
+    /// Every token request of the user is refused (AADSTS53003), and so is every password.
+    Block,
+    /// MFA is required: interactive sign-ins pass it, ROPC and refreshes cannot.
+    Mfa,
+}
+
+/// `tenant.greeting`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Greeting {
+    /// `* OK The Microsoft Exchange IMAP4 service is ready. [...]`.
+    Classic,
+    /// `* OK Microsoft Exchange IMAP4 service ready. <id> (tcpproxy/...) [...]`.
+    Tcpproxy,
+}
+
+/// `tenant.app_only_access`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum AppOnlyAccess {
+    /// SMTP, IMAP and POP.
+    All,
+    /// IMAP and POP only.
+    ImapAndPop,
+    /// No protocol: delegated tokens only.
+    None,
 }
 
 /// `tenant.refresh_without_scope`.
@@ -118,6 +176,8 @@ pub struct UserChanges {
     pub mfa: Option<bool>,
     /// What the user does with a device code: `"approve"`, `"decline"` or `"ignore"`.
     pub device_code: Option<DeviceCodeAnswer>,
+    /// Mailboxes (shared mailboxes) the user holds FullAccess on, by address.
+    pub full_access: Option<Vec<String>>,
 }
 
 /// `user.smtp_client_authentication`: a boolean, or `"tenant"` to inherit.

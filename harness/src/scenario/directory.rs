@@ -5,9 +5,9 @@ use mailscope_mocks::directory as mocks;
 use mailscope_mocks::token::ResourceApi;
 
 use super::types::{
-    AccountKind, AppChanges, Consent, DeviceCodeAnswer, GraphAudience, MailboxPermission, MailboxSetting,
-    MultiResourceScopes, PermissionLists, RefreshWithoutScope, ScenarioFile, ServerProfile, SignInAudience,
-    TenantChanges, UserChanges,
+    AccountKind, AppChanges, AppOnlyAccess, ConditionalAccess, Consent, DeviceCodeAnswer, GraphAudience,
+    Greeting, MailboxPermission, MailboxSetting, MultiResourceScopes, PermissionLists, RefreshWithoutScope,
+    ScenarioFile, ServerProfile, SignInAudience, SmtpBasicAuth, TenantChanges, UserChanges,
 };
 
 /// Returns true when the default directory has an app of that name.
@@ -84,6 +84,33 @@ fn apply_tenant(tenant: &mut mocks::Tenant, changes: &TenantChanges) {
             ServerProfile::Generic => mocks::ServerProfile::Generic,
         };
     }
+    if let Some(value) = changes.smtp_basic_auth {
+        tenant.smtp_basic_auth = match value {
+            SmtpBasicAuth::Enabled => mocks::BasicAuthStage::Enabled,
+            SmtpBasicAuth::Disabled => mocks::BasicAuthStage::Disabled,
+            SmtpBasicAuth::Retired => mocks::BasicAuthStage::Retired,
+        };
+    }
+    if let Some(value) = changes.conditional_access {
+        tenant.conditional_access = match value {
+            ConditionalAccess::None => mocks::ConditionalAccess::None,
+            ConditionalAccess::Block => mocks::ConditionalAccess::Block,
+            ConditionalAccess::Mfa => mocks::ConditionalAccess::Mfa,
+        };
+    }
+    if let Some(value) = changes.greeting {
+        tenant.greeting = match value {
+            Greeting::Classic => mocks::GreetingForm::Classic,
+            Greeting::Tcpproxy => mocks::GreetingForm::Tcpproxy,
+        };
+    }
+    if let Some(value) = changes.app_only_access {
+        tenant.app_only_access = match value {
+            AppOnlyAccess::All => mocks::AppOnlyAccess::All,
+            AppOnlyAccess::ImapAndPop => mocks::AppOnlyAccess::ImapAndPop,
+            AppOnlyAccess::None => mocks::AppOnlyAccess::None,
+        };
+    }
 }
 
 fn apply_user(user: &mut mocks::User, changes: &UserChanges) {
@@ -111,6 +138,9 @@ fn apply_user(user: &mut mocks::User, changes: &UserChanges) {
     }
     if let Some(value) = changes.mfa {
         user.mfa = value;
+    }
+    if let Some(value) = &changes.full_access {
+        user.full_access = value.clone();
     }
     if let Some(value) = changes.device_code {
         user.device_code = match value {

@@ -339,8 +339,30 @@ fn finish(prefix: &str, name: &str, spec: CaseSpec) -> Result<Case, String> {
             "case `{name}`: `resource` (the v1.0 token endpoint) applies only to flow = \"password\""
         ));
     }
+    if flow == Flow::None {
+        for (key, given) in [
+            ("initial_scopes", spec.initial_scopes.is_some()),
+            ("authorize_scopes", spec.authorize_scopes.is_some()),
+            ("admin_consent", spec.admin_consent.is_some()),
+            ("resource", spec.resource.is_some()),
+            ("refresh_after_days", spec.refresh_after_days.is_some()),
+            ("refresh_endpoint", spec.refresh_endpoint.is_some()),
+        ] {
+            if given {
+                return Err(format!(
+                    "case `{name}`: `{key}` needs a token request, and flow = \"none\" makes none"
+                ));
+            }
+        }
+        if spec.expect.as_ref().is_some_and(|expect| expect.token.is_some()) {
+            return Err(format!(
+                "case `{name}`: flow = \"none\" requests no token, so `expect.token` cannot hold"
+            ));
+        }
+    }
     if !scopes_given
         && flow != Flow::RefreshToken
+        && flow != Flow::None
         && spec.authorize_scopes.is_none()
         && spec.resource.is_none()
     {
@@ -352,6 +374,14 @@ fn finish(prefix: &str, name: &str, spec: CaseSpec) -> Result<Case, String> {
         ));
     }
     let probes = spec.probes.unwrap_or_default();
+    for probe in &probes {
+        if probe.password.is_some() && !probe.mechanism.is_password() {
+            return Err(format!(
+                "case `{name}`: `password` applies only to mechanism = \"login\" or \"plain\", not \"{}\"",
+                probe.mechanism.as_str()
+            ));
+        }
+    }
     if let Some(expect) = &spec.expect {
         for (protocol, expected) in [
             (Protocol::Smtp, &expect.smtp),
@@ -365,11 +395,23 @@ fn finish(prefix: &str, name: &str, spec: CaseSpec) -> Result<Case, String> {
                 )
                 .to_lowercase());
             }
+            // A password probe runs whatever became of the token; an OAuth probe needs one.
+            let oauth_only = probes
+                .iter()
+                .filter(|probe| probe.protocol == protocol)
+                .all(|probe| !probe.mechanism.is_password());
             let denied = expect.token.as_ref().is_some_and(|token| token.error.is_some());
-            if denied && expected.result != ProbeResult::NotAttempted {
-                return Err(format!(
-                    "case `{name}` expects no token (`expect.token.error`), so its probes can only be \"not-attempted\""
-                ));
+            if oauth_only && expected.result != ProbeResult::NotAttempted {
+                if denied {
+                    return Err(format!(
+                        "case `{name}` expects no token (`expect.token.error`), so its probes can only be \"not-attempted\""
+                    ));
+                }
+                if flow == Flow::None {
+                    return Err(format!(
+                        "case `{name}`: flow = \"none\" requests no token, so its OAuth probes can only be \"not-attempted\""
+                    ));
+                }
             }
         }
         if let Some(token) = &expect.token

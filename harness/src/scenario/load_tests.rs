@@ -1,6 +1,7 @@
 //! Loading scenario files: expansion, naming, and `path:line:column` errors.
 
 use super::*;
+use crate::scenario::types::{Mechanism, PasswordChoice};
 
 fn parse_text(text: &str) -> Result<Scenario, ScenarioError> {
     parse(Path::new("scenarios/seed/example.toml"), text)
@@ -167,4 +168,65 @@ fn probe_and_expectation_shorthands_reject_unknown_values() {
     ));
     assert!(error.starts_with("scenarios/seed/example.toml:6:"), "{error}");
     assert!(error.contains("unknown variant `smtps`"), "{error}");
+}
+
+#[test]
+fn password_probes_need_no_token_and_say_which_password() {
+    let scenario = parse_text(&format!(
+        "{HEADER}
+[[case]]
+name = \"passwords\"
+flow = \"none\"
+probes = [{{ protocol = \"smtp\", mechanism = \"login\" }}, {{ protocol = \"imap\", mechanism = \"plain\", password = \"wrong\" }}, \"pop3\"]
+expect.smtp = \"authenticated\"
+expect.imap = \"rejected\"
+expect.pop3 = \"not-attempted\"
+
+[[case]]
+name = \"token-refused-password-still-tried\"
+scopes = [\"https://outlook.office.com/SMTP.Send\"]
+probes = [{{ protocol = \"smtp\", mechanism = \"login\" }}]
+expect.token.error = \"AADSTS53003\"
+expect.smtp = \"rejected\"
+"
+    ))
+    .unwrap();
+
+    let case = &scenario.cases[0];
+    assert_eq!(case.request.flow, Flow::None);
+    assert!(case.request.scopes.is_empty(), "no scopes are needed");
+    assert_eq!(case.probes[0].mechanism, Mechanism::Login);
+    assert_eq!(case.probes[0].password, None, "the user's own by default");
+    assert_eq!(case.probes[1].password, Some(PasswordChoice::Wrong));
+    assert_eq!(scenario.cases.len(), 2);
+}
+
+#[test]
+fn password_and_flow_none_mistakes_are_reported_where_they_are() {
+    for (case, wanted) in [
+        (
+            "probes = [{ protocol = \"smtp\", password = \"wrong\" }]\nscopes = []",
+            "5:1: case `c`: `password` applies only to mechanism = \"login\" or \"plain\", not \"xoauth2\"",
+        ),
+        (
+            "flow = \"none\"\nexpect.token.aud = \"x\"",
+            "5:1: case `c`: flow = \"none\" requests no token, so `expect.token` cannot hold",
+        ),
+        (
+            "flow = \"none\"\ninitial_scopes = [\"x\"]",
+            "5:1: case `c`: `initial_scopes` needs a token request, and flow = \"none\" makes none",
+        ),
+        (
+            "flow = \"none\"\nprobes = [\"smtp\"]\nexpect.smtp = \"authenticated\"",
+            "5:1: case `c`: flow = \"none\" requests no token, so its OAuth probes can only be \"not-attempted\"",
+        ),
+        (
+            "flow = \"none\"\nprobes = [{ protocol = \"smtp\", mechanism = \"basic\" }]",
+            "unknown variant `basic`, expected one of `xoauth2`, `oauthbearer`, `login`, `plain`",
+        ),
+    ] {
+        let text = format!("{HEADER}\n\n[[case]]\nname = \"c\"\n{case}\n");
+        let error = error_of(&text);
+        assert!(error.contains(wanted), "{case}\n→ {error}");
+    }
 }

@@ -1,4 +1,4 @@
-//! The scenario file format, v1: the types serde reads a file into.
+//! The scenario file format, v1.1: the types serde reads a file into.
 //!
 //! `docs/scenarios.md` is the normative description; every key here is documented there and
 //! on its field. Unknown keys are errors (`deny_unknown_fields`), so a typo never passes silently.
@@ -8,9 +8,9 @@ use serde::{Deserialize, Deserializer};
 use toml::Spanned;
 
 pub use super::changes::{
-    AccountKind, AppChanges, Consent, DeviceCodeAnswer, DirectoryFile, GraphAudience, MailboxPermission,
-    MailboxSetting, MultiResourceScopes, PermissionLists, RefreshWithoutScope, ServerProfile, SignInAudience,
-    TenantChanges, UserChanges,
+    AccountKind, AppChanges, AppOnlyAccess, ConditionalAccess, Consent, DeviceCodeAnswer, DirectoryFile,
+    GraphAudience, Greeting, MailboxPermission, MailboxSetting, MultiResourceScopes, PermissionLists,
+    RefreshWithoutScope, ServerProfile, SignInAudience, SmtpBasicAuth, TenantChanges, UserChanges,
 };
 
 /// A scenario file as written.
@@ -94,6 +94,8 @@ pub enum Flow {
     RefreshToken,
     /// Resource owner password credentials (ROPC).
     Password,
+    /// No token is requested: for cases whose probes send passwords.
+    None,
 }
 
 impl Flow {
@@ -105,6 +107,7 @@ impl Flow {
             Self::ClientCredentials => "client_credentials",
             Self::RefreshToken => "refresh_token",
             Self::Password => "password",
+            Self::None => "none",
         }
     }
 }
@@ -144,6 +147,38 @@ pub enum Mechanism {
     Xoauth2,
     /// `OAUTHBEARER` (RFC 7628).
     Oauthbearer,
+    /// A password in the protocol's own command: SMTP `AUTH LOGIN`, IMAP `LOGIN`, POP3 `USER`/`PASS`.
+    Login,
+    /// A password in SASL `PLAIN`: SMTP `AUTH PLAIN`, IMAP `AUTHENTICATE PLAIN`, POP3 `AUTH PLAIN`.
+    Plain,
+}
+
+impl Mechanism {
+    /// Returns true for the password (Basic authentication) paths, which need no token.
+    pub fn is_password(self) -> bool {
+        matches!(self, Self::Login | Self::Plain)
+    }
+
+    /// Returns the mechanism as scenario files write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Xoauth2 => "xoauth2",
+            Self::Oauthbearer => "oauthbearer",
+            Self::Login => "login",
+            Self::Plain => "plain",
+        }
+    }
+}
+
+/// A password probe's `password`: the user's own, or a wrong one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PasswordChoice {
+    /// The user's password.
+    #[default]
+    Right,
+    /// A password that is not the user's.
+    Wrong,
 }
 
 /// An entry of `probes`: `"smtp"`, or `{ protocol = "imap", mechanism = "oauthbearer", send = false }`.
@@ -160,21 +195,48 @@ pub struct ProbeSpec {
     /// Send the SASL response on the AUTH line (SASL-IR) rather than after the server's empty
     /// continuation. Default: inline for SMTP and IMAP, two lines for POP3, as careful clients do.
     pub initial_response: Option<bool>,
-    /// The SASL `user=`: the mailbox to open, when not the signed-in user's (a shared mailbox).
+    /// The SASL `user=`: the mailbox to open, when not the signed-in user's (a shared mailbox);
+    /// for a password probe, the login name.
     pub user: Option<String>,
+    /// Password probes only: the user's password (`"right"`), or a wrong one.
+    pub password: Option<PasswordChoice>,
 }
 
+impl ProbeSpec {
+    /// A probe with every option at its default.
+    pub fn new(protocol: Protocol, mechanism: Mechanism) -> Self {
+        Self {
+            protocol,
+            mechanism,
+            send: false,
+            from: None,
+            initial_response: None,
+            user: None,
+            password: None,
+        }
+    }
+}
+
+/// A probe as a table. Every key but `protocol` is optional.
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct ProbeTable {
+    /// `"smtp"`, `"imap"` or `"pop3"`.
     protocol: Protocol,
+    /// `"xoauth2"` (default), `"oauthbearer"`, or a password path: `"login"`, `"plain"`.
     #[serde(default)]
     mechanism: Mechanism,
+    /// SMTP only: also send one test message.
     #[serde(default)]
     send: bool,
+    /// SMTP with `send`: the sender address.
     from: Option<String>,
+    /// The SASL response on the AUTH line rather than after the server's continuation.
     initial_response: Option<bool>,
+    /// The mailbox to open (XOAUTH2's `user=`), or a password probe's login name.
     user: Option<String>,
+    /// Password probes only: `"right"` (default) or `"wrong"`.
+    password: Option<PasswordChoice>,
 }
 
 impl<'de> Deserialize<'de> for ProbeSpec {
@@ -183,18 +245,13 @@ impl<'de> Deserialize<'de> for ProbeSpec {
         impl<'de> serde::de::Visitor<'de> for Visitor {
             type Value = ProbeSpec;
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("\"smtp\", \"imap\", \"pop3\", or a table { protocol, mechanism, send }")
+                f.write_str(
+                    "\"smtp\", \"imap\", \"pop3\", or a table { protocol, mechanism, send, password, ... }",
+                )
             }
             fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<Self::Value, E> {
                 let protocol = Protocol::deserialize(serde::de::value::StrDeserializer::<E>::new(value))?;
-                Ok(ProbeSpec {
-                    protocol,
-                    mechanism: Mechanism::Xoauth2,
-                    send: false,
-                    from: None,
-                    initial_response: None,
-                    user: None,
-                })
+                Ok(ProbeSpec::new(protocol, Mechanism::Xoauth2))
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
                 let table = ProbeTable::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
@@ -205,6 +262,7 @@ impl<'de> Deserialize<'de> for ProbeSpec {
                     from: table.from,
                     initial_response: table.initial_response,
                     user: table.user,
+                    password: table.password,
                 })
             }
         }
@@ -332,7 +390,7 @@ impl JsonSchema for ProbeSpec {
         let protocol = generator.subschema_for::<Protocol>();
         let table = generator.subschema_for::<ProbeTable>();
         json_schema!({
-            "description": "\"smtp\", \"imap\", \"pop3\", or a table { protocol, mechanism, send, from, initial_response, user }",
+            "description": "\"smtp\", \"imap\", \"pop3\", or a table { protocol, mechanism, send, from, initial_response, user, password }",
             "oneOf": [protocol, table]
         })
     }

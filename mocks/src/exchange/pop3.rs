@@ -320,7 +320,7 @@ impl Session for Pop3Session {
             [verb, mechanism, response] if verb.eq_ignore_ascii_case("AUTH") => {
                 format!("{verb} {mechanism} <redacted {} B>", response.len())
             }
-            [verb, _] if verb.eq_ignore_ascii_case("PASS") => format!("{verb} <redacted>"),
+            [verb, ..] if verb.eq_ignore_ascii_case("PASS") => format!("{verb} <redacted>"),
             _ => text.into_owned(),
         }
     }

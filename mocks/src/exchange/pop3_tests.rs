@@ -154,3 +154,13 @@ S: -ERR Authentication failure: unknown user name or bad password.
 ",
     );
 }
+
+#[test]
+fn a_password_never_reaches_the_transcript_whatever_it_holds() {
+    let session = Pop3Session::new(context(Directory::contoso()));
+
+    for line in ["PASS correct horse battery staple", "pass hunter2", "PASS a:b c"] {
+        let described = session.describe_client_line(line.as_bytes());
+        assert_eq!(described.to_lowercase(), "pass <redacted>", "{line}");
+    }
+}
