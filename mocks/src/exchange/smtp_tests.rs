@@ -107,7 +107,8 @@ S: 535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled
 
 #[test]
 fn plain_mail_before_auth_and_garbage_get_exchanges_errors() {
-    // fidelity: smtp-unadvertised-mechanism, smtp-mail-from-without-auth, smtp-misc-transport
+    // fidelity: smtp-unadvertised-mechanism, smtp-mail-from-without-auth, smtp-misc-transport,
+    // smtp-cancel-exchange
     assert_dialogue(
         session_with(Directory::contoso()),
         &format!(
