@@ -28,11 +28,24 @@ impl Serve {
         reason = "a synchronous test polls for another process's file; there is no runtime to block"
     )]
     fn start(test: &str) -> Self {
+        Self::start_with(test, None)
+    }
+
+    /// Starts serve with a directory file holding `directory` (the [tenant], [app], [user] tables).
+    fn start_with(test: &str, directory: Option<&str>) -> Self {
         let state_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("interop").join(test);
         let _ = std::fs::remove_dir_all(&state_dir);
-        let child = Command::new(env!("CARGO_BIN_EXE_mailscope"))
-            .args(["serve", "--state-dir"])
-            .arg(&state_dir)
+        let mut command = Command::new(env!("CARGO_BIN_EXE_mailscope"));
+        command.args(["serve", "--state-dir"]).arg(&state_dir);
+        if let Some(directory) = directory {
+            let file = Path::new(env!("CARGO_TARGET_TMPDIR"))
+                .join("interop")
+                .join(format!("{test}-directory.toml"));
+            std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+            std::fs::write(&file, directory).unwrap();
+            command.arg("--directory").arg(file);
+        }
+        let child = command
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -320,6 +333,66 @@ fn msmtp_sends_with_an_outlook_token_and_fails_with_a_graph_token() {
         "{}",
         text(&refused)
     );
+}
+
+/// msmtp with the user's password (`AUTH LOGIN`) and with a token, on a serve whose tenant is at
+/// `stage` of Basic SMTP AUTH's retirement; returns (password outcome, token outcome).
+fn msmtp_password_then_token(stage: &str) -> (Output, Output) {
+    let serve = Serve::start_with(
+        &format!("msmtp-basic-{stage}"),
+        Some(&format!("[tenant]\nsmtp_basic_auth = \"{stage}\"\n")),
+    );
+    let ca = serve.ca_file();
+    let port = serve.port("smtp");
+    let send = |auth: &str, secret: &str| {
+        let secret_file = serve.state_dir.join("secret");
+        std::fs::write(&secret_file, secret).unwrap();
+        client(
+            "msmtp",
+            &[
+                "--host=localhost",
+                &format!("--port={port}"),
+                "--tls=on",
+                "--tls-starttls=on",
+                &format!("--tls-trust-file={ca}"),
+                &format!("--auth={auth}"),
+                &format!("--user={USER}"),
+                &format!("--passwordeval=cat {}", secret_file.display()),
+                &format!("--from={USER}"),
+                "--",
+                USER,
+            ],
+            Some("Subject: interop\r\n\r\nfrom msmtp\r\n"),
+        )
+    };
+    let password = send("login", mailscope_mocks::directory::ADELE_PASSWORD);
+    let token = send("xoauth2", &serve.token(SMTP_SCOPE));
+    (password, token)
+}
+
+#[test]
+fn msmtp_sends_with_its_password_until_basic_smtp_auth_is_disabled_and_with_a_token_throughout() {
+    let (password, token) = msmtp_password_then_token("enabled");
+    assert!(password.status.success(), "{}", text(&password));
+    assert!(token.status.success(), "{}", text(&token));
+
+    let (password, token) = msmtp_password_then_token("disabled");
+    assert_eq!(password.status.code(), Some(77), "{}", text(&password));
+    assert!(
+        text(&password)
+            .contains("535 5.7.139 Authentication unsuccessful, basic authentication is disabled."),
+        "{}",
+        text(&password)
+    );
+    assert!(token.status.success(), "{}", text(&token));
+
+    let (password, token) = msmtp_password_then_token("retired");
+    assert!(
+        text(&password).contains("550 5.7.30 Basic authentication is not supported for Client Submission."),
+        "{}",
+        text(&password)
+    );
+    assert!(token.status.success(), "{}", text(&token));
 }
 
 #[test]
