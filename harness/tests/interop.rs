@@ -23,15 +23,15 @@ struct Serve {
 }
 
 impl Serve {
-    #[expect(
-        clippy::disallowed_methods,
-        reason = "a synchronous test polls for another process's file; there is no runtime to block"
-    )]
     fn start(test: &str) -> Self {
         Self::start_with(test, None)
     }
 
     /// Starts serve with a directory file holding `directory` (the [tenant], [app], [user] tables).
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "a synchronous test polls for another process's file; there is no runtime to block"
+    )]
     fn start_with(test: &str, directory: Option<&str>) -> Self {
         let state_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("interop").join(test);
         let _ = std::fs::remove_dir_all(&state_dir);
