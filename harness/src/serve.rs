@@ -269,7 +269,8 @@ pub async fn start(options: &ServeOptions) -> Result<Served, ServeError> {
 
 /// The name of the environment variable `live-daemon.toml` reads the client secret from.
 pub const DAEMON_SECRET_VARIABLE: &str = "MAILSCOPE_CLIENT_SECRET";
-/// The name of the environment variable `live.toml` reads the user's password from (ROPC).
+/// The name of the environment variable `live.toml` reads the user's password from (ROPC and
+/// password probes).
 pub const PASSWORD_VARIABLE: &str = "MAILSCOPE_PASSWORD";
 
 /// Writes `live.toml` (the public client) and `live-daemon.toml` (the confidential client), ready
@@ -285,8 +286,11 @@ fn write_live_configs(
         let Some(registration) = directory.app_by_name(app) else {
             continue;
         };
+        // The user's password serves ROPC and password probes, whichever app signs in.
         let secret = match registration.client_type {
-            ClientType::Confidential { .. } => format!("client_secret_env = \"{DAEMON_SECRET_VARIABLE}\"\n"),
+            ClientType::Confidential { .. } => format!(
+                "client_secret_env = \"{DAEMON_SECRET_VARIABLE}\"\npassword_env = \"{PASSWORD_VARIABLE}\"\n"
+            ),
             ClientType::Public => format!("password_env = \"{PASSWORD_VARIABLE}\"\n"),
         };
         let text = format!(
@@ -295,7 +299,7 @@ fn write_live_configs(
              smtp = \"localhost:{}\"\nimap = \"localhost:{}\"\npop3 = \"localhost:{}\"\nca_file = \"{}\"\n\
              # The simulated authorize endpoint needs no person: the harness follows its redirects.\nbrowser = \"follow\"\n\
              token_cache = \"{}\"\n\n\
-             [facts.tenant]\nsmtp_client_authentication = {}\nmulti_resource_scopes = \"{}\"\n\n[facts.app]\nname = \"{app}\"\nconsent = \"{}\"\n",
+             [facts.tenant]\nsmtp_client_authentication = {}\nmulti_resource_scopes = \"{}\"\nsmtp_basic_auth = \"{}\"\n\n[facts.app]\nname = \"{app}\"\nconsent = \"{}\"\n",
             endpoints.authority,
             endpoints.tenant_id,
             registration.client_id,
@@ -308,6 +312,11 @@ fn write_live_configs(
             match directory.tenant.multi_resource_scopes {
                 mailscope_mocks::directory::MultiResourceScopes::FirstWins => "first-wins",
                 mailscope_mocks::directory::MultiResourceScopes::Reject => "reject",
+            },
+            match directory.tenant.smtp_basic_auth {
+                mailscope_mocks::directory::BasicAuthStage::Enabled => "enabled",
+                mailscope_mocks::directory::BasicAuthStage::Disabled => "disabled",
+                mailscope_mocks::directory::BasicAuthStage::Retired => "retired",
             },
             match registration.consent {
                 mailscope_mocks::directory::Consent::None => "none",

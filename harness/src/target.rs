@@ -173,7 +173,14 @@ fn prepare_live(
         None => Vec::new(),
     };
     let base = url::Url::parse(&config.authority).map_err(std::io::Error::other)?;
-    let password = secret_from(config.password_env.as_ref(), "password")?;
+    // The password is read only for a case that sends it: ROPC, or a password probe.
+    let needs_password = case.request.flow == crate::scenario::types::Flow::Password
+        || case.probes.iter().any(|probe| probe.mechanism.is_password());
+    let password = if needs_password {
+        secret_from(config.password_env.as_ref(), "password")?
+    } else {
+        None
+    };
     Ok(Prepared {
         refresh_segment: case
             .request

@@ -237,6 +237,66 @@ fn a_tenant_with_smtp_auth_off_runs_the_case_the_default_tenant_skips() {
 }
 
 #[test]
+fn password_probes_run_live_and_never_print_the_password() {
+    let serve = Serve::start(
+        "basic-disabled",
+        Some("[tenant]\nsmtp_basic_auth = \"disabled\"\n"),
+    );
+    let saved = serve.state_dir.join("saved");
+
+    let output = serve.run(
+        "live.toml",
+        &["scenarios/basic-auth-retirement/02-disabled-by-default.toml"],
+        &["--transcript", "--save", saved.to_str().unwrap()],
+    );
+
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(
+        text.lines().any(|line| line
+            .starts_with("ok    basic-auth-retirement/02-disabled-by-default/password ")
+            && line.contains(
+                "no token | smtp 535 5.7.139 Authentication unsuccessful, basic authentication is disable"
+            )),
+        "{text}"
+    );
+    assert!(text.contains("4 passed, 0 failed"), "{text}");
+    assert_eq!(secrets_in(&text), Vec::<&str>::new());
+    for entry in walk(&saved) {
+        let written = std::fs::read_to_string(&entry).unwrap();
+        assert_eq!(secrets_in(&written), Vec::<&str>::new(), "{}", entry.display());
+    }
+
+    // The default tenant still takes the password: the case that expects a refusal is skipped,
+    // never run against the wrong setup.
+    let default = Serve::start("basic-enabled", None);
+    let skipped = default.run(
+        "live.toml",
+        &["scenarios/basic-auth-retirement/02-disabled-by-default.toml"],
+        &[],
+    );
+    let text = stdout(&skipped);
+    assert!(
+        text.contains("needs tenant.smtp_basic_auth = \"disabled\", the tenant has \"enabled\""),
+        "{text}"
+    );
+}
+
+/// Every file under `directory`.
+fn walk(directory: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(directory).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
+
+#[test]
 fn every_flow_runs_live_over_https() {
     let serve = Serve::start("flows", None);
 
