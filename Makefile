@@ -2,29 +2,20 @@
 CARGO ?= cargo
 NEXTEST_PROFILE := $(if $(CI),ci,default)
 
-.PHONY: run test lint fmt fmt-check doc snapshots review bench ci
+.PHONY: run prerequisites test lint fmt fmt-check doc snapshots review bench ci
 
-# Jenkins' JUnit schema (junit-10.xsd, MIT, by Gregory Boissinot), which the JUnit test validates
-# `mailscope run --format junit` against. Not committed: it is taken from pytest's source
-# distribution on PyPI, which ships it, and checked by hash.
-JUNIT_XSD := target/junit/junit-10.xsd
-PYTEST_SDIST := pytest-8.3.3.tar.gz
-PYTEST_SDIST_SHA256 := 70b98107bd648308a7952b06e6ca9a50bc660be218d53c257cc1fc94fda10181
-
-## Run the shipped scenarios against the simulated cloud.
+## Run the shipped scenarios against the simulated cloud (the first build shows its progress).
 run:
-	$(CARGO) run --locked --quiet -p mailscope -- run scenarios
+	$(CARGO) run --locked -p mailscope -- run scenarios
+
+## Install what the tests need when it is missing (scripts/prerequisites says what and how).
+prerequisites:
+	scripts/prerequisites
 
 ## Run every test: unit, socket, CLI, and one test per scenario case with its snapshot.
-test: $(JUNIT_XSD)
+test: prerequisites
 	$(CARGO) test --workspace --doc --locked
-	$(CARGO) nextest run --workspace --locked --profile $(NEXTEST_PROFILE)
-
-$(JUNIT_XSD):
-	mkdir -p target/junit
-	python3 -m pip download --quiet --no-binary :all: --no-deps pytest==8.3.3 -d target/junit
-	echo "$(PYTEST_SDIST_SHA256)  target/junit/$(PYTEST_SDIST)" | sha256sum --check --quiet
-	tar -xzf target/junit/$(PYTEST_SDIST) -C target/junit --strip-components=3 pytest-8.3.3/testing/example_scripts/junit-10.xsd
+	MAILSCOPE_PYTHON=$(CURDIR)/target/python/bin/python $(CARGO) nextest run --workspace --locked --profile $(NEXTEST_PROFILE)
 
 lint:
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings

@@ -5,7 +5,7 @@
 #![expect(clippy::unwrap_used, reason = "test helpers fail the test by panicking")]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 mod common;
 use common::{HEADER, mailscope, scenario_file, seed_case_count, stderr, stdout, workspace};
@@ -57,7 +57,7 @@ fn junit_output_is_well_formed_and_carries_failures() {
     assert_eq!(output.status.code(), Some(1));
     let xml = stdout(&output);
 
-    let check = Command::new("python3")
+    let check = common::python()
         .args([
             "-c",
             r#"
@@ -94,10 +94,10 @@ fn validate_junit(xml: &str) -> String {
         .map_or_else(|| workspace().join("target/junit/junit-10.xsd"), PathBuf::from);
     assert!(
         xsd.is_file(),
-        "{} is missing: `make target/junit/junit-10.xsd` fetches it (`make test` does)",
+        "{} is missing: `scripts/prerequisites` fetches it (`make test` runs it)",
         xsd.display()
     );
-    let mut child = Command::new("python3")
+    let mut child = common::python()
         .args([
             "-c",
             "import sys\nfrom lxml import etree\nschema = etree.XMLSchema(etree.parse(sys.argv[1]))\nok = schema.validate(etree.fromstring(sys.stdin.buffer.read()))\nprint(ok, [str(e) for e in schema.error_log][:5])",

@@ -2,8 +2,9 @@
 //! `scenarios/scenario.schema.json`, and every shipped scenario validates against it
 //! (with Python's `jsonschema` and `tomllib`, a validator nobody here wrote).
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 fn scenarios() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -43,7 +44,7 @@ sys.exit(1 if bad else 0)
 
 #[test]
 fn every_shipped_scenario_validates_against_the_schema() {
-    let output = Command::new("python3")
+    let output = common::python()
         .args(["-c", VALIDATE])
         .arg(scenarios())
         .output()

@@ -47,3 +47,16 @@ pub(crate) fn seed_case_count() -> usize {
         .map(|file| mailscope::scenario::load(file).unwrap().cases.len())
         .sum()
 }
+
+/// The Python the tests drive: `$MAILSCOPE_PYTHON`, else the virtual environment
+/// `scripts/prerequisites` makes under `target/python`, else `python3`.
+pub(crate) fn python() -> Command {
+    let program = std::env::var_os("MAILSCOPE_PYTHON")
+        .map(PathBuf::from)
+        .or_else(|| {
+            let venv = workspace().join("target/python/bin/python");
+            venv.is_file().then_some(venv)
+        })
+        .unwrap_or_else(|| PathBuf::from("python3"));
+    Command::new(program)
+}
