@@ -203,52 +203,50 @@ fn password_for(probe: &ProbeSpec, prepared: &crate::target::Prepared) -> Result
 }
 
 /// Runs every case of `scenarios`, at most `options.jobs` at once, and hands each result to
-/// `report` in case order as soon as it and every case before it are done.
+/// `report`, with its scenario and case, in case order as soon as it and every case before it are
+/// done. A case's slot is freed only when its result has been handed over, so at most `jobs`
+/// cases are running or waiting for their turn: memory does not grow with the number of cases.
 pub async fn run_all(
     scenarios: Vec<Scenario>,
     options: RunOptions,
-    mut report: impl FnMut(Result<Outcome, CaseError>),
+    mut report: impl FnMut(&Scenario, &Case, Result<Outcome, CaseError>),
 ) {
-    let work: Vec<(Arc<Scenario>, Case)> = scenarios
-        .into_iter()
-        .flat_map(|scenario| {
-            let scenario = Arc::new(scenario);
-            scenario
-                .cases
-                .clone()
-                .into_iter()
-                .map(move |case| (scenario.clone(), case))
-        })
-        .collect();
-    let total = work.len();
+    let scenarios: Vec<Arc<Scenario>> = scenarios.into_iter().map(Arc::new).collect();
+    let total: usize = scenarios.iter().map(|scenario| scenario.cases.len()).sum();
     let permits = Arc::new(Semaphore::new(options.jobs.max(1)));
     let (sender, mut receiver) = mpsc::unbounded_channel();
     // Cases start in file order (permits are taken in order, by one dispatcher): a live tenant's
     // state, consent and the token cache, then evolves the same way in every run.
     let target = options.target.clone();
+    let dispatched = scenarios.clone();
     tokio::spawn(async move {
-        for (index, (scenario, case)) in work.into_iter().enumerate() {
-            let Ok(permit) = permits.clone().acquire_owned().await else {
-                return;
-            };
-            let sender = sender.clone();
-            let target = target.clone();
-            tokio::spawn(async move {
-                let result = run_case(&target, &scenario, &case).await;
-                drop(permit);
-                let _ = sender.send((index, result));
-            });
+        let mut index = 0;
+        for scenario in dispatched {
+            for position in 0..scenario.cases.len() {
+                let Ok(permit) = permits.clone().acquire_owned().await else {
+                    return;
+                };
+                let sender = sender.clone();
+                let target = target.clone();
+                let scenario = scenario.clone();
+                tokio::spawn(async move {
+                    let result = run_case(&target, &scenario, &scenario.cases[position]).await;
+                    let _ = sender.send((index, scenario, position, result, permit));
+                });
+                index += 1;
+            }
         }
     });
     let mut pending = std::collections::BTreeMap::new();
     let mut next = 0;
     while next < total {
-        let Some((index, result)) = receiver.recv().await else {
+        let Some((index, scenario, position, result, permit)) = receiver.recv().await else {
             break;
         };
-        pending.insert(index, result);
-        while let Some(result) = pending.remove(&next) {
-            report(result);
+        pending.insert(index, (scenario, position, result, permit));
+        while let Some((scenario, position, result, permit)) = pending.remove(&next) {
+            report(&scenario, &scenario.cases[position], result);
+            drop(permit);
             next += 1;
         }
     }

@@ -313,3 +313,88 @@ fn explain_follows_the_v1_endpoint_and_admin_consent() {
     let wrong = mailscope(&["explain", "--resource", "https://graph.microsoft.com"]);
     assert_eq!(wrong.status.code(), Some(2), "--resource needs --flow password");
 }
+
+#[test]
+fn selecting_no_case_is_an_error_naming_the_selector() {
+    for (args, wanted) in [
+        (
+            vec!["run", "--tag", "nosuchtag", "scenarios/seed"],
+            "error: no case selected: no scenario has the tag `nosuchtag`",
+        ),
+        (
+            vec!["run", "--filter", "zzzz", "scenarios/seed"],
+            "error: no case selected: no case id contains `zzzz`",
+        ),
+        (
+            vec!["run", "--tag", "seed", "--filter", "zzzz", "scenarios/seed"],
+            "error: no case selected: no case tagged `seed` has an id containing `zzzz`",
+        ),
+    ] {
+        let output = mailscope(&args);
+
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(
+            stderr(&output).starts_with(wanted),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert_eq!(stdout(&output), "", "{args:?}: nothing runs");
+    }
+    let empty = common::workspace().join("target/cli-empty-directory");
+    std::fs::create_dir_all(&empty).unwrap();
+    let output = mailscope(&["run", empty.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("no scenario file was found"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn filters_repeat_and_select_any_of_them() {
+    let output = mailscope(&[
+        "run",
+        "--filter",
+        "outlook-only",
+        "--filter",
+        "graph-scope-first",
+        "scenarios/seed",
+    ]);
+
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    let ids: Vec<&str> = text
+        .lines()
+        .filter_map(|line| line.split_whitespace().nth(1))
+        .filter(|id| id.starts_with("seed/"))
+        .collect();
+    assert!(ids.iter().any(|id| id.ends_with("/outlook-only")), "{text}");
+    assert!(ids.iter().any(|id| id.contains("graph-scope-first")), "{text}");
+    assert!(
+        ids.iter()
+            .all(|id| id.contains("outlook-only") || id.contains("graph-scope-first")),
+        "{text}"
+    );
+}
+
+#[test]
+fn two_files_giving_the_same_case_id_are_a_load_error_naming_both() {
+    let text = format!("{HEADER}[[case]]\nname = \"x\"\nscopes = []\n");
+    let first = scenario_file("duplicate-a", "same.toml", &text);
+    let second = scenario_file("duplicate-b", "same.toml", &text);
+
+    let output = mailscope(&["run", first.to_str().unwrap(), second.to_str().unwrap()]);
+
+    assert_eq!(output.status.code(), Some(2));
+    let text = stderr(&output);
+    assert!(
+        text.contains(":1:1: case id `same/x` is also the id of a case of "),
+        "{text}"
+    );
+    assert!(
+        text.contains("duplicate-a/same.toml") && text.contains("duplicate-b/same.toml"),
+        "{text}"
+    );
+    assert_eq!(stdout(&output), "", "nothing runs");
+}

@@ -170,7 +170,11 @@ fn the_seed_scenarios_meet_their_expectations_live_and_write_no_secret() {
         .unwrap();
     let text = stdout(&diff);
     assert_eq!(diff.status.code(), Some(0), "{text}");
-    assert!(text.trim_end().ends_with("9 same, 0 drifted"), "{text}");
+    assert!(
+        text.trim_end()
+            .ends_with("9 same, 0 drifted (0 missing, 0 extra)"),
+        "{text}"
+    );
     let mut stack = vec![saved.clone()];
     while let Some(directory) = stack.pop() {
         for entry in std::fs::read_dir(directory).unwrap() {
@@ -188,6 +192,30 @@ fn the_seed_scenarios_meet_their_expectations_live_and_write_no_secret() {
             assert!(!written.contains(MAIL_DAEMON_SECRET) && !written.contains(ADELE_PASSWORD));
         }
     }
+    // A result lost between the live run and the diff is drift, named.
+    std::fs::remove_file(mailscope::drift::path_for(
+        &saved,
+        "seed/outlook-scope/outlook-only",
+    ))
+    .unwrap();
+    let diff = Command::new(env!("CARGO_BIN_EXE_mailscope"))
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap())
+        .args(["diff"])
+        .arg(&saved)
+        .arg("scenarios/seed")
+        .output()
+        .unwrap();
+    let text = stdout(&diff);
+    assert_eq!(diff.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("MISSING seed/outlook-scope/outlook-only: no live outcome was saved"),
+        "{text}"
+    );
+    assert!(
+        text.trim_end()
+            .ends_with("8 same, 1 drifted (1 missing, 0 extra)"),
+        "{text}"
+    );
     for file in ["live.toml", "live-daemon.toml", "endpoints.json"] {
         let written = std::fs::read_to_string(serve.state_dir.join(file)).unwrap();
         assert!(
@@ -399,7 +427,11 @@ fn diff_names_how_a_tenant_that_refuses_two_resources_drifts_from_the_simulation
         text.contains("DRIFT seed/graph-scope-added/outlook-scope-first\n"),
         "{text}"
     );
-    assert!(text.trim_end().ends_with("0 same, 3 drifted"), "{text}");
+    assert!(
+        text.trim_end()
+            .ends_with("0 same, 3 drifted (0 missing, 0 extra)"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -12,7 +12,8 @@ use crate::{EXIT_UNMET, EXIT_USAGE, eprint_line, print_line, runtime};
 pub(crate) struct DiffArgs {
     /// Outcomes saved by `mailscope run --target live --save DIR`.
     saved: PathBuf,
-    /// Scenario files or directories holding the saved cases.
+    /// Scenario files or directories: the ones the live run was given. Each of their cases needs a
+    /// saved outcome.
     #[arg(default_value = "scenarios")]
     paths: Vec<PathBuf>,
 }
@@ -34,6 +35,18 @@ pub(crate) fn diff(args: DiffArgs) -> ExitCode {
     };
     let mut drifted = 0;
     let mut same = 0;
+    let mut missing = 0;
+    let mut extra = 0;
+    // Every case of the scenario files needs a saved outcome: a result deleted or never saved is
+    // drift too, named, or a partial live run would pass as a clean one.
+    for scenario in &scenarios {
+        for case in &scenario.cases {
+            if !saved.iter().any(|(id, _)| *id == case.id) {
+                print_line(&format!("MISSING {}: no live outcome was saved", case.id));
+                missing += 1;
+            }
+        }
+    }
     for (id, live) in &saved {
         if live.get("skipped").is_some_and(|reason| !reason.is_null()) {
             print_line(&format!("skip  {id}: not run live"));
@@ -41,9 +54,9 @@ pub(crate) fn diff(args: DiffArgs) -> ExitCode {
         }
         let Some((scenario, case)) = find_case(&scenarios, id) else {
             print_line(&format!(
-                "gone  {id}: no such case in the scenario files any more"
+                "EXTRA {id}: a saved outcome with no such case in the scenario files"
             ));
-            drifted += 1;
+            extra += 1;
             continue;
         };
         let simulated =
@@ -67,8 +80,11 @@ pub(crate) fn diff(args: DiffArgs) -> ExitCode {
             }
         }
     }
-    print_line(&format!("{same} same, {drifted} drifted"));
-    if drifted == 0 {
+    print_line(&format!(
+        "{same} same, {} drifted ({missing} missing, {extra} extra)",
+        drifted + missing + extra
+    ));
+    if drifted + missing + extra == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(EXIT_UNMET)

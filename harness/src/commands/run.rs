@@ -34,9 +34,9 @@ pub(crate) struct RunArgs {
     /// Run only scenarios with this tag; repeat for any of several.
     #[arg(long = "tag", value_name = "TAG")]
     tags: Vec<String>,
-    /// Run only cases whose id contains this text.
-    #[arg(long, value_name = "TEXT")]
-    filter: Option<String>,
+    /// Run only cases whose id contains this text; repeat for any of several.
+    #[arg(long = "filter", value_name = "TEXT")]
+    filters: Vec<String>,
     /// Run the K-th of N equal shares of the selected cases (1-based), for CI jobs.
     #[arg(long, value_name = "K/N", value_parser = parse_shard)]
     shard: Option<(usize, usize)>,
@@ -95,16 +95,10 @@ pub(crate) fn run(args: RunArgs) -> ExitCode {
         Ok(scenarios) => scenarios,
         Err(status) => return status,
     };
-    select(&mut scenarios, &args.tags, args.filter.as_deref(), args.shard);
-    let ordered: Vec<(scenario::Scenario, scenario::Case)> = scenarios
-        .iter()
-        .flat_map(|scenario| {
-            scenario
-                .cases
-                .iter()
-                .map(move |case| (scenario.clone(), case.clone()))
-        })
-        .collect();
+    if let Err(nothing) = select(&mut scenarios, &args.tags, &args.filters, args.shard) {
+        eprint_line(&format!("error: {nothing}"));
+        return ExitCode::from(EXIT_USAGE);
+    }
     if let Some(directory) = &args.report
         && let Err(error) = std::fs::create_dir_all(directory)
     {
@@ -129,55 +123,55 @@ pub(crate) fn run(args: RunArgs) -> ExitCode {
         .unwrap_or(0);
     let mut summary = Summary::default();
     let mut collected = Vec::new();
-    let mut index = 0;
     // Live outcomes are explained by the simulation's decisions for the same case, which takes
     // another (simulated) run: their reports are written once the live run is over.
     let mut live_reports = Vec::new();
-    runtime.block_on(runner::run_all(scenarios, options, |mut result| {
-        // Compared with what was kept before `--save` overwrites it; saved as observed.
-        let comparison = match &result {
-            Ok(outcome) if args.check_snapshots && outcome.skipped.is_none() => Some(if live {
-                mailscope::snapshot::compare_live(&args.snapshots.join("live"), outcome)
-            } else {
-                mailscope::snapshot::compare_simulated(&args.snapshots, outcome)
-            }),
-            _ => None,
-        };
-        if let (Some(directory), Ok(outcome)) = (&args.save, &result)
-            && let Err(error) = mailscope::drift::save(directory, outcome)
-        {
-            eprint_line(&format!("error: {}: {error}", directory.display()));
-        }
-        if let (Some(comparison), Ok(outcome)) = (comparison, &mut result) {
-            mailscope::snapshot::apply(outcome, comparison);
-        }
-        summary.add(&result);
-        if let (Some(directory), Ok(outcome), Some((scenario, case))) =
-            (&args.report, &result, ordered.get(index))
-        {
-            if live {
-                live_reports.push((scenario.clone(), case.clone(), outcome.clone()));
-            } else {
-                write_report(directory, scenario, outcome, &outcome.decisions);
+    runtime.block_on(runner::run_all(
+        scenarios,
+        options,
+        |scenario, case, mut result| {
+            // Compared with what was kept before `--save` overwrites it; saved as observed.
+            let comparison = match &result {
+                Ok(outcome) if args.check_snapshots && outcome.skipped.is_none() => Some(if live {
+                    mailscope::snapshot::compare_live(&args.snapshots.join("live"), outcome)
+                } else {
+                    mailscope::snapshot::compare_simulated(&args.snapshots, outcome)
+                }),
+                _ => None,
+            };
+            if let (Some(directory), Ok(outcome)) = (&args.save, &result)
+                && let Err(error) = mailscope::drift::save(directory, outcome)
+            {
+                eprint_line(&format!("error: {}: {error}", directory.display()));
             }
-        }
-        index += 1;
-        let rendered = match args.format {
-            Format::Table => report::table::render(&result, id_width),
-            Format::Json => report::json::render(&result),
-            Format::Junit => {
-                collected.push(result);
-                return;
+            if let (Some(comparison), Ok(outcome)) = (comparison, &mut result) {
+                mailscope::snapshot::apply(outcome, comparison);
             }
-        };
-        print_line(&rendered);
-        if args.transcript
-            && matches!(args.format, Format::Table)
-            && let Some(transcripts) = report::table::render_transcripts(&result)
-        {
-            print_line(&transcripts);
-        }
-    }));
+            summary.add(&result);
+            if let (Some(directory), Ok(outcome)) = (&args.report, &result) {
+                if live {
+                    live_reports.push((scenario.clone(), case.clone(), outcome.clone()));
+                } else {
+                    write_report(directory, scenario, outcome, &outcome.decisions);
+                }
+            }
+            let rendered = match args.format {
+                Format::Table => report::table::render(&result, id_width),
+                Format::Json => report::json::render(&result),
+                Format::Junit => {
+                    collected.push(result);
+                    return;
+                }
+            };
+            print_line(&rendered);
+            if args.transcript
+                && matches!(args.format, Format::Table)
+                && let Some(transcripts) = report::table::render_transcripts(&result)
+            {
+                print_line(&transcripts);
+            }
+        },
+    ));
     if let Some(directory) = &args.report {
         for (scenario, case, outcome) in &live_reports {
             let decisions = runtime.block_on(report::markdown::reasoning(scenario, case, outcome));
@@ -231,17 +225,28 @@ pub(crate) fn target_of(
 }
 
 /// Keeps the cases selected by tag, id filter and shard, in order; drops emptied scenarios.
-fn select(
+/// Selecting nothing is an error that names the selector that matched nothing: a typo in a CI
+/// job must not pass as an empty green run.
+pub(crate) fn select(
     scenarios: &mut Vec<scenario::Scenario>,
     tags: &[String],
-    filter: Option<&str>,
+    filters: &[String],
     shard: Option<(usize, usize)>,
-) {
+) -> Result<(), String> {
+    let loaded: usize = scenarios.iter().map(|scenario| scenario.cases.len()).sum();
+    if loaded == 0 {
+        return Err("no scenario file was found under the paths given".into());
+    }
+    let unknown: Vec<&String> = tags
+        .iter()
+        .filter(|tag| !scenarios.iter().any(|scenario| scenario.file.tags.contains(tag)))
+        .collect();
     let mut position = 0;
     for scenario in scenarios.iter_mut() {
         let tagged = tags.is_empty() || scenario.file.tags.iter().any(|tag| tags.contains(tag));
         scenario.cases.retain(|case| {
-            if !tagged || filter.is_some_and(|text| !case.id.contains(text)) {
+            if !tagged || (!filters.is_empty() && !filters.iter().any(|text| case.id.contains(text.as_str())))
+            {
                 return false;
             }
             let keep = shard.is_none_or(|(k, n)| position % n == k - 1);
@@ -250,6 +255,36 @@ fn select(
         });
     }
     scenarios.retain(|scenario| !scenario.cases.is_empty());
+    if !scenarios.is_empty() {
+        return Ok(());
+    }
+    let quoted = |values: &[&String]| {
+        values
+            .iter()
+            .map(|value| format!("`{value}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    Err(if !tags.is_empty() && unknown.len() == tags.len() {
+        format!(
+            "no case selected: no scenario has the tag {} ({loaded} cases loaded)",
+            quoted(&unknown)
+        )
+    } else if position == 0 && tags.is_empty() {
+        format!(
+            "no case selected: no case id contains {} ({loaded} cases loaded)",
+            quoted(&filters.iter().collect::<Vec<_>>()),
+        )
+    } else if position == 0 {
+        format!(
+            "no case selected: no case tagged {} has an id containing {}",
+            quoted(&tags.iter().collect::<Vec<_>>()),
+            quoted(&filters.iter().collect::<Vec<_>>()),
+        )
+    } else {
+        let (k, n) = shard.unwrap_or((1, 1));
+        format!("no case selected: shard {k}/{n} of {position} cases is empty")
+    })
 }
 
 /// Loads every scenario under `paths`; every bad file is reported, and then nothing runs (exit
@@ -270,6 +305,30 @@ pub(crate) fn load_all(paths: &[PathBuf]) -> Result<Vec<scenario::Scenario>, Exi
             Err(error) => errors.push(error),
         }
     }
+    // Two files outside `scenarios/` with one stem give their cases the same ids: their
+    // snapshots, saved outcomes and reports would overwrite each other.
+    let mut seen: std::collections::HashMap<&str, &std::path::Path> = std::collections::HashMap::new();
+    let mut duplicates = Vec::new();
+    for scenario in &scenarios {
+        for case in &scenario.cases {
+            if let Some(first) = seen.insert(&case.id, &scenario.path)
+                && first != scenario.path
+            {
+                duplicates.push(ScenarioError {
+                    path: scenario.path.clone(),
+                    line: 1,
+                    column: 1,
+                    message: format!(
+                        "case id `{}` is also the id of a case of {}: ids name snapshots and reports, so rename one file",
+                        case.id,
+                        first.display()
+                    ),
+                });
+                break;
+            }
+        }
+    }
+    errors.extend(duplicates);
     if errors.is_empty() {
         Ok(scenarios)
     } else {
