@@ -66,6 +66,9 @@ pub struct Endpoints {
     pub users: Vec<EndpointUser>,
     /// The app registrations.
     pub apps: Vec<EndpointApp>,
+    /// The process id of the `serve` that wrote the file (0 when unknown).
+    #[serde(default)]
+    pub pid: u32,
 }
 
 /// A user of `endpoints.json`.
@@ -123,6 +126,9 @@ pub enum ServeError {
     /// The token request failed.
     #[error("{0}")]
     Token(String),
+    /// No `serve` is running for the state directory.
+    #[error("{0}")]
+    NotServing(String),
 }
 
 /// Reads a directory file; `None` gives the default directory.
@@ -218,6 +224,7 @@ pub async fn start(options: &ServeOptions) -> Result<Served, ServeError> {
         authority,
         tenant_id: cloud.directory().tenant.id.clone(),
         tenant_domain: cloud.directory().tenant.domain.clone(),
+        pid: std::process::id(),
         host: "localhost".into(),
         smtp: cloud.endpoints().smtp.to_string(),
         imap: cloud.endpoints().imap.to_string(),
@@ -336,6 +343,51 @@ fn write(path: &Path, bytes: &[u8]) -> Result<(), ServeError> {
     })
 }
 
+/// How long `token` waits for a starting `serve` to write `endpoints.json`.
+pub const READY_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Waits (up to [`READY_WAIT`]) for a `serve` on `state_dir` to be ready, and reads its
+/// `endpoints.json`; says plainly when no serve is running there.
+pub async fn wait_for_endpoints(state_dir: &Path) -> Result<Endpoints, ServeError> {
+    let file = state_dir.join("endpoints.json");
+    let started = std::time::Instant::now();
+    while !file.exists() {
+        if started.elapsed() >= READY_WAIT {
+            return Err(ServeError::NotServing(format!(
+                "{} did not appear within {} s: is `mailscope serve --state-dir {}` running?",
+                file.display(),
+                READY_WAIT.as_secs(),
+                state_dir.display()
+            )));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let endpoints = read_endpoints(state_dir)?;
+    if endpoints.pid != 0 && !process_is_alive(endpoints.pid) {
+        return Err(ServeError::NotServing(format!(
+            "the serve that wrote {} (pid {}) is not running any more: start `mailscope serve --state-dir {}` again",
+            file.display(),
+            endpoints.pid,
+            state_dir.display()
+        )));
+    }
+    Ok(endpoints)
+}
+
+/// Returns true when a process with this id exists (always true where that cannot be told).
+fn process_is_alive(pid: u32) -> bool {
+    if cfg!(target_os = "linux") {
+        // A process killed but not yet reaped is a zombie: `State:\tZ`.
+        std::fs::read_to_string(format!("/proc/{pid}/status")).is_ok_and(|status| {
+            !status
+                .lines()
+                .any(|line| line.starts_with("State:") && line.contains('Z'))
+        })
+    } else {
+        true
+    }
+}
+
 /// Reads `DIR/endpoints.json`.
 pub fn read_endpoints(state_dir: &Path) -> Result<Endpoints, ServeError> {
     let path = state_dir.join("endpoints.json");
@@ -356,7 +408,7 @@ pub async fn token(
     app_name: &str,
     flow: Flow,
 ) -> Result<Secret, ServeError> {
-    let endpoints = read_endpoints(state_dir)?;
+    let endpoints = wait_for_endpoints(state_dir).await?;
     let directory = load_directory(endpoints.directory_file.as_deref())?;
     let app = directory.app_by_name(app_name).ok_or_else(|| {
         ServeError::Token(format!(
@@ -413,7 +465,10 @@ pub async fn token(
                 .unwrap_or(&denial.error.error)
         ))),
         Ok(TokenOutcome::NotRequested) => Err(ServeError::Token("no token was asked for".into())),
-        Err(error) => Err(ServeError::Token(error.to_string())),
+        Err(error) => Err(ServeError::Token(format!(
+            "{error} (is the serve that wrote {} still running?)",
+            state_dir.join("endpoints.json").display()
+        ))),
     }
 }
 

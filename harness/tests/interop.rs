@@ -409,3 +409,41 @@ fn serve_stops_cleanly_on_sigterm() {
     assert!(status.success(), "{status:?}");
     assert!(output.trim_end().ends_with("stopped"), "{output}");
 }
+
+#[test]
+fn token_waits_for_a_starting_serve_and_says_when_none_is_running() {
+    let state_dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("interop")
+        .join("script");
+    let _ = std::fs::remove_dir_all(&state_dir);
+    let token = || {
+        Command::new(env!("CARGO_BIN_EXE_mailscope"))
+            .args(["token", "--state-dir"])
+            .arg(&state_dir)
+            .args(["--scope", SMTP_SCOPE])
+            .output()
+            .unwrap()
+    };
+    // `mailscope serve --state-dir D & mailscope token --state-dir D`, as a script writes it.
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_mailscope"))
+        .args(["serve", "--state-dir"])
+        .arg(&state_dir)
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+
+    let issued = token();
+
+    assert!(issued.status.success(), "{}", text(&issued));
+    assert!(String::from_utf8_lossy(&issued.stdout).starts_with("eyJ"));
+
+    serve.kill().unwrap();
+    serve.wait().unwrap();
+    let refused = token();
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        text(&refused).contains("is not running any more: start `mailscope serve --state-dir"),
+        "{}",
+        text(&refused)
+    );
+}

@@ -73,6 +73,8 @@ pub(crate) fn serve(args: ServeArgs) -> ExitCode {
         print_line(&format!("CA certificate     {}", endpoints.ca_file.display()));
         print_line("serving; Ctrl-C or SIGTERM stops");
         wait_for_shutdown().await;
+        // A stopped serve leaves no endpoints.json behind for a script to trust.
+        let _ = std::fs::remove_file(endpoints.ca_file.with_file_name("endpoints.json"));
         drop(served);
         print_line("stopped");
         ExitCode::SUCCESS
