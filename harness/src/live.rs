@@ -85,17 +85,8 @@ impl LiveConfig {
     /// Reads `live.toml`; errors read `path:line:column: what is wrong`.
     pub fn load(path: &Path) -> Result<Self, String> {
         let text = std::fs::read_to_string(path).map_err(|error| format!("{}: {error}", path.display()))?;
-        let mut config: Self = toml::from_str(&text).map_err(|error| {
-            let offset = error.span().map_or(0, |span| span.start).min(text.len());
-            let before = &text[..offset];
-            let line = before.matches('\n').count() + 1;
-            let column = before.len() - before.rfind('\n').map_or(0, |index| index + 1) + 1;
-            format!(
-                "{}:{line}:{column}: {}",
-                path.display(),
-                error.message().trim_end()
-            )
-        })?;
+        let mut config: Self = toml::from_str(&text)
+            .map_err(|error| crate::scenario::load::toml_error(path, &text, &error).to_string())?;
         if let Some(ca_file) = &config.ca_file
             && ca_file.is_relative()
         {

@@ -151,26 +151,9 @@ pub fn load_directory_file(path: Option<&Path>) -> Result<DirectoryFile, ServeEr
         source,
     })?;
     let file: DirectoryFile = toml::from_str(&text).map_err(|error| {
-        let (line, column) = error
-            .span()
-            .map(|span| line_column(&text, span.start))
-            .unwrap_or((1, 1));
-        ServeError::Directory(format!(
-            "{}:{line}:{column}: {}",
-            path.display(),
-            error.message().trim_end()
-        ))
+        ServeError::Directory(crate::scenario::load::toml_error(path, &text, &error).to_string())
     })?;
     Ok(file)
-}
-
-fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line_start = before.rfind('\n').map_or(0, |index| index + 1);
-    (
-        before.matches('\n').count() + 1,
-        before[line_start..].chars().count() + 1,
-    )
 }
 
 async fn bind(port: u16) -> Result<TcpListener, ServeError> {

@@ -84,7 +84,7 @@ fn bad_files_exit_2_with_path_line_column_and_nothing_runs() {
         (
             "wrong-type",
             format!("{HEADER}[[case]]\nname = \"a\"\nscopes = [\"x\"]\nprobes = \"smtp\"\n"),
-            ":6:10: invalid type: string \"smtp\", expected a sequence",
+            ":6:10: invalid type: string \"smtp\", expected an array",
         ),
         (
             "duplicate-name",
@@ -397,4 +397,71 @@ fn two_files_giving_the_same_case_id_are_a_load_error_naming_both() {
         "{text}"
     );
     assert_eq!(stdout(&output), "", "nothing runs");
+}
+
+#[test]
+fn every_command_has_examples_in_its_help_and_help_help_works() {
+    let root = mailscope(&["--help"]);
+    let text = stdout(&root);
+    assert!(
+        text.contains("Examples:") && text.contains("Exit status:"),
+        "{text}"
+    );
+    let commands: Vec<String> = text
+        .split("Commands:")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .take_while(|line| !line.trim().is_empty())
+        .filter_map(|line| line.split_whitespace().next().map(str::to_owned))
+        .collect();
+    assert!(commands.len() >= 12, "{commands:?}");
+    for command in &commands {
+        let help = mailscope(&[command, "--help"]);
+        assert_eq!(help.status.code(), Some(0), "{command}");
+        assert!(
+            stdout(&help).contains("Examples:"),
+            "{command} --help has no example"
+        );
+    }
+    let help_help = mailscope(&["help", "--help"]);
+    assert_eq!(help_help.status.code(), Some(0));
+    let help_run = mailscope(&["help", "run"]);
+    assert!(stdout(&help_run).contains("--check-snapshots"));
+}
+
+#[test]
+fn completions_and_the_manual_are_generated_from_the_parser() {
+    let bash = mailscope(&["completions", "bash"]);
+    assert_eq!(bash.status.code(), Some(0));
+    assert!(stdout(&bash).contains("--check-snapshots"));
+    let man = mailscope(&["man"]);
+    assert!(
+        stdout(&man).starts_with(".ie") && stdout(&man).contains(".SH NAME"),
+        "{}",
+        stdout(&man)
+    );
+    let man_run = mailscope(&["man", "run"]);
+    assert!(stdout(&man_run).contains("mailscope\\-run"));
+    assert_eq!(mailscope(&["man", "nosuch"]).status.code(), Some(2));
+}
+
+#[test]
+fn colour_follows_the_flag_and_never_reaches_a_pipe_by_default() {
+    let plain = mailscope(&["run", "scenarios/seed/outlook-scope.toml"]);
+    assert!(!stdout(&plain).contains('\u{1b}'), "not a terminal: no colour");
+    let always = mailscope(&["--color", "always", "run", "scenarios/seed/outlook-scope.toml"]);
+    assert!(
+        stdout(&always).starts_with("\u{1b}[32mok\u{1b}[0m "),
+        "{}",
+        stdout(&always)
+    );
+    let quiet = mailscope(&["run", "-q", "-j", "2", "scenarios/seed/outlook-scope.toml"]);
+    assert_eq!(
+        stdout(&quiet).lines().count(),
+        1,
+        "only the closing line: {}",
+        stdout(&quiet)
+    );
 }

@@ -42,7 +42,10 @@ pub(crate) fn diff(args: DiffArgs) -> ExitCode {
     for scenario in &scenarios {
         for case in &scenario.cases {
             if !saved.iter().any(|(id, _)| *id == case.id) {
-                print_line(&format!("MISSING {}: no live outcome was saved", case.id));
+                print_line(&crate::paint(&format!(
+                    "MISSING {}: no live outcome was saved",
+                    case.id
+                )));
                 missing += 1;
             }
         }
@@ -53,9 +56,9 @@ pub(crate) fn diff(args: DiffArgs) -> ExitCode {
             continue;
         }
         let Some((scenario, case)) = find_case(&scenarios, id) else {
-            print_line(&format!(
+            print_line(&crate::paint(&format!(
                 "EXTRA {id}: a saved outcome with no such case in the scenario files"
-            ));
+            )));
             extra += 1;
             continue;
         };
@@ -74,7 +77,7 @@ pub(crate) fn diff(args: DiffArgs) -> ExitCode {
             print_line(&format!("same  {id}"));
         } else {
             drifted += 1;
-            print_line(&format!("DRIFT {id}"));
+            print_line(&crate::paint(&format!("DRIFT {id}")));
             for difference in differences {
                 print_line(&format!("      - {difference}"));
             }

@@ -2,6 +2,7 @@
 
 pub(crate) mod diagnose;
 pub(crate) mod diff;
+pub(crate) mod help;
 pub(crate) mod report;
 pub(crate) mod run;
 pub(crate) mod serve;

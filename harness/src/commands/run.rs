@@ -26,8 +26,11 @@ pub(crate) struct RunArgs {
     #[arg(long, value_name = "FILE")]
     live_config: Option<PathBuf>,
     /// How many cases run at once.
-    #[arg(long, default_value_t = 8)]
+    #[arg(short = 'j', long, default_value_t = 8)]
     jobs: usize,
+    /// Print only the cases that did not pass, and the closing count (table format).
+    #[arg(short, long)]
+    quiet: bool,
     /// Show each probe's server transcript (secrets hidden) under its case.
     #[arg(long)]
     transcript: bool,
@@ -86,6 +89,9 @@ pub(crate) enum TargetArg {
     Live,
 }
 
+/// The widest the id column gets.
+const MAX_ID_WIDTH: usize = 100;
+
 pub(crate) fn run(args: RunArgs) -> ExitCode {
     let target = match target_of(args.target, args.live_config.as_deref()) {
         Ok(target) => target,
@@ -120,7 +126,9 @@ pub(crate) fn run(args: RunArgs) -> ExitCode {
         .iter()
         .flat_map(|scenario| scenario.cases.iter().map(|case| case.id.len()))
         .max()
-        .unwrap_or(0);
+        .unwrap_or(0)
+        // A very long id only pushes its own line wider.
+        .min(MAX_ID_WIDTH);
     let mut summary = Summary::default();
     let mut collected = Vec::new();
     // Live outcomes are explained by the simulation's decisions for the same case, which takes
@@ -155,8 +163,16 @@ pub(crate) fn run(args: RunArgs) -> ExitCode {
                     write_report(directory, scenario, outcome, &outcome.decisions);
                 }
             }
+            if args.quiet
+                && matches!(args.format, Format::Table)
+                && result.as_ref().is_ok_and(|outcome| {
+                    outcome.skipped.is_none() && outcome.expectation != mailscope::outcome::Expectation::Unmet
+                })
+            {
+                return;
+            }
             let rendered = match args.format {
-                Format::Table => report::table::render(&result, id_width),
+                Format::Table => crate::paint(&report::table::render(&result, id_width)),
                 Format::Json => report::json::render(&result),
                 Format::Junit => {
                     collected.push(result);

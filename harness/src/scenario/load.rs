@@ -129,10 +129,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
             message,
         }
     };
-    let file: ScenarioFile = toml::from_str(text).map_err(|error| {
-        let message = error.message().trim_end().to_owned();
-        at(error.span().unwrap_or(0..0), message)
-    })?;
+    let file: ScenarioFile = toml::from_str(text).map_err(|error| toml_error(path, text, &error))?;
 
     if let Some(name) = &file.defaults.name {
         return Err(at(
@@ -440,6 +437,107 @@ fn finish(prefix: &str, name: &str, spec: CaseSpec) -> Result<Case, String> {
         probes,
         expect: spec.expect,
     })
+}
+
+/// A TOML file's parse error, at its line and column: `path:line:column: what is wrong`. Scenario
+/// files, directory files and `live.toml` all report so.
+pub fn toml_error(path: &Path, text: &str, error: &toml::de::Error) -> ScenarioError {
+    let (line, column) = line_and_column(text, error.span().map_or(0, |span| span.start));
+    ScenarioError {
+        path: path.to_owned(),
+        line,
+        column,
+        message: toml_message(error),
+    }
+}
+
+/// A TOML parse error's message in TOML's words (`array`, `table`, where serde says `sequence`,
+/// `map`), with a "did you mean" when an unknown key or value is close to a known one.
+fn toml_message(error: &toml::de::Error) -> String {
+    let message = toml_words(error.message().trim_end());
+    match did_you_mean(&message) {
+        Some(suggestion) => format!("{message}: did you mean `{suggestion}`?"),
+        None => message,
+    }
+}
+
+/// serde's `sequence` and `map` as TOML says them, `array` and `table`; names the user wrote,
+/// quoted in backticks or double quotes, are left alone.
+fn toml_words(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut quote = None;
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String, quoted: bool| {
+        let replaced = match word.as_str() {
+            "sequence" if !quoted => "array",
+            "map" if !quoted => "table",
+            other => other,
+        };
+        if replaced == "array" && out.ends_with("a ") {
+            out.insert(out.len() - 1, 'n');
+        }
+        out.push_str(replaced);
+        word.clear();
+    };
+    for c in message.chars() {
+        if c.is_alphanumeric() || c == '_' {
+            word.push(c);
+            continue;
+        }
+        flush(&mut word, &mut out, quote.is_some());
+        match (quote, c) {
+            (None, '`' | '"') => quote = Some(c),
+            (Some(open), _) if open == c => quote = None,
+            _ => {}
+        }
+        out.push(c);
+    }
+    flush(&mut word, &mut out, quote.is_some());
+    // serde reads a struct from an array too, and then speaks of "struct Expect with 4 elements".
+    if let Some(start) = out.find("expected struct ") {
+        if out.starts_with("invalid length") {
+            return "invalid type: array, expected a table".into();
+        }
+        let name_end = out[start + 16..]
+            .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .map_or(out.len(), |end| start + 16 + end);
+        out.replace_range(start..name_end, "expected a table");
+    }
+    out
+}
+
+/// For `unknown field `x`, expected one of `a`, `b`` (or `variant`), the closest of the
+/// expected names, when it is close enough to be a typo.
+fn did_you_mean(message: &str) -> Option<String> {
+    let rest = message
+        .strip_prefix("unknown field `")
+        .or_else(|| message.strip_prefix("unknown variant `"))?;
+    let (given, rest) = rest.split_once('`')?;
+    let expected = rest.split_once("expected ")?.1;
+    let given = given.to_lowercase();
+    expected
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(|candidate| (edit_distance(&given, &candidate.to_lowercase()), candidate))
+        .filter(|(distance, candidate)| *distance <= (candidate.len() / 3).max(1))
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, candidate)| candidate.to_owned())
+}
+
+/// Levenshtein distance, by characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, left) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, right) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(left != *right);
+            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
 }
 
 /// 1-based line and column (in characters) of byte `offset`.

@@ -100,11 +100,11 @@ fn reports_unknown_keys_wrong_types_and_duplicates_at_their_place() {
         error_of(&format!(
             "{HEADER}[[case]]\nname = \"a\"\nscopes = [\"x\"]\nscope = [\"y\"]\n"
         )),
-        "scenarios/seed/example.toml:6:1: unknown field `scope`, expected one of `name`, `flow`, `scopes`, `initial_scopes`, `authorize_scopes`, `endpoint`, `refresh_after_days`, `refresh_endpoint`, `admin_consent`, `resource`, `probes`, `expect`"
+        "scenarios/seed/example.toml:6:1: unknown field `scope`, expected one of `name`, `flow`, `scopes`, `initial_scopes`, `authorize_scopes`, `endpoint`, `refresh_after_days`, `refresh_endpoint`, `admin_consent`, `resource`, `probes`, `expect`: did you mean `scopes`?"
     );
     assert_eq!(
         error_of(&format!("{HEADER}[[case]]\nname = \"a\"\nscopes = \"x\"\n")),
-        "scenarios/seed/example.toml:5:10: invalid type: string \"x\", expected a sequence"
+        "scenarios/seed/example.toml:5:10: invalid type: string \"x\", expected an array"
     );
     assert_eq!(
         error_of(&format!(
@@ -229,4 +229,32 @@ fn password_and_flow_none_mistakes_are_reported_where_they_are() {
         let error = error_of(&text);
         assert!(error.contains(wanted), "{case}\n→ {error}");
     }
+}
+
+#[test]
+fn errors_speak_toml_and_suggest_the_key_or_value_meant() {
+    for (case, wanted) in [
+        ("scope = [\"x\"]", "unknown field `scope`, expected one of"),
+        ("scope = [\"x\"]", ": did you mean `scopes`?"),
+        ("scopes = \"x\"", "invalid type: string \"x\", expected an array"),
+        (
+            "scopes = []\nprobes = [\"smtpp\"]",
+            "expected one of `smtp`, `imap`, `pop3`: did you mean `smtp`?",
+        ),
+        (
+            "flow = \"authorisation_code\"",
+            "did you mean `authorization_code`?",
+        ),
+        (
+            "scopes = []\nexpect = []",
+            "invalid type: array, expected a table",
+        ),
+    ] {
+        let error = error_of(&format!("{HEADER}\n[[case]]\nname = \"c\"\n{case}\n"));
+        assert!(error.contains(wanted), "{case}\n→ {error}");
+        assert!(!error.contains("sequence") && !error.contains(" map"), "{error}");
+    }
+    // Nothing close: no guess.
+    let error = error_of(&format!("{HEADER}\n[[case]]\nname = \"c\"\nzzzzzzzz = 1\n"));
+    assert!(!error.contains("did you mean"), "{error}");
 }
