@@ -29,10 +29,11 @@ fmt-check:
 doc:
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps --locked
 
-## Write snapshots/**/*.snap.new for new or changed cases; review them before accepting.
+## Write snapshots/**/*.snap.new for every new or changed case of every scenario directory, and
+## fail when a case failed; review them before accepting (`make review`, or `mailscope review`).
 snapshots:
-	INSTA_UPDATE=new $(CARGO) nextest run -p mailscope --test scenarios --locked || true
-	@find snapshots -name '*.snap.new' | sort
+	INSTA_UPDATE=new $(CARGO) nextest run -p mailscope --test scenarios --locked --no-fail-fast; \
+	  status=$$?; find snapshots -name '*.snap.new' | sort; exit $$status
 
 ## Review pending snapshots (needs: cargo install cargo-insta --locked).
 review:

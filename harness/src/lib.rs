@@ -15,6 +15,7 @@ pub mod live;
 pub mod logging;
 pub mod outcome;
 pub mod probe;
+pub mod project;
 pub mod report;
 pub mod runner;
 pub mod scenario;

@@ -130,6 +130,16 @@ Exit status: 0 every saved outcome is as simulated; 1 something drifted, is miss
 
 Exit status: 0 the case met its expectations; 1 it did not, or could not run; 2 usage.")]
     Report(ReportArgs),
+    /// Show each pending snapshot's diff, then accept or reject it.
+    #[command(after_help = "Examples:
+  mailscope run --update-snapshots my-suite/     write new and changed snapshots as pending
+  mailscope review my-suite/                     see each diff, accept or reject it
+  mailscope review --accept my-suite/            accept them all (CI bots, after reading the diffs)
+  mailscope run --check-snapshots my-suite/      then every snapshot matches
+
+Exit status: 0 nothing is left pending; 1 some snapshot was skipped, or no terminal to ask at;
+2 usage.")]
+    Review(commands::review::ReviewArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     #[command(
         after_help = "Examples:\n  mailscope completions bash > ~/.local/share/bash-completion/completions/mailscope\n  mailscope completions zsh > \"${fpath[1]}/_mailscope\""
@@ -194,6 +204,7 @@ fn main() -> ExitCode {
             print_line(mailscope::report::rules::render().trim_end());
             ExitCode::SUCCESS
         }
+        Command::Review(args) => commands::review::review(args),
         Command::Completions(args) => commands::help::completions(&args),
         Command::Man(args) => commands::help::man(&args),
         Command::Help(args) => commands::help::help(&args),

@@ -465,3 +465,90 @@ fn colour_follows_the_flag_and_never_reaches_a_pipe_by_default() {
         stdout(&quiet)
     );
 }
+
+#[test]
+fn a_suite_outside_the_repository_keeps_its_own_snapshots_without_cargo() {
+    let suite = std::env::temp_dir().join(format!("mailscope-own-suite-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&suite);
+    std::fs::create_dir_all(&suite).unwrap();
+    let file = suite.join("login.toml");
+    std::fs::write(
+        &file,
+        format!("{HEADER}[[case]]\nname = \"smtp\"\nscopes = [\"https://outlook.office.com/SMTP.Send\"]\nprobes = [\"smtp\"]\n"),
+    )
+    .unwrap();
+    let file = file.to_str().unwrap();
+    let kept = suite.join("snapshots/login/smtp.snap");
+
+    let missing = mailscope(&["run", "--check-snapshots", file]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(
+        stdout(&missing).contains(&format!("snapshot: none is kept at {}", kept.display())),
+        "{}",
+        stdout(&missing)
+    );
+
+    let update = mailscope(&["run", "--update-snapshots", file]);
+    assert_eq!(update.status.code(), Some(1), "pending snapshots fail the run");
+    assert!(
+        stderr(&update).contains("1 snapshot(s) pending review"),
+        "{}",
+        stderr(&update)
+    );
+    assert!(suite.join("snapshots/login/smtp.snap.new").is_file());
+
+    let unattended = mailscope(&["review", file]);
+    assert_eq!(
+        unattended.status.code(),
+        Some(1),
+        "no terminal, no verdict: nothing accepted"
+    );
+    assert!(!kept.exists());
+
+    let review = mailscope(&["review", "--accept", file]);
+    assert_eq!(review.status.code(), Some(0), "{}", stderr(&review));
+    assert!(
+        stdout(&review).contains("+    reply: 235 2.7.0 Authentication successful"),
+        "the diff is shown"
+    );
+    assert!(
+        stdout(&review)
+            .trim_end()
+            .ends_with("1 accepted, 0 rejected, 0 skipped")
+    );
+    assert!(kept.is_file());
+
+    let check = mailscope(&["run", "--check-snapshots", file]);
+    assert_eq!(check.status.code(), Some(0), "{}", stdout(&check));
+
+    let edited = std::fs::read_to_string(&kept)
+        .unwrap()
+        .replace("Authentication successful", "Authentication OK");
+    std::fs::write(&kept, edited).unwrap();
+    let differs = mailscope(&["run", "--check-snapshots", file]);
+    assert_eq!(differs.status.code(), Some(1));
+    let text = stdout(&differs);
+    assert!(
+        text.contains(&format!("snapshot differs from {}:", kept.display())),
+        "{text}"
+    );
+    assert!(text.contains("-    reply: 235 2.7.0 Authentication OK"), "{text}");
+    let _ = std::fs::remove_dir_all(&suite);
+}
+
+#[test]
+fn a_run_from_a_subdirectory_finds_the_project_file() {
+    let output = Command::new(env!("CARGO_BIN_EXE_mailscope"))
+        .args(["run", "-q", "--check-snapshots", "--filter", "seed/outlook-scope"])
+        .current_dir(common::workspace().join("harness"))
+        .output()
+        .unwrap();
+
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&output),
+        stderr(&output)
+    );
+}

@@ -228,7 +228,10 @@ fn check_snapshots_passes_on_the_kept_snapshots_and_names_each_change() {
         "{text}"
     );
     assert!(
-        text.contains("      - snapshot differs:\n        --- kept\n        +++ now\n"),
+        text.contains(&format!(
+            "      - snapshot differs from {}:\n        --- kept\n        +++ now\n",
+            edited.display()
+        )),
         "{text}"
     );
     assert!(
@@ -237,7 +240,10 @@ fn check_snapshots_passes_on_the_kept_snapshots_and_names_each_change() {
     );
     assert!(
         text.contains("FAIL  seed/graph-scope/bare-smtp-send ")
-            && text.contains("      - snapshot: none is kept for this case\n"),
+            && text.contains(&format!(
+                "      - snapshot: none is kept at {} (`mailscope run --update-snapshots` writes one to review)\n",
+                snapshots.join("seed/graph-scope/bare-smtp-send.snap").display()
+            )),
         "{text}"
     );
 }

@@ -14,7 +14,7 @@ pub(crate) struct DiffArgs {
     saved: PathBuf,
     /// Scenario files or directories: the ones the live run was given. Each of their cases needs a
     /// saved outcome.
-    #[arg(default_value = "scenarios")]
+    /// (Default: `mailscope.toml`'s `scenarios`, else ./scenarios.)
     paths: Vec<PathBuf>,
 }
 
@@ -26,7 +26,12 @@ pub(crate) fn diff(args: DiffArgs) -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     };
-    let scenarios = match load_all(&args.paths) {
+    let project = match crate::commands::run::project() {
+        Ok(project) => project,
+        Err(status) => return status,
+    };
+    let paths = crate::commands::run::default_paths(args.paths.clone(), project.as_ref());
+    let scenarios = match load_all(&paths) {
         Ok(scenarios) => scenarios,
         Err(status) => return status,
     };

@@ -14,7 +14,7 @@ pub(crate) struct ReportArgs {
     /// The case id, as `mailscope run` prints it (`seed/graph-scope-added/graph-scope-first`).
     case_id: String,
     /// Scenario files or directories holding the case.
-    #[arg(default_value = "scenarios")]
+    /// (Default: `mailscope.toml`'s `scenarios`, else ./scenarios.)
     paths: Vec<PathBuf>,
     /// Where to run.
     #[arg(long, value_enum, default_value_t = TargetArg::Simulated)]
@@ -29,7 +29,12 @@ pub(crate) fn report(args: ReportArgs) -> ExitCode {
         Ok(target) => target,
         Err(status) => return status,
     };
-    let scenarios = match load_all(&args.paths) {
+    let project = match crate::commands::run::project() {
+        Ok(project) => project,
+        Err(status) => return status,
+    };
+    let paths = crate::commands::run::default_paths(args.paths.clone(), project.as_ref());
+    let scenarios = match load_all(&paths) {
         Ok(scenarios) => scenarios,
         Err(status) => return status,
     };

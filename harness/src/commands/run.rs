@@ -13,8 +13,7 @@ use crate::{EXIT_UNMET, EXIT_USAGE, eprint_line, print_line, runtime};
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct RunArgs {
-    /// Scenario files or directories.
-    #[arg(default_value = "scenarios")]
+    /// Scenario files or directories (default: `mailscope.toml`'s `scenarios`, else ./scenarios).
     paths: Vec<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -54,9 +53,50 @@ pub(crate) struct RunArgs {
     /// fails the case (exit status 1). Live outcomes are compared with those saved by `--save`.
     #[arg(long)]
     check_snapshots: bool,
-    /// Where the kept snapshots are (with `--check-snapshots`); live runs look under `DIR/live`.
-    #[arg(long, value_name = "DIR", default_value = "snapshots")]
-    snapshots: PathBuf,
+    /// Compare like `--check-snapshots`, and write each new or changed snapshot as pending
+    /// (`<case id>.snap.new`) for `mailscope review` (or `cargo insta review`).
+    #[arg(long, conflicts_with = "check_snapshots")]
+    update_snapshots: bool,
+    /// Where the kept snapshots are; live runs look under `DIR/live`. Default: `mailscope.toml`'s
+    /// `snapshots`, else `snapshots/` beside the `scenarios/` directory holding the file, else a
+    /// `snapshots/` directory beside the scenario file.
+    #[arg(long, value_name = "DIR")]
+    snapshots: Option<PathBuf>,
+}
+
+/// The project file of the current directory, if any; a wrong one is reported (exit status 2).
+pub(crate) fn project() -> Result<Option<mailscope::project::Project>, ExitCode> {
+    let here = std::env::current_dir().unwrap_or_default();
+    mailscope::project::Project::find(&here).map_err(|error| {
+        eprint_line(&format!("error: {error}"));
+        ExitCode::from(EXIT_USAGE)
+    })
+}
+
+/// The paths to run: those given, else the project's, else ./scenarios.
+pub(crate) fn default_paths(
+    paths: Vec<PathBuf>,
+    project: Option<&mailscope::project::Project>,
+) -> Vec<PathBuf> {
+    if !paths.is_empty() {
+        return paths;
+    }
+    match project {
+        Some(project) if !project.scenarios.is_empty() => project.scenarios.clone(),
+        _ => vec![PathBuf::from("scenarios")],
+    }
+}
+
+/// Where the snapshots of `scenario`'s cases are kept: `--snapshots`, else the project's for a
+/// file inside the project, else beside the file.
+pub(crate) fn snapshot_dir(
+    flag: Option<&std::path::Path>,
+    project: Option<&mailscope::project::Project>,
+    scenario: &std::path::Path,
+) -> PathBuf {
+    flag.map(std::path::Path::to_owned)
+        .or_else(|| project.and_then(|project| project.snapshots_for(scenario)))
+        .unwrap_or_else(|| mailscope::project::snapshots_beside(scenario))
 }
 
 fn parse_shard(text: &str) -> Result<(usize, usize), String> {
@@ -97,7 +137,18 @@ pub(crate) fn run(args: RunArgs) -> ExitCode {
         Ok(target) => target,
         Err(status) => return status,
     };
-    let mut scenarios = match load_all(&args.paths) {
+    let project = match project() {
+        Ok(project) => project,
+        Err(status) => return status,
+    };
+    if args.update_snapshots && !matches!(target, Target::Simulated) {
+        eprint_line(
+            "error: --update-snapshots keeps simulated outcomes; a live run keeps its outcomes with --save DIR",
+        );
+        return ExitCode::from(EXIT_USAGE);
+    }
+    let paths = default_paths(args.paths.clone(), project.as_ref());
+    let mut scenarios = match load_all(&paths) {
         Ok(scenarios) => scenarios,
         Err(status) => return status,
     };
@@ -131,6 +182,7 @@ pub(crate) fn run(args: RunArgs) -> ExitCode {
         .min(MAX_ID_WIDTH);
     let mut summary = Summary::default();
     let mut collected = Vec::new();
+    let mut pending = Vec::new();
     // Live outcomes are explained by the simulation's decisions for the same case, which takes
     // another (simulated) run: their reports are written once the live run is over.
     let mut live_reports = Vec::new();
@@ -139,14 +191,34 @@ pub(crate) fn run(args: RunArgs) -> ExitCode {
         options,
         |scenario, case, mut result| {
             // Compared with what was kept before `--save` overwrites it; saved as observed.
+            let kept = snapshot_dir(args.snapshots.as_deref(), project.as_ref(), &scenario.path);
             let comparison = match &result {
-                Ok(outcome) if args.check_snapshots && outcome.skipped.is_none() => Some(if live {
-                    mailscope::snapshot::compare_live(&args.snapshots.join("live"), outcome)
-                } else {
-                    mailscope::snapshot::compare_simulated(&args.snapshots, outcome)
-                }),
+                Ok(outcome)
+                    if (args.check_snapshots || args.update_snapshots) && outcome.skipped.is_none() =>
+                {
+                    Some(if live {
+                        mailscope::snapshot::compare_live(&kept.join("live"), outcome)
+                    } else {
+                        mailscope::snapshot::compare_simulated(&kept, outcome)
+                    })
+                }
                 _ => None,
             };
+            if let (true, Some(comparison), Ok(outcome)) = (args.update_snapshots, &comparison, &result) {
+                if *comparison == mailscope::snapshot::Comparison::Matches {
+                    mailscope::snapshot::clear_pending(&kept, &outcome.id);
+                } else {
+                    match mailscope::snapshot::write_pending(
+                        &kept,
+                        outcome,
+                        &scenario.file.title,
+                        &scenario.path,
+                    ) {
+                        Ok(path) => pending.push(path),
+                        Err(error) => eprint_line(&format!("error: {}: {error}", kept.display())),
+                    }
+                }
+            }
             if let (Some(directory), Ok(outcome)) = (&args.save, &result)
                 && let Err(error) = mailscope::drift::save(directory, outcome)
             {
@@ -198,6 +270,17 @@ pub(crate) fn run(args: RunArgs) -> ExitCode {
         Format::Table => print_line(&summary.closing_line()),
         Format::Junit => print_line(&report::junit::render(&collected)),
         Format::Json => {}
+    }
+    if !pending.is_empty() {
+        eprint_line(&format!(
+            "{} snapshot(s) pending review, the first {}: accept or reject them with `mailscope review{}`",
+            pending.len(),
+            pending[0].display(),
+            args.snapshots
+                .as_ref()
+                .map(|directory| format!(" --snapshots {}", directory.display()))
+                .unwrap_or_default()
+        ));
     }
     if summary.all_passed() {
         ExitCode::SUCCESS
