@@ -552,3 +552,42 @@ fn a_run_from_a_subdirectory_finds_the_project_file() {
         stderr(&output)
     );
 }
+
+#[test]
+fn the_shards_of_the_shipped_suite_are_disjoint_and_together_the_whole() {
+    let ids = |args: &[&str]| -> Vec<String> {
+        let output = mailscope(args);
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {}", stderr(&output));
+        stdout(&output)
+            .lines()
+            .map(|line| {
+                serde_json::from_str::<serde_json::Value>(line).unwrap()["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect()
+    };
+    let whole = ids(&["run", "--format", "json", "scenarios"]);
+    let mut shards: Vec<String> = Vec::new();
+    for k in 1..=3 {
+        let shard = ids(&[
+            "run",
+            "--format",
+            "json",
+            "--shard",
+            &format!("{k}/3"),
+            "scenarios",
+        ]);
+        assert!(!shard.is_empty());
+        assert!(
+            shard.iter().all(|id| !shards.contains(id)),
+            "shard {k} overlaps an earlier one"
+        );
+        shards.extend(shard);
+    }
+    shards.sort();
+    let mut whole_sorted = whole.clone();
+    whole_sorted.sort();
+    assert_eq!(shards, whole_sorted);
+}
