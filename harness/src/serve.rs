@@ -25,6 +25,8 @@ pub struct ServeOptions {
     pub directory: Option<PathBuf>,
     /// Port of the identity platform over HTTPS (0: any free port).
     pub https_port: u16,
+    /// Deadlines and sizes every connection is held to.
+    pub limits: mailscope_mocks::Limits,
     /// SMTP port (0: any free port).
     pub smtp_port: u16,
     /// IMAPS port (0: any free port).
@@ -178,6 +180,7 @@ pub async fn start(options: &ServeOptions) -> Result<Served, ServeError> {
         smtp: bind(options.smtp_port).await?,
         imap: bind(options.imap_port).await?,
         pop3: bind(options.pop3_port).await?,
+        limits: options.limits,
     };
     let https_listener = bind(options.https_port).await?;
     let cloud = SimulatedCloud::start_on(directory, Clock::system(), listeners)

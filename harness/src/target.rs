@@ -275,7 +275,7 @@ impl Prepared {
         ServerRecord {
             diagnosis: connection.last_refusal().map(ToString::to_string),
             decisions: connection.decisions().cloned().collect(),
-            transcript: Some(connection.transcript.clone()),
+            transcript: Some(connection.transcript()),
         }
     }
 

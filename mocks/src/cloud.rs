@@ -14,6 +14,7 @@ use crate::exchange::server::{MailServer, bind_loopback};
 use crate::identity::server::IdentityServer;
 use crate::identity::{Denial, IdentityJournal};
 use crate::journal::Journal;
+use crate::net::Limits;
 use crate::tls::TestPki;
 use crate::token::SigningKey;
 
@@ -38,6 +39,7 @@ pub struct SimulatedCloud {
     pki: Arc<TestPki>,
     directory: Directory,
     clock: Clock,
+    limits: Limits,
 }
 
 /// Returns the process-wide test signing key, parsed once. It is committed to the repository:
@@ -83,6 +85,7 @@ pub fn issue_token(directory: &Directory, clock: &Clock, scopes: &str) -> Result
 ///     smtp: tokio::net::TcpListener::bind("127.0.0.1:0").await?,
 ///     imap: tokio::net::TcpListener::bind("127.0.0.1:0").await?,
 ///     pop3: tokio::net::TcpListener::bind("127.0.0.1:0").await?,
+///     limits: mailscope_mocks::Limits::default(),
 /// };
 /// let imap = listeners.imap.local_addr()?;
 /// let cloud = mailscope_mocks::SimulatedCloud::start_on(Default::default(), Default::default(), listeners).await?;
@@ -98,6 +101,8 @@ pub struct Listeners {
     pub imap: tokio::net::TcpListener,
     /// POP3S.
     pub pop3: tokio::net::TcpListener,
+    /// Deadlines and sizes every connection is held to, the HTTPS front's included.
+    pub limits: Limits,
 }
 
 /// Where a running cloud listens (see [`SimulatedCloud::endpoints`]).
@@ -193,12 +198,12 @@ impl HttpsFront {
     /// Serves the identity platform over TLS on `listener`, with the cloud's certificate.
     pub fn start(listener: tokio::net::TcpListener, cloud: &SimulatedCloud) -> std::io::Result<Self> {
         let address = listener.local_addr()?;
-        let backend = *cloud.identity.address();
         cloud.identity.set_public_base(&format!("https://{address}"));
-        let task = tokio::spawn(crate::net::terminate_tls(
+        let task = tokio::spawn(crate::net::http::serve_https(
             listener,
             cloud.pki.server_config(),
-            backend,
+            cloud.limits,
+            cloud.identity.upstream(),
         ));
         Ok(Self { address, task })
     }
@@ -250,6 +255,7 @@ impl SimulatedCloud {
             smtp: bind_loopback().await?,
             imap: bind_loopback().await?,
             pop3: bind_loopback().await?,
+            limits: Limits::default(),
         };
         Self::start_on(directory, clock, listeners).await
     }
@@ -264,7 +270,9 @@ impl SimulatedCloud {
             jwks: key.jwks(),
             clock: clock.clone(),
             pki: pki.clone(),
+            limits: listeners.limits,
         };
+        let limits = listeners.limits;
         let smtp = MailServer::start_smtp(listeners.smtp, &exchange)?;
         let imap = MailServer::start_imap(listeners.imap, &exchange)?;
         let pop3 = MailServer::start_pop3(listeners.pop3, &exchange)?;
@@ -276,6 +284,7 @@ impl SimulatedCloud {
             pki,
             directory,
             clock,
+            limits,
         })
     }
 

@@ -12,7 +12,7 @@ use crate::exchange::access::Refusal;
 use crate::sasl::Mechanism;
 
 /// How many connections a journal remembers.
-pub const JOURNAL_CAPACITY: usize = 256;
+pub const JOURNAL_CAPACITY: usize = 64;
 
 /// Something a session decided, recorded for the runner.
 ///
@@ -50,6 +50,50 @@ pub enum Observation {
 }
 
 impl ConnectionRecord {
+    /// Returns the transcript: `C: ` and `S: ` lines, and `-- ` notes, in order; a very long one
+    /// is its first and last lines around a note of how many lines were not kept.
+    ///
+    /// ```
+    /// let journal = mailscope_mocks::Journal::default();
+    /// let log = journal.open_connection();
+    /// for n in 0..10_000 {
+    ///     log.line(format!("C: NOOP {n}"));
+    /// }
+    /// let transcript = journal.connections()[0].transcript();
+    /// assert_eq!(transcript.len(), 401);
+    /// assert_eq!(transcript[200], "-- 9600 lines not kept");
+    /// assert_eq!(transcript.last().unwrap(), "C: NOOP 9999");
+    /// ```
+    pub fn transcript(&self) -> Vec<String> {
+        let mut lines = self.head.clone();
+        if self.dropped > 0 {
+            lines.push(format!("-- {} lines not kept", self.dropped));
+        }
+        lines.extend(self.tail.iter().cloned());
+        lines
+    }
+
+    fn push_line(&mut self, mut line: String) {
+        if line.len() > TRANSCRIPT_LINE {
+            let length = line.len();
+            let mut cut = TRANSCRIPT_LINE;
+            while !line.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            line.truncate(cut);
+            line.push_str(&format!("… [{length} bytes]"));
+        }
+        if self.head.len() < TRANSCRIPT_HEAD {
+            self.head.push(line);
+            return;
+        }
+        if self.tail.len() == TRANSCRIPT_TAIL {
+            self.tail.pop_front();
+            self.dropped += 1;
+        }
+        self.tail.push_back(line);
+    }
+
     /// Returns the decisions of the connection, in order.
     pub fn decisions(&self) -> impl Iterator<Item = &Decision> {
         self.observations
@@ -72,6 +116,16 @@ impl ConnectionRecord {
     }
 }
 
+/// Transcript lines kept from the start of a connection, and from its end: a client that sends
+/// millions of lines leaves a transcript of this size, with a note of how many lines were dropped.
+pub const TRANSCRIPT_HEAD: usize = 200;
+/// See [`TRANSCRIPT_HEAD`].
+pub const TRANSCRIPT_TAIL: usize = 200;
+/// Observations kept per connection, the most recent.
+pub const OBSERVATIONS_KEPT: usize = 1024;
+/// The longest transcript line kept; a longer one is cut, with its length noted.
+pub const TRANSCRIPT_LINE: usize = 2048;
+
 /// One connection's record.
 /// (The crate documentation's example reads one: [`SimulatedCloud::journal`](crate::SimulatedCloud::journal).)
 ///
@@ -79,13 +133,18 @@ impl ConnectionRecord {
 /// let record = mailscope_mocks::ConnectionRecord::default();
 /// assert_eq!(record.decisions().count(), 0);
 /// assert!(record.last_refusal().is_none());
+/// assert!(record.transcript().is_empty());
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ConnectionRecord {
-    /// `C: ` and `S: ` lines, and `-- ` notes, in order.
-    pub transcript: Vec<String>,
-    /// The session's observations, in order.
-    pub observations: Vec<Observation>,
+    /// The first lines of the transcript.
+    head: Vec<String>,
+    /// The last lines, once the head is full.
+    tail: VecDeque<String>,
+    /// Lines between the head and the tail that were not kept.
+    dropped: usize,
+    /// The session's observations, in order (the most recent [`OBSERVATIONS_KEPT`]).
+    pub observations: VecDeque<Observation>,
 }
 
 /// A shared, bounded log of connections.
@@ -129,12 +188,16 @@ pub struct ConnectionLog {
 impl ConnectionLog {
     /// Appends a transcript line.
     pub fn line(&self, line: String) {
-        lock(&self.record).transcript.push(line);
+        lock(&self.record).push_line(line);
     }
 
-    /// Appends an observation.
+    /// Appends an observation, forgetting the oldest beyond [`OBSERVATIONS_KEPT`].
     pub fn observe(&self, observation: Observation) {
-        lock(&self.record).observations.push(observation);
+        let mut record = lock(&self.record);
+        if record.observations.len() == OBSERVATIONS_KEPT {
+            record.observations.pop_front();
+        }
+        record.observations.push_back(observation);
     }
 }
 

@@ -85,3 +85,4 @@ pub use directory::Directory;
 pub use exchange::Protocol;
 pub use identity::{IdentityJournal, RequestRecord};
 pub use journal::{ConnectionRecord, Journal, Observation};
+pub use net::Limits;

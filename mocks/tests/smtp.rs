@@ -70,7 +70,7 @@ async fn starttls_then_ehlo_advertises_xoauth2_and_discards_pipelined_plaintext(
     );
 
     let transcript = cloud.journal(Protocol::Smtp).connections()[0]
-        .transcript
+        .transcript()
         .join("\n");
     assert!(!transcript.contains("C: NOOP"), "{transcript}");
     assert!(transcript.contains("S: 250-AUTH LOGIN XOAUTH2"), "{transcript}");

@@ -27,6 +27,40 @@ pub(crate) struct ServeArgs {
     /// POP3S port; 0 picks a free one.
     #[arg(long, default_value_t = 0)]
     pop3_port: u16,
+    /// Seconds a TLS handshake may take (default 10, Kestrel's).
+    #[arg(long, value_name = "SECS")]
+    tls_handshake_timeout: Option<u64>,
+    /// Connections per listener in their TLS handshake at once; past it the oldest is dropped.
+    #[arg(long, value_name = "N")]
+    handshakes_in_flight: Option<usize>,
+    /// Seconds a mail client may stay silent (default 300, RFC 5321's).
+    #[arg(long, value_name = "SECS")]
+    mail_idle_timeout: Option<u64>,
+    /// Seconds an HTTPS connection may wait between requests (default 130, Kestrel's).
+    #[arg(long, value_name = "SECS")]
+    http_keep_alive: Option<u64>,
+    /// Seconds a request's head and body may take to arrive (default 30, Kestrel's).
+    #[arg(long, value_name = "SECS")]
+    http_request_timeout: Option<u64>,
+    /// The largest request body taken, in bytes (default 1 MiB, nginx's); larger ones get 413.
+    #[arg(long, value_name = "BYTES")]
+    http_body_limit: Option<usize>,
+}
+
+impl ServeArgs {
+    /// The limits, each flag over its default.
+    fn limits(&self) -> mailscope_mocks::Limits {
+        let defaults = mailscope_mocks::Limits::default();
+        let seconds = |flag: Option<u64>, default| flag.map_or(default, std::time::Duration::from_secs);
+        mailscope_mocks::Limits {
+            tls_handshake: seconds(self.tls_handshake_timeout, defaults.tls_handshake),
+            handshakes_in_flight: self.handshakes_in_flight.unwrap_or(defaults.handshakes_in_flight),
+            mail_idle: seconds(self.mail_idle_timeout, defaults.mail_idle),
+            http_keep_alive: seconds(self.http_keep_alive, defaults.http_keep_alive),
+            http_request: seconds(self.http_request_timeout, defaults.http_request),
+            http_body: self.http_body_limit.unwrap_or(defaults.http_body),
+        }
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -50,6 +84,7 @@ pub(crate) fn serve(args: ServeArgs) -> ExitCode {
         return ExitCode::from(EXIT_USAGE);
     };
     let options = serve::ServeOptions {
+        limits: args.limits(),
         state_dir: args.state_dir,
         directory: args.directory,
         https_port: args.https_port,

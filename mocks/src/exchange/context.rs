@@ -21,6 +21,8 @@ pub(crate) struct ExchangeConfig {
     pub clock: Clock,
     /// The certificates presented.
     pub pki: Arc<TestPki>,
+    /// Deadlines and sizes every connection is held to.
+    pub limits: crate::net::Limits,
 }
 
 /// Shared, read-only state of all connections of one front door.

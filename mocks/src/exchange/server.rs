@@ -29,7 +29,7 @@ impl MailServer {
     pub(crate) fn start_smtp(listener: TcpListener, config: &ExchangeConfig) -> std::io::Result<Self> {
         let context = Arc::new(ExchangeContext::new(config));
         let tls = TlsMode::StartTls(config.pki.server_config());
-        Self::serve("smtp", listener, tls, move |connection| {
+        Self::serve("smtp", listener, tls, config.limits, move |connection| {
             SmtpSession::new(context.clone(), connection, false)
         })
     }
@@ -38,20 +38,25 @@ impl MailServer {
     pub(crate) fn start_imap(listener: TcpListener, config: &ExchangeConfig) -> std::io::Result<Self> {
         let context = Arc::new(ExchangeContext::new(config));
         let tls = TlsMode::Implicit(config.pki.server_config());
-        Self::serve("imap", listener, tls, move |_| ImapSession::new(context.clone()))
+        Self::serve("imap", listener, tls, config.limits, move |_| {
+            ImapSession::new(context.clone())
+        })
     }
 
     /// Starts the POP3 front door (implicit TLS) on a bound listener.
     pub(crate) fn start_pop3(listener: TcpListener, config: &ExchangeConfig) -> std::io::Result<Self> {
         let context = Arc::new(ExchangeContext::new(config));
         let tls = TlsMode::Implicit(config.pki.server_config());
-        Self::serve("pop3", listener, tls, move |_| Pop3Session::new(context.clone()))
+        Self::serve("pop3", listener, tls, config.limits, move |_| {
+            Pop3Session::new(context.clone())
+        })
     }
 
     fn serve<S, F>(
         protocol: &'static str,
         listener: TcpListener,
         tls: TlsMode,
+        limits: net::Limits,
         make_session: F,
     ) -> std::io::Result<Self>
     where
@@ -60,7 +65,14 @@ impl MailServer {
     {
         let address = listener.local_addr()?;
         let journal = Journal::default();
-        let accept_loop = tokio::spawn(net::serve(protocol, listener, tls, journal.clone(), make_session));
+        let accept_loop = tokio::spawn(net::serve(
+            protocol,
+            listener,
+            tls,
+            limits,
+            journal.clone(),
+            make_session,
+        ));
         Ok(Self {
             address,
             journal,

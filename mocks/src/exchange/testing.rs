@@ -26,6 +26,7 @@ pub(super) fn context(directory: Directory) -> Arc<ExchangeContext> {
         jwks: SigningKey::test_key().jwks(),
         clock: Clock::default(),
         pki: TestPki::shared(),
+        limits: crate::net::Limits::default(),
     };
     Arc::new(ExchangeContext::new(&config))
 }

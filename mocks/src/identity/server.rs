@@ -32,6 +32,7 @@ use super::state::IdentityState;
 pub(crate) struct IdentityServer {
     server: MockServer,
     platform: Arc<Platform>,
+    upstream: Arc<Rotating>,
 }
 
 #[derive(Debug)]
@@ -147,51 +148,135 @@ impl IdentityServer {
             public_base: Mutex::new(None),
             journal: IdentityJournal::default(),
         });
-        Mock::given(method("GET"))
-            .and(path_regex(r"^/[^/]+/oauth2/v2\.0/authorize$"))
-            .respond_with(AuthorizeResponder(platform.clone()))
-            .named("authorize endpoint")
-            .mount(&server)
-            .await;
-        Mock::given(method("POST"))
-            .and(path_regex(r"^/[^/]+/oauth2/v2\.0/token$"))
-            .respond_with(TokenResponder(platform.clone()))
-            .named("token endpoint")
-            .mount(&server)
-            .await;
-        Mock::given(method("GET"))
-            .and(path_regex(r"^/[^/]+/v2\.0/adminconsent$"))
-            .respond_with(AdminConsentResponder(platform.clone()))
-            .named("admin consent endpoint")
-            .mount(&server)
-            .await;
-        Mock::given(method("POST"))
-            .and(path_regex(r"^/[^/]+/oauth2/token$"))
-            .respond_with(V1TokenResponder(platform.clone()))
-            .named("v1.0 token endpoint")
-            .mount(&server)
-            .await;
-        Mock::given(method("POST"))
-            .and(path_regex(r"^/[^/]+/oauth2/v2\.0/devicecode$"))
-            .respond_with(DeviceCodeResponder(platform.clone()))
-            .named("device authorization endpoint")
-            .mount(&server)
-            .await;
-        Mock::given(method("GET"))
-            .and(path_regex(r"^/[^/]+/v2\.0/\.well-known/openid-configuration$"))
-            .respond_with(MetadataResponder(platform.clone()))
-            .named("OpenID Connect metadata")
-            .mount(&server)
-            .await;
-        Mock::given(method("GET"))
-            .and(path_regex(r"^(/[^/]+)?/discovery/v2\.0/keys$"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(platform.key.jwks()))
-            .named("JWKS")
-            .mount(&server)
-            .await;
-        Self { server, platform }
+        register(&server, &platform).await;
+        let first = MockServer::builder().disable_request_recording().start().await;
+        register(&first, &platform).await;
+        let upstream = Arc::new(Rotating {
+            platform: platform.clone(),
+            current: Arc::new(Mutex::new(Generation {
+                server: Arc::new(first),
+                requests: 0,
+                bytes: 0,
+                replacing: false,
+            })),
+        });
+        Self {
+            server,
+            platform,
+            upstream,
+        }
     }
 
+    /// Returns where the HTTPS front sends requests: wiremock servers that are replaced every
+    /// so often, so that the requests wiremock keeps do not pile up in a long-running `serve`.
+    pub(crate) fn upstream(&self) -> Arc<dyn crate::net::http::Upstream> {
+        self.upstream.clone()
+    }
+}
+
+/// Requests, or body bytes, after which the HTTPS front's wiremock server is replaced.
+const GENERATION_REQUESTS: usize = 500;
+/// See [`GENERATION_REQUESTS`].
+const GENERATION_BYTES: usize = 4 * 1024 * 1024;
+
+/// The wiremock servers behind the HTTPS front, one generation at a time, all answering from the
+/// one platform state.
+#[derive(Debug)]
+struct Rotating {
+    platform: Arc<Platform>,
+    current: Arc<Mutex<Generation>>,
+}
+
+#[derive(Debug)]
+struct Generation {
+    server: Arc<MockServer>,
+    requests: usize,
+    bytes: usize,
+    replacing: bool,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl crate::net::http::Upstream for Rotating {
+    fn next(&self, body: usize) -> (std::net::SocketAddr, Arc<dyn std::any::Any + Send + Sync>) {
+        let mut current = lock(&self.current);
+        current.requests += 1;
+        current.bytes += body;
+        let worn = current.requests >= GENERATION_REQUESTS || current.bytes >= GENERATION_BYTES;
+        if worn
+            && !current.replacing
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            current.replacing = true;
+            let platform = self.platform.clone();
+            let slot = self.current.clone();
+            // The replacement starts beside the current one; requests in flight keep the old
+            // server alive through their handle, and it stops when the last of them ends.
+            runtime.spawn(async move {
+                let server = MockServer::builder().disable_request_recording().start().await;
+                register(&server, &platform).await;
+                *lock(&slot) = Generation {
+                    server: Arc::new(server),
+                    requests: 0,
+                    bytes: 0,
+                    replacing: false,
+                };
+            });
+        }
+        let server = current.server.clone();
+        (*server.address(), server)
+    }
+}
+
+/// Mounts every endpoint of `platform` on `server`.
+async fn register(server: &MockServer, platform: &Arc<Platform>) {
+    Mock::given(method("GET"))
+        .and(path_regex(r"^/[^/]+/oauth2/v2\.0/authorize$"))
+        .respond_with(AuthorizeResponder(platform.clone()))
+        .named("authorize endpoint")
+        .mount(server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path_regex(r"^/[^/]+/oauth2/v2\.0/token$"))
+        .respond_with(TokenResponder(platform.clone()))
+        .named("token endpoint")
+        .mount(server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path_regex(r"^/[^/]+/v2\.0/adminconsent$"))
+        .respond_with(AdminConsentResponder(platform.clone()))
+        .named("admin consent endpoint")
+        .mount(server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path_regex(r"^/[^/]+/oauth2/token$"))
+        .respond_with(V1TokenResponder(platform.clone()))
+        .named("v1.0 token endpoint")
+        .mount(server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path_regex(r"^/[^/]+/oauth2/v2\.0/devicecode$"))
+        .respond_with(DeviceCodeResponder(platform.clone()))
+        .named("device authorization endpoint")
+        .mount(server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path_regex(r"^/[^/]+/v2\.0/\.well-known/openid-configuration$"))
+        .respond_with(MetadataResponder(platform.clone()))
+        .named("OpenID Connect metadata")
+        .mount(server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path_regex(r"^(/[^/]+)?/discovery/v2\.0/keys$"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(platform.key.jwks()))
+        .named("JWKS")
+        .mount(server)
+        .await;
+}
+
+impl IdentityServer {
     /// Returns the base URL clients use: `http://127.0.0.1:PORT`, or the HTTPS front's.
     pub(crate) fn uri(&self) -> String {
         self.platform
@@ -200,11 +285,6 @@ impl IdentityServer {
             .ok()
             .and_then(|base| base.clone())
             .unwrap_or_else(|| self.server.uri())
-    }
-
-    /// Returns the plain HTTP address.
-    pub(crate) fn address(&self) -> &std::net::SocketAddr {
-        self.server.address()
     }
 
     /// Sets the base URL the OpenID metadata advertises (`https://127.0.0.1:PORT` behind TLS).

@@ -1,11 +1,17 @@
-//! The one tokio driver: the accept loop, TLS and STARTTLS, CRLF line framing with a length
-//! limit, the transcript, and executing a session's actions. The only code that touches sockets.
+//! The one tokio driver: the accept loop, TLS and STARTTLS with a handshake deadline, CRLF line
+//! framing with a length limit, the transcript, and executing a session's actions; and the HTTPS
+//! front of the identity platform ([`http`]). The only code that touches sockets.
 //!
 //! Sessions are sans-IO state machines ([`Session`]): a line in, actions out.
 
+pub(crate) mod http;
+
+use std::collections::VecDeque;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use tokio::sync::Notify;
 
 use rustls::ServerConfig;
 use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -21,8 +27,137 @@ use crate::journal::{ConnectionLog, Journal, Observation};
 /// AUTH lines, and Entra tokens passed 4,096 characters in 2025 (fidelity: long-token-protocol-error).
 pub(crate) const MAX_LINE_LEN: usize = 64 * 1024;
 
-/// A client silent this long is disconnected ([RFC 5321 §4.5.3.2.7](https://www.rfc-editor.org/rfc/rfc5321#section-4.5.3.2.7): five minutes).
-pub(crate) const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+/// How long a connection may take, and how much it may send, before the front doors give up on
+/// it: every connection ends, and none can grow the server's memory without bound.
+///
+/// The defaults are those of Microsoft's own web server, Kestrel, where it has one, and of the
+/// RFCs and nginx elsewhere, each named on its field.
+///
+/// ```
+/// let limits = mailscope_mocks::Limits::default();
+/// assert_eq!(limits.tls_handshake, std::time::Duration::from_secs(10));
+/// assert_eq!(limits.http_body, 1024 * 1024);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// A TLS handshake (implicit, after STARTTLS, or HTTPS) not finished in this long is dropped
+    /// (Kestrel's `HttpsConnectionAdapterOptions.HandshakeTimeout`: 10 seconds).
+    pub tls_handshake: Duration,
+    /// Connections of one listener in their TLS handshake at once; past this, the oldest is
+    /// dropped for the newest, so a flood of half-open connections cannot lock a client out.
+    pub handshakes_in_flight: usize,
+    /// A mail client silent this long is disconnected ([RFC 5321 §4.5.3.2.7]: five minutes).
+    ///
+    /// [RFC 5321 §4.5.3.2.7]: https://www.rfc-editor.org/rfc/rfc5321#section-4.5.3.2.7
+    pub mail_idle: Duration,
+    /// An HTTPS connection with no request in progress is closed after this long (Kestrel's
+    /// `KeepAliveTimeout`: 130 seconds).
+    pub http_keep_alive: Duration,
+    /// A request's head and body must arrive within this long of its first byte (Kestrel's
+    /// `RequestHeadersTimeout`: 30 seconds).
+    pub http_request: Duration,
+    /// The largest request body taken; a larger one is refused with 413 before it is read
+    /// (nginx's `client_max_body_size` default: 1 MiB; token requests are a few kilobytes).
+    pub http_body: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            tls_handshake: Duration::from_secs(10),
+            handshakes_in_flight: 128,
+            mail_idle: Duration::from_secs(300),
+            http_keep_alive: Duration::from_secs(130),
+            http_request: Duration::from_secs(30),
+            http_body: 1024 * 1024,
+        }
+    }
+}
+
+/// The connections of one listener still in their TLS handshake. Past the limit the oldest is
+/// told to give up, so that whoever connects now is served: a legitimate client finishes its
+/// handshake in milliseconds, a flood's half-open connections never do.
+#[derive(Debug)]
+pub(crate) struct Handshakes {
+    limit: usize,
+    waiting: Mutex<Waiting>,
+}
+
+/// The next ticket number, and the handshakes in progress, oldest first.
+#[derive(Debug, Default)]
+struct Waiting {
+    next: u64,
+    tickets: VecDeque<(u64, Arc<Notify>)>,
+}
+
+impl Handshakes {
+    pub(crate) fn new(limit: usize) -> Arc<Self> {
+        Arc::new(Self {
+            limit: limit.max(1),
+            waiting: Mutex::new(Waiting::default()),
+        })
+    }
+
+    /// Registers a handshake; the ticket's `evicted` fires if a newer one pushes it out.
+    fn enter(self: &Arc<Self>) -> HandshakeTicket {
+        let evicted = Arc::new(Notify::new());
+        let mut waiting = self
+            .waiting
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let id = waiting.next;
+        waiting.next += 1;
+        if waiting.tickets.len() >= self.limit
+            && let Some((_, oldest)) = waiting.tickets.pop_front()
+        {
+            oldest.notify_one();
+        }
+        waiting.tickets.push_back((id, evicted.clone()));
+        HandshakeTicket {
+            id,
+            evicted,
+            handshakes: self.clone(),
+        }
+    }
+}
+
+struct HandshakeTicket {
+    id: u64,
+    evicted: Arc<Notify>,
+    handshakes: Arc<Handshakes>,
+}
+
+impl Drop for HandshakeTicket {
+    fn drop(&mut self) {
+        let mut waiting = self
+            .handshakes
+            .waiting
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        waiting.tickets.retain(|(id, _)| *id != self.id);
+    }
+}
+
+/// Accepts TLS on `stream` within the handshake deadline, unless a newer handshake evicts it.
+pub(crate) async fn accept_tls<S>(
+    acceptor: &TlsAcceptor,
+    stream: S,
+    limits: &Limits,
+    handshakes: &Arc<Handshakes>,
+) -> std::io::Result<TlsStream<S>>
+where
+    S: tokio::io::AsyncRead + AsyncWrite + Unpin,
+{
+    let ticket = handshakes.enter();
+    tokio::select! {
+        accepted = tokio::time::timeout(limits.tls_handshake, acceptor.accept(stream)) => {
+            accepted.map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "TLS handshake deadline"))?
+        }
+        () = ticket.evicted.notified() => {
+            Err(std::io::Error::other("TLS handshake dropped for a newer connection"))
+        }
+    }
+}
 
 /// What the driver knows about a new connection.
 #[derive(Debug, Clone, Copy)]
@@ -92,12 +227,14 @@ pub(crate) async fn serve<S, F>(
     protocol: &'static str,
     listener: TcpListener,
     tls: TlsMode,
+    limits: Limits,
     journal: Journal,
     make_session: F,
 ) where
     S: Session,
     F: Fn(ConnectionInfo) -> S + Send + Sync + 'static,
 {
+    let handshakes = Handshakes::new(limits.handshakes_in_flight);
     let mut connections = JoinSet::new();
     loop {
         tokio::select! {
@@ -112,9 +249,10 @@ pub(crate) async fn serve<S, F>(
                 let session = make_session(ConnectionInfo { peer });
                 let log = journal.open_connection();
                 let tls = tls.clone();
+                let handshakes = handshakes.clone();
                 let span = tracing::info_span!("connection", protocol, %peer);
                 connections.spawn(tracing::Instrument::instrument(async move {
-                    if let Err(error) = drive(stream, session, tls, log).await {
+                    if let Err(error) = drive(stream, session, tls, limits, handshakes, log).await {
                         tracing::debug!(%error, "connection ended with an I/O error");
                     }
                 }, span));
@@ -147,11 +285,16 @@ impl Stream {
         }
     }
 
-    async fn start_tls(&mut self, config: Arc<ServerConfig>) -> std::io::Result<()> {
+    async fn start_tls(
+        &mut self,
+        config: Arc<ServerConfig>,
+        limits: &Limits,
+        handshakes: &Arc<Handshakes>,
+    ) -> std::io::Result<()> {
         let Self::Plain(plain) = std::mem::replace(self, Self::Upgrading) else {
             return Err(std::io::Error::other("TLS is already on"));
         };
-        let tls = TlsAcceptor::from(config).accept(plain).await?;
+        let tls = accept_tls(&TlsAcceptor::from(config), plain, limits, handshakes).await?;
         *self = Self::Tls(Box::new(tls));
         Ok(())
     }
@@ -178,6 +321,8 @@ struct Connection {
     buffer: Vec<u8>,
     starttls_config: Option<Arc<ServerConfig>>,
     deadline: Option<Duration>,
+    limits: Limits,
+    handshakes: Arc<Handshakes>,
 }
 
 impl Connection {
@@ -204,7 +349,9 @@ impl Connection {
                     // Anything the client pipelined after STARTTLS was sent in clear text and must
                     // not be read as if it came through TLS (RFC 3207 §4.2, CVE-2011-0411).
                     self.buffer.clear();
-                    self.stream.start_tls(config).await?;
+                    self.stream
+                        .start_tls(config, &self.limits, &self.handshakes)
+                        .await?;
                     self.log.line("-- TLS started".to_owned());
                     self.log.observe(Observation::TlsStarted);
                 }
@@ -236,11 +383,16 @@ async fn drive<S: Session>(
     stream: TcpStream,
     mut session: S,
     tls: TlsMode,
+    limits: Limits,
+    handshakes: Arc<Handshakes>,
     log: ConnectionLog,
 ) -> std::io::Result<()> {
     let mut stream = Stream::Plain(stream);
     if let TlsMode::Implicit(config) = &tls {
-        stream.start_tls(config.clone()).await?;
+        if let Err(error) = stream.start_tls(config.clone(), &limits, &handshakes).await {
+            log.line(format!("-- TLS handshake failed: {error}"));
+            return Err(error);
+        }
         log.observe(Observation::TlsStarted);
     }
     let mut connection = Connection {
@@ -252,6 +404,8 @@ async fn drive<S: Session>(
             TlsMode::Implicit(_) => None,
         },
         deadline: None,
+        limits,
+        handshakes,
     };
     let mut discarding = false;
     if connection.apply(session.greeting()).await? {
@@ -290,7 +444,7 @@ async fn drive<S: Session>(
                 }
             }
         }
-        let wait = connection.deadline.unwrap_or(IDLE_TIMEOUT);
+        let wait = connection.deadline.unwrap_or(connection.limits.mail_idle);
         let read = match tokio::time::timeout(wait, connection.stream.read(&mut chunk)).await {
             Ok(read) => read?,
             Err(_elapsed) if connection.deadline.take().is_some() => {
@@ -313,34 +467,5 @@ async fn drive<S: Session>(
             return Ok(());
         }
         connection.buffer.extend_from_slice(&chunk[..read]);
-    }
-}
-
-/// Terminates TLS on `listener` and relays each connection's bytes to `backend` (plain TCP on
-/// loopback): HTTPS in front of the wiremock identity platform, which speaks HTTP only.
-pub(crate) async fn terminate_tls(listener: TcpListener, config: Arc<ServerConfig>, backend: SocketAddr) {
-    let acceptor = TlsAcceptor::from(config);
-    let mut connections = JoinSet::new();
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => {
-                let Ok((stream, peer)) = accepted else {
-                    tokio::time::sleep(Duration::from_millis(10)).await;
-                    continue;
-                };
-                let acceptor = acceptor.clone();
-                connections.spawn(async move {
-                    let relay = async {
-                        let mut tls = acceptor.accept(stream).await?;
-                        let mut plain = TcpStream::connect(backend).await?;
-                        tokio::io::copy_bidirectional(&mut tls, &mut plain).await
-                    };
-                    if let Err(error) = relay.await {
-                        tracing::debug!(%peer, %error, "HTTPS connection ended with an error");
-                    }
-                });
-            }
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
-        }
     }
 }
