@@ -229,3 +229,20 @@ async fn a_body_over_the_limit_is_refused_before_it_is_read_and_a_slow_request_t
     assert!(head.starts_with("HTTP/1.1 400"), "{head}");
     assert!(body.contains("AADSTS"), "{body}");
 }
+
+#[tokio::test]
+async fn the_front_keeps_answering_across_upstream_generations() {
+    let (cloud, https) = start_with(Limits::default()).await;
+    let mut stream = BufReader::new(https_connection(&cloud, &https).await);
+    // Past two replacements of the wiremock server behind the front (every 500 requests).
+    for n in 0..1_100 {
+        stream
+            .get_mut()
+            .write_all(b"GET /common/v2.0/.well-known/openid-configuration HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            .await
+            .unwrap();
+        let (head, body) = response(&mut stream).await;
+        assert!(head.starts_with("HTTP/1.1 200"), "request {n}: {head}");
+        assert!(body.contains("token_endpoint"), "request {n}: {body}");
+    }
+}
