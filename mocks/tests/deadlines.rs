@@ -238,7 +238,9 @@ async fn the_front_keeps_answering_across_upstream_generations() {
     for n in 0..1_100 {
         stream
             .get_mut()
-            .write_all(b"GET /common/v2.0/.well-known/openid-configuration HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            .write_all(
+                b"GET /common/v2.0/.well-known/openid-configuration HTTP/1.1\r\nHost: localhost\r\n\r\n",
+            )
             .await
             .unwrap();
         let (head, body) = response(&mut stream).await;

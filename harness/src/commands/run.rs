@@ -129,6 +129,9 @@ pub(crate) enum TargetArg {
     Live,
 }
 
+/// The most cases one run takes (a file takes at most `MAX_CASES_PER_FILE`).
+const MAX_CASES_PER_RUN: usize = 1_000_000;
+
 /// The widest the id column gets.
 const MAX_ID_WIDTH: usize = 100;
 
@@ -428,6 +431,13 @@ pub(crate) fn load_all(paths: &[PathBuf]) -> Result<Vec<scenario::Scenario>, Exi
         }
     }
     errors.extend(duplicates);
+    let total: usize = scenarios.iter().map(|scenario| scenario.cases.len()).sum();
+    if total > MAX_CASES_PER_RUN {
+        eprint_line(&format!(
+            "error: the paths hold {total} cases; one run takes at most {MAX_CASES_PER_RUN}: run them in parts (--shard K/N)"
+        ));
+        return Err(ExitCode::from(EXIT_USAGE));
+    }
     if errors.is_empty() {
         Ok(scenarios)
     } else {

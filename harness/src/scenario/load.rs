@@ -69,14 +69,21 @@ impl fmt::Display for ScenarioError {
 
 impl std::error::Error for ScenarioError {}
 
-/// Finds every `.toml` file under `paths` (files are taken as given), sorted.
+/// Finds every `.toml` file under `paths` (files are taken as given), sorted. Each file is found
+/// once, however many symbolic links lead to it, and a link back up the tree is not followed.
 pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, ScenarioError> {
     let mut found = BTreeSet::new();
+    let mut seen = Seen::default();
     for path in paths {
         if path.is_dir() {
-            walk(path, &mut found)?;
+            walk(path, &mut found, &mut seen)?;
         } else if path.is_file() {
-            found.insert(path.clone());
+            if seen
+                .files
+                .insert(path.canonicalize().unwrap_or_else(|_| path.clone()))
+            {
+                found.insert(path.clone());
+            }
         } else {
             return Err(ScenarioError {
                 path: path.clone(),
@@ -89,7 +96,18 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, ScenarioError> {
     Ok(found.into_iter().collect())
 }
 
-fn walk(directory: &Path, found: &mut BTreeSet<PathBuf>) -> Result<(), ScenarioError> {
+/// Directories and files already found, by canonical path.
+#[derive(Debug, Default)]
+struct Seen {
+    directories: std::collections::HashSet<PathBuf>,
+    files: std::collections::HashSet<PathBuf>,
+}
+
+fn walk(directory: &Path, found: &mut BTreeSet<PathBuf>, seen: &mut Seen) -> Result<(), ScenarioError> {
+    let canonical = directory.canonicalize().unwrap_or_else(|_| directory.to_owned());
+    if !seen.directories.insert(canonical) {
+        return Ok(());
+    }
     let entries = std::fs::read_dir(directory).map_err(|error| ScenarioError {
         path: directory.to_owned(),
         line: 0,
@@ -99,23 +117,77 @@ fn walk(directory: &Path, found: &mut BTreeSet<PathBuf>) -> Result<(), ScenarioE
     for entry in entries.flatten() {
         let path = entry.path();
         if path.is_dir() {
-            walk(&path, found)?;
-        } else if path.extension().is_some_and(|extension| extension == "toml") {
+            walk(&path, found, seen)?;
+        } else if path.extension().is_some_and(|extension| extension == "toml")
+            && seen
+                .files
+                .insert(path.canonicalize().unwrap_or_else(|_| path.clone()))
+        {
             found.insert(path);
         }
     }
     Ok(())
 }
 
+/// The most cases one scenario file may hold, `[matrix]` expansion included.
+pub const MAX_CASES_PER_FILE: usize = 100_000;
+
 /// Reads and parses the scenario file at `path`.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
-    let text = std::fs::read_to_string(path).map_err(|error| ScenarioError {
+    let bytes = std::fs::read(path).map_err(|error| ScenarioError {
         path: path.to_owned(),
         line: 0,
         column: 0,
         message: format!("cannot read the file: {error}"),
     })?;
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(error) => {
+            // TOML is UTF-8: say where the first byte that is not is.
+            let at = error.utf8_error().valid_up_to();
+            let valid = std::str::from_utf8(&error.as_bytes()[..at]).unwrap_or_default();
+            let (line, column) = line_and_column(valid, valid.len());
+            return Err(ScenarioError {
+                path: path.to_owned(),
+                line,
+                column,
+                message: format!(
+                    "byte 0x{:02x} is not UTF-8; a scenario file is UTF-8 text",
+                    error.as_bytes()[at]
+                ),
+            });
+        }
+    };
     parse(path, &text)
+}
+
+/// How many cases `matrix` expands to (`None`: more than fit a `usize`).
+fn matrix_size(matrix: &Matrix) -> Option<usize> {
+    [
+        matrix.scopes.as_ref().map(Vec::len),
+        matrix.initial_scopes.as_ref().map(Vec::len),
+        matrix.flow.as_ref().map(Vec::len),
+        matrix.endpoint.as_ref().map(Vec::len),
+        matrix.probes.as_ref().map(Vec::len),
+    ]
+    .into_iter()
+    .flatten()
+    .try_fold(1usize, usize::checked_mul)
+}
+
+/// `scopes 100 × flow 5`.
+fn matrix_axes(matrix: &Matrix) -> String {
+    [
+        ("scopes", matrix.scopes.as_ref().map(Vec::len)),
+        ("initial_scopes", matrix.initial_scopes.as_ref().map(Vec::len)),
+        ("flow", matrix.flow.as_ref().map(Vec::len)),
+        ("endpoint", matrix.endpoint.as_ref().map(Vec::len)),
+        ("probes", matrix.probes.as_ref().map(Vec::len)),
+    ]
+    .into_iter()
+    .filter_map(|(key, length)| length.map(|length| format!("{key} {length}")))
+    .collect::<Vec<_>>()
+    .join(" × ")
 }
 
 /// Parses scenario `text` read from `path`.
@@ -184,6 +256,18 @@ pub fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
         cases.push(case);
     }
     if let Some(matrix) = &file.matrix {
+        // Counted before anything is expanded: a few lines of TOML can ask for millions.
+        let size = matrix_size(matrix.get_ref());
+        if size.is_none_or(|size| size + cases.len() > MAX_CASES_PER_FILE) {
+            return Err(at(
+                matrix.span(),
+                format!(
+                    "the matrix expands to {} cases ({}); a file may hold at most {MAX_CASES_PER_FILE}: split it into several files",
+                    size.map_or_else(|| "more than 2^64".to_owned(), |size| size.to_string()),
+                    matrix_axes(matrix.get_ref()),
+                ),
+            ));
+        }
         for (name, spec) in expand(&file.defaults, matrix.get_ref()) {
             if !names.insert(name.clone()) {
                 return Err(at(

@@ -258,3 +258,57 @@ fn errors_speak_toml_and_suggest_the_key_or_value_meant() {
     let error = error_of(&format!("{HEADER}\n[[case]]\nname = \"c\"\nzzzzzzzz = 1\n"));
     assert!(!error.contains("did you mean"), "{error}");
 }
+
+#[test]
+fn a_matrix_too_large_is_refused_before_it_is_expanded() {
+    let values = |key: &str, count: usize| {
+        let items: Vec<String> = (0..count).map(|n| format!("[\"s{n}\"]")).collect();
+        format!("{key} = [{}]", items.join(", "))
+    };
+    let scopes = values("scopes", 2000);
+    let initial = values("initial_scopes", 1000);
+    let text = format!("{HEADER}\n[matrix]\n{scopes}\n{initial}\n");
+    let started = std::time::Instant::now();
+
+    let error = error_of(&text);
+
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    assert!(
+        error.contains("the matrix expands to 2000000 cases (scopes 2000 × initial_scopes 1000); a file may hold at most 100000"),
+        "{error}"
+    );
+    assert!(error.starts_with("scenarios/seed/example.toml:4:1: "), "{error}");
+}
+
+#[test]
+fn a_file_that_is_not_utf8_is_reported_at_its_first_bad_byte() {
+    let directory = std::env::temp_dir().join(format!("mailscope-utf8-{}", std::process::id()));
+    std::fs::create_dir_all(&directory).unwrap();
+    let file = directory.join("latin1.toml");
+    std::fs::write(&file, b"title = \"t\"\nsource = \"caf\xe9\"\n").unwrap();
+
+    let error = load(&file).unwrap_err().to_string();
+
+    assert!(
+        error.ends_with(":2:14: byte 0xe9 is not UTF-8; a scenario file is UTF-8 text"),
+        "{error}"
+    );
+    let _ = std::fs::remove_dir_all(&directory);
+}
+
+#[cfg(unix)]
+#[test]
+fn symbolic_link_loops_are_walked_once_and_each_file_found_once() {
+    let root = std::env::temp_dir().join(format!("mailscope-loops-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(root.join("a")).unwrap();
+    std::fs::write(root.join("a/one.toml"), "").unwrap();
+    std::os::unix::fs::symlink(&root, root.join("a/up")).unwrap();
+    std::os::unix::fs::symlink(root.join("a"), root.join("again")).unwrap();
+    std::os::unix::fs::symlink(root.join("a/one.toml"), root.join("alias.toml")).unwrap();
+
+    let found = discover(std::slice::from_ref(&root)).unwrap();
+
+    assert_eq!(found.len(), 1, "{found:?}");
+    let _ = std::fs::remove_dir_all(&root);
+}
