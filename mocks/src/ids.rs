@@ -3,10 +3,15 @@
 //! Each server owns an [`IdSource`]; the n-th id it hands out is the same in every run, so
 //! snapshots need no redaction. The values look like the real ones (GUIDs, 16 hex digits) but are
 //! derived from a counter through SHA-256, not drawn at random.
+//!
+//! Credentials are the exception ([`IdSource::credential`]): authorization codes, refresh tokens
+//! and device codes also mix in a secret drawn at random when the process starts, so nobody can
+//! compute the next one from the counter (they never appear in a snapshot).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use ring::digest;
+use ring::rand::SecureRandom as _;
 
 /// A counter-backed source of identifiers, namespaced by a label.
 #[derive(Debug)]
@@ -44,12 +49,36 @@ impl IdSource {
         hex[..len.min(hex.len())].to_owned()
     }
 
-    /// Returns the next id as unpadded base64url of `len` bytes (at most 32): codes, `uti`, `aio`.
+    /// Returns the next credential (a code, a refresh token, a device code) as unpadded base64url
+    /// of `len` bytes (at most 32): the counter's digest mixed with the process's random secret.
+    pub fn credential(&self, purpose: &str, len: usize) -> String {
+        use base64::Engine as _;
+        let derived = self.next_digest(purpose);
+        let mut keyed = digest::Context::new(&digest::SHA256);
+        keyed.update(process_secret());
+        keyed.update(&derived);
+        let bytes = keyed.finish();
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&bytes.as_ref()[..len.min(32)])
+    }
+
+    /// Returns the next id as unpadded base64url of `len` bytes (at most 32): `uti`, `aio`.
     pub fn base64url(&self, purpose: &str, len: usize) -> String {
         use base64::Engine as _;
         let bytes = self.next_digest(purpose);
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&bytes[..len.min(bytes.len())])
     }
+}
+
+/// 32 random bytes, drawn once per process.
+fn process_secret() -> &'static [u8; 32] {
+    static SECRET: std::sync::OnceLock<[u8; 32]> = std::sync::OnceLock::new();
+    SECRET.get_or_init(|| {
+        let mut bytes = [0u8; 32];
+        // The system's generator does not fail on a working system; were it to, the counter's
+        // digest alone still makes credentials unique.
+        let _ = ring::rand::SystemRandom::new().fill(&mut bytes);
+        bytes
+    })
 }
 
 /// Formats the first 16 bytes as a lowercase GUID.

@@ -43,7 +43,8 @@ pub(super) fn token_for(scope: &str) -> String {
         scope: scope.into(),
         ..AuthorizeRequest::default()
     };
-    let AuthorizeOutcome::Code(code) = state.authorize(&directory, &request) else {
+    let AuthorizeOutcome::Code(code) = state.authorize(&directory, &request, Clock::default().now_unix())
+    else {
         panic!("sign-in failed");
     };
     let redemption = TokenRequest {

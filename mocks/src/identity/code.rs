@@ -23,11 +23,16 @@ pub(crate) const AUTHORIZATION_CODE: Rule = Rule {
     title: "Authorization code with PKCE: sign in and consent at /authorize, redeem the code once at /token",
     text: "The simulated user signs in at `/authorize` and consents as the app allows; the platform \
            redirects with a single-use code bound to the app, the redirect URI and the PKCE \
-           challenge (S256 or plain, RFC 7636). The redemption must repeat the redirect URI and \
-           present the verifier; a code redeemed twice gets AADSTS54005, a wrong verifier \
-           AADSTS501481, an unknown code AADSTS9002313. The redemption's `scope` decides the token; \
-           without one, a code whose sign-in named one resource is redeemed for it, and a code that \
-           named several gets AADSTS28003.",
+           challenge (S256 or plain, RFC 7636), valid for 10 minutes (Microsoft: codes expire \
+           \"after about 10 minutes\"; RFC 6749 §4.1.2 recommends at most 10). The redemption must \
+           repeat the redirect URI and present the verifier; a wrong verifier gets AADSTS501481, an \
+           expired code AADSTS70000 (\"The code has expired.\"), an unknown code AADSTS9002313. \
+           A presentation that gets past the request's own parameters uses the code up, refused or \
+           not (RFC 6749 §10.5: single-use; how Entra treats a refused redemption is not \
+           documented): a wrong client, redirect URI or verifier burns it, and the next \
+           presentation gets AADSTS54005. The \
+           redemption's `scope` decides the token; without one, a code whose sign-in named one \
+           resource is redeemed for it, and a code that named several gets AADSTS28003.",
     cases: &[
         "code-redemption-empty-scope",
         "authorize-multi-resource-then-split",
@@ -36,8 +41,14 @@ pub(crate) const AUTHORIZATION_CODE: Rule = Rule {
     sources: &[
         "https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-auth-code-flow",
         "https://www.rfc-editor.org/rfc/rfc7636",
+        "https://www.rfc-editor.org/rfc/rfc6749#section-10.5",
+        "https://github.com/aaronpk/oauth-v2-1/issues/82",
+        "https://github.com/spencerwooo/onedrive-cf-index/issues/25",
     ],
 };
+
+/// How long a code may wait for its redemption (seconds).
+pub(crate) const CODE_LIFETIME: i64 = 600;
 
 impl IdentityState {
     /// Signs the directory's user in for `request` and, where the app allows it, records consent.
@@ -45,7 +56,12 @@ impl IdentityState {
         &mut self,
         directory: &Directory,
         request: &AuthorizeRequest,
+        now: i64,
     ) -> AuthorizeOutcome {
+        // Codes nobody redeemed, and the memory of redeemed ones, go once they expire.
+        self.codes
+            .retain(|_, grant| now - grant.issued_at <= CODE_LIFETIME);
+        self.redeemed_codes.retain(|_, at| now - *at <= CODE_LIFETIME);
         let app =
             match self.app_with_registered_redirect(directory, &request.client_id, &request.redirect_uri) {
                 Ok(app) => app,
@@ -68,7 +84,7 @@ impl IdentityState {
             return AuthorizeOutcome::RedirectError(denial);
         }
 
-        let code = format!("1.A{}", self.ids.base64url("code", 32));
+        let code = format!("1.A{}", self.ids.credential("code", 32));
         // PKCE with `plain` keeps the verifier itself as the challenge (RFC 7636 §4.2).
         let code_challenge = match &request.code_challenge_method {
             Some(PkceMethod::Plain) => request.code_challenge.clone().map(|c| format!("plain:{c}")),
@@ -94,6 +110,7 @@ impl IdentityState {
                 code_challenge,
                 user_object_id: user.object_id.clone(),
                 scopes: request.scope.clone(),
+                issued_at: now,
             },
         );
         AuthorizeOutcome::Code(code)
@@ -107,7 +124,7 @@ impl IdentityState {
         request: &TokenRequest,
         now: i64,
     ) -> Result<Grant, Denial> {
-        let grant = self.check_code(app, request)?;
+        let grant = self.check_code(app, request, now)?;
         let user = match directory.user_by_object_id(&grant.user_object_id) {
             Some(user) => user,
             None => return Err(self.deny(&AUTHORIZATION_CODE, errors::malformed_grant())),
@@ -134,9 +151,8 @@ impl IdentityState {
                 grant.scopes.clone()
             }
         };
-        let code = request.code.as_deref().unwrap_or_default();
-        self.codes.remove(code);
-        self.redeemed_codes.insert(code.to_owned());
+        // The code and the request agree: this presentation uses the code up, whatever follows.
+        self.use_up(request.code.as_deref().unwrap_or_default(), now);
         let resolution = self.resolve_scopes(directory, user, &scope_parameter, Leg::Redeem)?;
         self.delegated_grant(
             directory,
@@ -149,27 +165,32 @@ impl IdentityState {
         )
     }
 
-    /// The code's checks: present, unused, this app's, the same redirect URI, the PKCE verifier.
-    fn check_code(&mut self, app: &App, request: &TokenRequest) -> Result<CodeGrant, Denial> {
+    /// The code's checks: present, unused, unexpired, this app's, the same redirect URI, the PKCE
+    /// verifier. A known code is used up by being presented, whatever the checks say.
+    fn check_code(&mut self, app: &App, request: &TokenRequest, now: i64) -> Result<CodeGrant, Denial> {
         let Some(code) = request.code.as_deref() else {
             return Err(self.deny(&AUTHORIZATION_CODE, errors::missing_parameter("code")));
         };
-        if self.redeemed_codes.contains(code) {
+        if self.redeemed_codes.contains_key(code) {
             return Err(self.deny(&AUTHORIZATION_CODE, errors::code_already_redeemed()));
         }
-        let Some(grant) = self
-            .codes
-            .get(code)
-            .filter(|grant| grant.client_id == app.client_id)
-            .cloned()
-        else {
+        let Some(grant) = self.codes.get(code).cloned() else {
             return Err(self.deny(&AUTHORIZATION_CODE, errors::malformed_grant()));
         };
+        if now - grant.issued_at > CODE_LIFETIME {
+            self.use_up(code, now);
+            return Err(self.deny(&AUTHORIZATION_CODE, errors::code_expired()));
+        }
+        if grant.client_id != app.client_id {
+            self.use_up(code, now);
+            return Err(self.deny(&AUTHORIZATION_CODE, errors::malformed_grant()));
+        }
         if request.redirect_uri.as_deref() != Some(grant.redirect_uri.as_str()) {
             let denial = errors::redirect_uri_mismatch(
                 request.redirect_uri.as_deref().unwrap_or_default(),
                 &app.client_id,
             );
+            self.use_up(code, now);
             return Err(self.deny(&super::client::REDIRECT_URI, denial));
         }
         if let Some(challenge) = &grant.code_challenge {
@@ -177,10 +198,17 @@ impl IdentityState {
                 return Err(self.deny(&AUTHORIZATION_CODE, errors::missing_parameter("code_verifier")));
             };
             if !pkce_matches(challenge, verifier) {
+                self.use_up(code, now);
                 return Err(self.deny(&AUTHORIZATION_CODE, errors::pkce_mismatch()));
             }
         }
         Ok(grant)
+    }
+
+    /// Marks `code` as presented: it cannot be redeemed again.
+    fn use_up(&mut self, code: &str, now: i64) {
+        self.codes.remove(code);
+        self.redeemed_codes.insert(code.to_owned(), now);
     }
 }
 

@@ -76,7 +76,7 @@ impl IdentityState {
         let user = directory.signed_in_user();
         self.resolve_scopes(directory, user, scope, Leg::Authorize)?;
 
-        let device_code = format!("DAQABIQEAAAD{}", self.ids.base64url("device-code", 48));
+        let device_code = format!("DAQABIQEAAAD{}", self.ids.credential("device-code", 32));
         let user_code: String = self
             .ids
             .hex_upper("user-code", 16)

@@ -95,7 +95,8 @@ pub(crate) fn malformed_grant() -> Denial {
     )
 }
 
-// Source: the AADSTS54005 wording as third-party pages quote it; unverified against a paste.
+// Source: pasted in MSAL and Microsoft.Identity.Web issues (microsoft-identity-web #2328, msal-js
+// #4217, 2021–2023), `invalid_grant`.
 /// AADSTS54005: the code was redeemed already.
 pub(crate) fn code_already_redeemed() -> Denial {
     Denial::new(
@@ -103,6 +104,18 @@ pub(crate) fn code_already_redeemed() -> Denial {
         OAuthError::InvalidGrant,
         54005,
         "OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.",
+    )
+}
+
+// Source: pasted in spencerwooo/onedrive-cf-index #25 (2020), the whole JSON error: a code
+// redeemed after it expired.
+/// AADSTS70000: the code has expired.
+pub(crate) fn code_expired() -> Denial {
+    Denial::new(
+        400,
+        OAuthError::InvalidGrant,
+        70000,
+        "The provided value for the 'code' parameter is not valid. The code has expired.",
     )
 }
 

@@ -403,7 +403,7 @@ impl IdentityState {
         segment: &str,
         now: i64,
     ) -> String {
-        let token = format!("1.A{}", self.ids.base64url("refresh", 32));
+        let token = format!("1.A{}", self.ids.credential("refresh", 32));
         self.refresh_tokens.insert(
             token.clone(),
             RefreshGrant {

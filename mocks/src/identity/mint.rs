@@ -35,7 +35,7 @@ pub(crate) fn issue_token(
         scope: scopes.into(),
         ..AuthorizeRequest::default()
     };
-    let code = match state.authorize(directory, &request) {
+    let code = match state.authorize(directory, &request, now) {
         AuthorizeOutcome::Code(code) => code,
         AuthorizeOutcome::RedirectError(denial) | AuthorizeOutcome::ErrorPage(denial) => return Err(denial),
     };

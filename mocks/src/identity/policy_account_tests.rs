@@ -18,7 +18,7 @@ fn sign_in_at(
         scope: scope.into(),
         ..AuthorizeRequest::default()
     };
-    match state.authorize(directory, &request) {
+    match state.authorize(directory, &request, NOW) {
         AuthorizeOutcome::Code(code) => Ok(code),
         AuthorizeOutcome::RedirectError(denial) | AuthorizeOutcome::ErrorPage(denial) => Err(denial),
     }

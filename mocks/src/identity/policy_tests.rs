@@ -17,6 +17,15 @@ const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"; // RFC 7636 Appendix B
 
 fn sign_in(state: &mut IdentityState, directory: &Directory, scope: &str) -> Result<String, Denial> {
+    sign_in_at(state, directory, scope, NOW)
+}
+
+fn sign_in_at(
+    state: &mut IdentityState,
+    directory: &Directory,
+    scope: &str,
+    now: i64,
+) -> Result<String, Denial> {
     let request = AuthorizeRequest {
         tenant_segment: "organizations".into(),
         client_id: MAIL_CLIENT_ID.into(),
@@ -26,7 +35,7 @@ fn sign_in(state: &mut IdentityState, directory: &Directory, scope: &str) -> Res
         code_challenge: Some(CHALLENGE.into()),
         code_challenge_method: Some(PkceMethod::S256),
     };
-    match state.authorize(directory, &request) {
+    match state.authorize(directory, &request, now) {
         AuthorizeOutcome::Code(code) => Ok(code),
         AuthorizeOutcome::RedirectError(denial) | AuthorizeOutcome::ErrorPage(denial) => Err(denial),
     }
@@ -234,11 +243,8 @@ fn codes_are_single_use_and_pkce_bound() {
         501_481
     );
 
+    // The refused presentation used the code up: the right verifier comes too late.
     wrong_verifier.code_verifier = Some(VERIFIER.into());
-    assert!(
-        state.token(&directory, &wrong_verifier, NOW).is_ok(),
-        "scope defaults to the sign-in's"
-    );
     assert_eq!(
         state
             .token(&directory, &wrong_verifier, NOW)
@@ -247,6 +253,57 @@ fn codes_are_single_use_and_pkce_bound() {
             .unwrap_or(0),
         54005
     );
+
+    let code = sign_in(&mut state, &directory, "https://outlook.office.com/SMTP.Send").unwrap();
+    let right = TokenRequest {
+        code: Some(code),
+        ..wrong_verifier
+    };
+    assert!(
+        state.token(&directory, &right, NOW).is_ok(),
+        "scope defaults to the sign-in's"
+    );
+    assert_eq!(
+        state.token(&directory, &right, NOW).unwrap_err().code,
+        Some(54005)
+    );
+}
+
+#[test]
+fn a_code_expires_after_ten_minutes_and_is_forgotten_after() {
+    let directory = Directory::contoso();
+    let mut state = IdentityState::new(&directory);
+    let code = sign_in(&mut state, &directory, "https://outlook.office.com/SMTP.Send").unwrap();
+    let request = TokenRequest {
+        tenant_segment: "organizations".into(),
+        grant_type: GrantType::AuthorizationCode,
+        client_id: Some(MAIL_CLIENT_ID.into()),
+        code: Some(code),
+        redirect_uri: Some("http://localhost:53682/".into()),
+        code_verifier: Some(VERIFIER.into()),
+        ..TokenRequest::default()
+    };
+
+    let late = state.token(&directory, &request, NOW + 601).unwrap_err();
+
+    assert_eq!(late.code, Some(70000));
+    assert_eq!(
+        late.message,
+        "The provided value for the 'code' parameter is not valid. The code has expired."
+    );
+    // Ten minutes on, a new sign-in forgets the used code: it is then simply unknown.
+    sign_in_at(
+        &mut state,
+        &directory,
+        "https://outlook.office.com/SMTP.Send",
+        NOW + 1_300,
+    )
+    .unwrap();
+    assert_eq!(
+        state.token(&directory, &request, NOW + 1_300).unwrap_err().code,
+        Some(9_002_313)
+    );
+    assert!(state.codes.len() <= 1 && state.redeemed_codes.is_empty());
 }
 
 #[test]
@@ -383,7 +440,7 @@ fn unregistered_redirect_uris_get_an_error_page() {
         ..AuthorizeRequest::default()
     };
 
-    let outcome = state.authorize(&directory, &request);
+    let outcome = state.authorize(&directory, &request, NOW);
 
     assert!(matches!(outcome, AuthorizeOutcome::ErrorPage(denial) if denial.code == Some(50011)));
 }

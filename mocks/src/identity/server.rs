@@ -359,7 +359,7 @@ impl Respond for AuthorizeResponder {
         let span = tracing::info_span!("identity", endpoint = "authorize", tenant = %authorize_request.tenant_segment);
         let _entered = span.enter();
         let mut state = self.0.state();
-        let outcome = state.authorize(&self.0.directory, &authorize_request);
+        let outcome = state.authorize(&self.0.directory, &authorize_request, self.0.clock.now_unix());
         let redirect = url::Url::parse(&authorize_request.redirect_uri);
         let (response, status) = match (outcome, redirect) {
             (AuthorizeOutcome::Code(code), Ok(redirect)) => {

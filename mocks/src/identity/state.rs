@@ -23,6 +23,8 @@ pub(crate) struct CodeGrant {
     pub(crate) code_challenge: Option<String>,
     pub(crate) user_object_id: String,
     pub(crate) scopes: String,
+    /// When the code was issued (Unix seconds, simulated clock).
+    pub(crate) issued_at: i64,
 }
 
 /// An issued refresh token.
@@ -52,7 +54,8 @@ pub(crate) struct DeviceGrant {
 pub(crate) struct IdentityState {
     pub(crate) consents: BTreeSet<ConsentKey>,
     pub(crate) codes: HashMap<String, CodeGrant>,
-    pub(crate) redeemed_codes: BTreeSet<String>,
+    /// Codes already presented at `/token`, with when: kept for a code's lifetime.
+    pub(crate) redeemed_codes: HashMap<String, i64>,
     pub(crate) refresh_tokens: HashMap<String, RefreshGrant>,
     pub(crate) device_codes: HashMap<String, DeviceGrant>,
     /// Application permissions an administrator granted at the admin consent endpoint, per app
@@ -83,7 +86,7 @@ impl IdentityState {
         Self {
             consents,
             codes: HashMap::new(),
-            redeemed_codes: BTreeSet::new(),
+            redeemed_codes: HashMap::new(),
             refresh_tokens: HashMap::new(),
             device_codes: HashMap::new(),
             app_role_grants: BTreeSet::new(),
