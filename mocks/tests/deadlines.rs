@@ -86,7 +86,7 @@ async fn a_half_open_tls_connection_is_closed_at_the_handshake_deadline_on_every
 }
 
 #[tokio::test]
-async fn a_flood_of_half_open_handshakes_cannot_lock_a_client_out() {
+async fn a_flood_of_half_open_and_idle_connections_cannot_lock_a_client_out() {
     // A deadline far away: what ends the flood's connections here is the cap.
     let (cloud, _https) = start_with(Limits {
         tls_handshake: Duration::from_secs(60),
@@ -103,7 +103,24 @@ async fn a_flood_of_half_open_handshakes_cannot_lock_a_client_out() {
     let took = closed_after(&mut flood[0]).await;
     assert!(took < Duration::from_secs(5), "{took:?}");
     let connector = tokio_rustls::TlsConnector::from(cloud.client_tls_config());
-    for _ in 0..5 {
+    // And hundreds of idle sessions, greeted and silent.
+    let mut idle = Vec::new();
+    for _ in 0..200 {
+        let stream = TcpStream::connect(imap).await.unwrap();
+        let tls = connector
+            .connect(ServerName::try_from("localhost").unwrap(), stream)
+            .await
+            .unwrap();
+        idle.push(tls);
+    }
+    let token = cloud
+        .issue_token("https://outlook.office.com/IMAP.AccessAsUser.All")
+        .unwrap();
+    let login = format!(
+        "a1 AUTHENTICATE XOAUTH2 {}\r\n",
+        mailscope_mocks::sasl::encode_xoauth2("adele@contoso.onmicrosoft.com", &token)
+    );
+    for _ in 0..10 {
         let stream = TcpStream::connect(imap).await.unwrap();
         let tls = tokio::time::timeout(
             Duration::from_secs(5),
@@ -116,8 +133,13 @@ async fn a_flood_of_half_open_handshakes_cannot_lock_a_client_out() {
         let mut greeting = String::new();
         reader.read_line(&mut greeting).await.unwrap();
         assert!(greeting.starts_with("* OK"), "{greeting}");
+        reader.get_mut().write_all(login.as_bytes()).await.unwrap();
+        let mut reply = String::new();
+        reader.read_line(&mut reply).await.unwrap();
+        assert_eq!(reply, "a1 OK AUTHENTICATE completed.\r\n");
     }
     drop(flood);
+    drop(idle);
 }
 
 /// Opens a TLS connection to the HTTPS front.

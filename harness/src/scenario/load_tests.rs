@@ -312,3 +312,101 @@ fn symbolic_link_loops_are_walked_once_and_each_file_found_once() {
     assert_eq!(found.len(), 1, "{found:?}");
     let _ = std::fs::remove_dir_all(&root);
 }
+
+mod generative {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    const VALID: &str = r#"title = "t"
+source = "s"
+tags = ["smtp"]
+
+[tenant]
+smtp_basic_auth = "disabled"
+
+[defaults]
+flow = "authorization_code"
+probes = ["smtp", { protocol = "imap", mechanism = "login", password = "wrong" }]
+
+[[case]]
+name = "a"
+scopes = ["https://outlook.office.com/SMTP.Send"]
+expect.smtp = { result = "rejected", reply = "535" }
+
+[matrix]
+scopes = [["SMTP.Send"], ["Mail.Send"]]
+flow = ["device_code", "none"]
+"#;
+
+    /// One edit of a text: a character deleted, inserted or replaced, or a slice repeated.
+    fn edit() -> impl Strategy<Value = (usize, u8, char)> {
+        (
+            any::<usize>(),
+            0u8..4,
+            prop_oneof![
+                proptest::sample::select(vec![
+                    '"', '[', ']', '{', '}', '=', '\n', ',', '.', '#', '\\', '\u{0}', 'é', '\u{202e}'
+                ]),
+                any::<char>(),
+            ],
+        )
+    }
+
+    fn apply(text: &str, edits: &[(usize, u8, char)]) -> String {
+        let mut chars: Vec<char> = text.chars().collect();
+        for &(at, kind, c) in edits {
+            if chars.is_empty() {
+                chars.push(c);
+                continue;
+            }
+            let at = at % chars.len();
+            match kind {
+                0 => {
+                    chars.remove(at);
+                }
+                1 => chars.insert(at, c),
+                2 => chars[at] = c,
+                _ => {
+                    let end = (at + 40).min(chars.len());
+                    let slice: Vec<char> = chars[at..end].to_vec();
+                    chars.splice(at..at, slice);
+                }
+            }
+        }
+        chars.into_iter().collect()
+    }
+
+    fn cases() -> u32 {
+        std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|cases| cases.parse().ok())
+            .unwrap_or(256)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: cases(), failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn a_mutated_scenario_loads_or_is_reported_at_a_place_in_the_file(edits in proptest::collection::vec(edit(), 1..6)) {
+            let text = apply(VALID, &edits);
+            match parse(Path::new("scenarios/seed/example.toml"), &text) {
+                Ok(scenario) => prop_assert!(scenario.cases.len() <= MAX_CASES_PER_FILE),
+                Err(error) => {
+                    let lines = text.split('\n').count();
+                    prop_assert!(error.line >= 1 && error.line <= lines + 1, "{error} in {lines} lines");
+                    prop_assert!(error.column >= 1, "{error}");
+                    prop_assert!(!error.message.is_empty());
+                    prop_assert!(!error.message.contains("sequence"), "{error}");
+                }
+            }
+        }
+
+        #[test]
+        fn any_text_at_all_is_loaded_or_reported(text in "\\PC{0,400}") {
+            if let Err(error) = parse(Path::new("x.toml"), &text) {
+                prop_assert!(error.line >= 1, "{error}");
+            }
+        }
+    }
+}

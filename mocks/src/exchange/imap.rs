@@ -492,7 +492,16 @@ impl Session for ImapSession {
         }
         let text = String::from_utf8_lossy(line);
         let mut words = text.splitn(3, ' ');
-        let (Some(tag), Some(verb)) = (words.next().filter(|tag| !tag.is_empty()), words.next()) else {
+        // A tag is ASTRING-CHARs but `+` (RFC 9051 §9): anything else cannot be echoed as a tag,
+        // and the error is untagged.
+        let valid_tag = |tag: &&str| {
+            !tag.is_empty()
+                && tag.bytes().all(|byte| {
+                    byte.is_ascii_graphic()
+                        && !matches!(byte, b'(' | b')' | b'{' | b'%' | b'*' | b'"' | b'\\' | b'+')
+                })
+        };
+        let (Some(tag), Some(verb)) = (words.next().filter(valid_tag), words.next()) else {
             return vec![Action::reply(format!("* {}", reply::COMMAND_ERROR))];
         };
         let arguments = words.next().unwrap_or_default().trim();

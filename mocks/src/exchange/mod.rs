@@ -15,3 +15,6 @@ pub use access::{Access, ClaimChecks, Protocol, Refusal};
 
 #[cfg(test)]
 mod testing;
+
+#[cfg(test)]
+mod generative_tests;

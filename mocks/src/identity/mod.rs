@@ -29,3 +29,6 @@ pub(crate) mod v1;
 
 pub use denial::{Denial, OAuthError};
 pub use journal::{Endpoint, IdentityJournal, RequestRecord};
+
+#[cfg(test)]
+mod generative_tests;

@@ -334,7 +334,12 @@ impl Connection {
         for action in actions {
             match action {
                 Action::Reply(lines) => {
-                    for line in lines {
+                    for mut line in lines {
+                        // No reply line may end early: a CR or LF a client smuggled into an echoed
+                        // word would let it forge the next reply (response splitting).
+                        if line.contains(['\r', '\n']) {
+                            line = line.replace(['\r', '\n'], " ");
+                        }
                         pending.extend_from_slice(line.as_bytes());
                         pending.extend_from_slice(b"\r\n");
                         tracing::trace!("S: {line}");

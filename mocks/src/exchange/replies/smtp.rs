@@ -195,6 +195,12 @@ pub(crate) const RESETTING: &str = "250 2.0.0 Resetting";
 
 /// `500 5.3.3 Unrecognized command 'X' [...]` (unverified form).
 pub(crate) fn unrecognized_command(stamp: &ReplyStamp, verb: &str) -> String {
+    // The client's word is echoed printable: a control character would break the reply line.
+    let verb: String = verb
+        .chars()
+        .take(64)
+        .map(|c| if c.is_ascii_graphic() { c } else { '?' })
+        .collect();
     format!("500 5.3.3 Unrecognized command '{verb}' {}", stamp.suffix())
 }
 
