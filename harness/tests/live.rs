@@ -31,8 +31,9 @@ impl Serve {
         let _ = std::fs::remove_dir_all(&state_dir);
         std::fs::create_dir_all(&state_dir).unwrap();
         let mut command = Command::new(env!("CARGO_BIN_EXE_mailscope"));
+        // Device-code polls at once: the live code path is the same, the 5 s waits are not.
         command
-            .args(["serve", "--state-dir"])
+            .args(["serve", "--device-code-interval", "0", "--state-dir"])
             .arg(&state_dir)
             .stdout(Stdio::null());
         if let Some(log) = log {

@@ -265,6 +265,7 @@ impl SimulatedCloud {
         let key = shared_signing_key();
         let pki = TestPki::shared();
         let identity = IdentityServer::start(directory.clone(), key.clone(), clock.clone()).await;
+        identity.set_poll_interval(listeners.limits.device_code_interval);
         let exchange = ExchangeConfig {
             directory: directory.clone(),
             jwks: key.jwks(),

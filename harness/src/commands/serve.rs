@@ -45,6 +45,10 @@ pub(crate) struct ServeArgs {
     /// The largest request body taken, in bytes (default 1 MiB, nginx's); larger ones get 413.
     #[arg(long, value_name = "BYTES")]
     http_body_limit: Option<usize>,
+    /// Seconds a device-code client is told to wait between polls (default 5, Entra's); a
+    /// client's CI may shorten it.
+    #[arg(long, value_name = "SECS")]
+    device_code_interval: Option<u64>,
 }
 
 impl ServeArgs {
@@ -59,6 +63,7 @@ impl ServeArgs {
             http_keep_alive: seconds(self.http_keep_alive, defaults.http_keep_alive),
             http_request: seconds(self.http_request_timeout, defaults.http_request),
             http_body: self.http_body_limit.unwrap_or(defaults.http_body),
+            device_code_interval: seconds(self.device_code_interval, defaults.device_code_interval),
         }
     }
 }

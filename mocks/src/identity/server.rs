@@ -287,6 +287,11 @@ impl IdentityServer {
             .unwrap_or_else(|| self.server.uri())
     }
 
+    /// Sets the device-code polling interval handed out.
+    pub(crate) fn set_poll_interval(&self, interval: std::time::Duration) {
+        self.platform.state().poll_interval = i64::try_from(interval.as_secs()).unwrap_or(i64::MAX);
+    }
+
     /// Sets the base URL the OpenID metadata advertises (`https://127.0.0.1:PORT` behind TLS).
     pub(crate) fn set_public_base(&self, base: &str) {
         if let Ok(mut public_base) = self.platform.public_base.lock() {

@@ -14,6 +14,9 @@ use super::permissions::consent_targets;
 /// A consented delegated permission: which app, for which user, on which resource.
 pub(crate) type ConsentKey = (String, String, ResourceApi, String);
 
+/// The device-code polling interval Entra asks for, in seconds (rule `device-code`).
+pub(crate) const POLL_INTERVAL: i64 = 5;
+
 /// A code waiting for its redemption.
 #[derive(Debug, Clone)]
 pub(crate) struct CodeGrant {
@@ -62,6 +65,8 @@ pub(crate) struct IdentityState {
     /// and resource.
     pub(crate) app_role_grants: BTreeSet<(String, ResourceApi)>,
     pub(crate) ids: IdSource,
+    /// The device-code polling interval handed out, in seconds (Entra's 5 unless a test sets it).
+    pub(crate) poll_interval: i64,
     decisions: Vec<Decision>,
 }
 
@@ -91,6 +96,7 @@ impl IdentityState {
             device_codes: HashMap::new(),
             app_role_grants: BTreeSet::new(),
             ids: IdSource::new("identity"),
+            poll_interval: POLL_INTERVAL,
             decisions: Vec::new(),
         }
     }

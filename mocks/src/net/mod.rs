@@ -59,6 +59,9 @@ pub struct Limits {
     /// The largest request body taken; a larger one is refused with 413 before it is read
     /// (nginx's `client_max_body_size` default: 1 MiB; token requests are a few kilobytes).
     pub http_body: usize,
+    /// The `interval` a device-code client is told to poll at (Entra's 5 seconds). Not a limit,
+    /// but a wait: a test of a client's device-code flow against `serve` may shorten it.
+    pub device_code_interval: Duration,
 }
 
 impl Default for Limits {
@@ -70,6 +73,7 @@ impl Default for Limits {
             http_keep_alive: Duration::from_secs(130),
             http_request: Duration::from_secs(30),
             http_body: 1024 * 1024,
+            device_code_interval: Duration::from_secs(5),
         }
     }
 }
