@@ -64,7 +64,11 @@ pub async fn run_case(target: &Target, scenario: &Scenario, case: &Case) -> Resu
         .prepare(scenario, case)
         .await
         .map_err(|error| fail(format!("starting the target: {error}")))?;
-    let http = acquire::http_client(&prepared.extra_roots).map_err(|error| fail(error.to_string()))?;
+    let http = match target {
+        Target::Pooled(pool) => pool.http_client(&prepared.extra_roots),
+        _ => acquire::http_client(&prepared.extra_roots),
+    }
+    .map_err(|error| fail(error.to_string()))?;
     let request = TokenRequest {
         asked: case.request.clone(),
         refresh_segment: prepared.refresh_segment.clone(),
@@ -212,6 +216,14 @@ pub async fn run_all(
     mut report: impl FnMut(&Scenario, &Case, Result<Outcome, CaseError>),
 ) {
     let scenarios: Vec<Arc<Scenario>> = scenarios.into_iter().map(Arc::new).collect();
+    // Simulated clouds are kept and reset between cases, on this runtime.
+    let options = RunOptions {
+        target: match options.target {
+            Target::Simulated => Target::Pooled(Arc::default()),
+            other => other,
+        },
+        ..options
+    };
     let total: usize = scenarios.iter().map(|scenario| scenario.cases.len()).sum();
     let permits = Arc::new(Semaphore::new(options.jobs.max(1)));
     let (sender, mut receiver) = mpsc::unbounded_channel();

@@ -24,15 +24,63 @@ pub enum Target {
     /// A fresh simulated Microsoft cloud per case.
     #[default]
     Simulated,
+    /// Simulated clouds kept between cases and reset for each: no ports bound, no servers
+    /// started per case, and a case still sees nothing of another. For one runtime only (the
+    /// clouds' tasks live on the runtime that started them): `runner::run_all` makes one.
+    Pooled(Arc<CloudPool>),
     /// A real tenant and Exchange Online, as `live.toml` describes them.
     Live(Arc<LiveConfig>),
+}
+
+/// Simulated clouds waiting for their next case, and the HTTP client the run's cases share.
+#[derive(Debug, Default)]
+pub struct CloudPool {
+    idle: std::sync::Mutex<Vec<SimulatedCloud>>,
+    http: std::sync::OnceLock<oauth2::reqwest::Client>,
+}
+
+impl CloudPool {
+    /// The run's HTTP client: it keeps its connections to the pooled clouds between cases.
+    pub fn http_client(
+        &self,
+        extra_roots: &[Vec<u8>],
+    ) -> Result<oauth2::reqwest::Client, crate::acquire::AcquireError> {
+        if let Some(client) = self.http.get() {
+            return Ok(client.clone());
+        }
+        let client = crate::acquire::pooling_http_client(extra_roots)?;
+        Ok(self.http.get_or_init(|| client).clone())
+    }
+
+    /// A cloud for `directory`: an idle one reset for it, else a new one.
+    async fn take(&self, directory: mailscope_mocks::Directory) -> std::io::Result<SimulatedCloud> {
+        let idle = self
+            .idle
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .pop();
+        match idle {
+            Some(mut cloud) => {
+                cloud.reset(directory, Clock::default()).await;
+                Ok(cloud)
+            }
+            None => SimulatedCloud::start_with(directory, Clock::default()).await,
+        }
+    }
+
+    fn give_back(&self, cloud: SimulatedCloud) {
+        self.idle
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push(cloud);
+    }
 }
 
 impl Target {
     /// Returns `simulated` or `live`.
     pub fn name(&self) -> &'static str {
         match self {
-            Self::Simulated => "simulated",
+            Self::Simulated | Self::Pooled(_) => "simulated",
             Self::Live(_) => "live",
         }
     }
@@ -41,7 +89,7 @@ impl Target {
     /// directory changes `[facts]` does not declare is skipped.
     pub fn inapplicable(&self, scenario: &Scenario) -> Option<String> {
         match self {
-            Self::Simulated => None,
+            Self::Simulated | Self::Pooled(_) => None,
             Self::Live(config) => config.inapplicable(&scenario.path),
         }
     }
@@ -50,10 +98,17 @@ impl Target {
     pub async fn prepare(&self, scenario: &Scenario, case: &Case) -> std::io::Result<Prepared> {
         match self {
             Self::Live(config) => prepare_live(config, case, live_cache(config)),
-            Self::Simulated => {
+            Self::Simulated | Self::Pooled(_) => {
                 let directory = directory::build(&scenario.file);
                 let app_name = directory::app_name(&scenario.file);
-                let cloud = SimulatedCloud::start_with(directory, Clock::default()).await?;
+                let pool = match self {
+                    Self::Pooled(pool) => Some(pool.clone()),
+                    _ => None,
+                };
+                let cloud = match &pool {
+                    Some(pool) => pool.take(directory).await?,
+                    None => SimulatedCloud::start_with(directory, Clock::default()).await?,
+                };
                 let app = cloud
                     .directory()
                     .app_by_name(&app_name)
@@ -105,6 +160,7 @@ impl Target {
                     pop3,
                     extra_roots: vec![cloud.ca_der().to_vec()],
                     cloud: Some(cloud),
+                    pool,
                 })
             }
         }
@@ -209,6 +265,7 @@ fn prepare_live(
         pop3: server_address(&config.pop3, &extra_roots)?,
         extra_roots,
         cloud: None,
+        pool: None,
     })
 }
 
@@ -244,6 +301,15 @@ pub struct Prepared {
     /// Trust roots for HTTPS on top of the web PKI.
     pub extra_roots: Vec<Vec<u8>>,
     cloud: Option<SimulatedCloud>,
+    pool: Option<Arc<CloudPool>>,
+}
+
+impl Drop for Prepared {
+    fn drop(&mut self) {
+        if let (Some(pool), Some(cloud)) = (&self.pool, self.cloud.take()) {
+            pool.give_back(cloud);
+        }
+    }
 }
 
 /// What the simulated server recorded of a probe's connection.

@@ -289,6 +289,48 @@ impl SimulatedCloud {
         })
     }
 
+    /// Starts afresh for `directory` on `clock`, on the same listeners: the identity platform's
+    /// state (consents, codes, refresh tokens), every journal and the clock are new, as if the
+    /// cloud had just started. A connection still open keeps the state it began with; nothing of
+    /// the cloud before the reset reaches a connection or a request made after it. Cheaper than
+    /// starting a cloud: no port is bound and no server is started.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// use mailscope_mocks::{Clock, Directory, SimulatedCloud};
+    ///
+    /// let mut cloud = SimulatedCloud::start().await?;
+    /// let before = cloud.endpoints();
+    /// cloud.issue_token("https://outlook.office.com/SMTP.Send").unwrap();
+    /// assert_eq!(cloud.identity_journal().requests().len(), 1);
+    ///
+    /// let mut directory = Directory::contoso();
+    /// directory.tenant.smtp_client_authentication = false;
+    /// cloud.reset(directory, Clock::default()).await;
+    ///
+    /// assert_eq!(cloud.endpoints(), before);
+    /// assert!(cloud.identity_journal().requests().is_empty());
+    /// assert!(!cloud.directory().tenant.smtp_client_authentication);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn reset(&mut self, directory: Directory, clock: Clock) {
+        self.identity.reset(directory.clone(), clock.clone()).await;
+        let exchange = ExchangeConfig {
+            directory: directory.clone(),
+            jwks: shared_signing_key().jwks(),
+            clock: clock.clone(),
+            pki: self.pki.clone(),
+            limits: self.limits,
+        };
+        self.smtp.reset(&exchange);
+        self.imap.reset(&exchange);
+        self.pop3.reset(&exchange);
+        self.directory = directory;
+        self.clock = clock;
+    }
+
     /// Returns where every server listens (an example is at [`Endpoints`]).
     pub fn endpoints(&self) -> Endpoints {
         Endpoints {

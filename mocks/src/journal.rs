@@ -170,6 +170,11 @@ impl Journal {
         ConnectionLog { record }
     }
 
+    /// Forgets every connection (those still open keep writing to their own records).
+    pub fn clear(&self) {
+        lock(&self.connections).clear();
+    }
+
     /// Returns a copy of every remembered connection, oldest first.
     pub fn connections(&self) -> Vec<ConnectionRecord> {
         lock(&self.connections)

@@ -10,7 +10,47 @@ use super::types::{AcquireError, EntraError};
 /// Builds the HTTP client every flow uses: no redirects (the runner plays the browser and reads
 /// them), a timeout, and the given extra trust roots on top of the web PKI.
 pub fn http_client(extra_roots: &[Vec<u8>]) -> Result<oauth2::reqwest::Client, AcquireError> {
+    // One client per set of trust roots and process: building one (its TLS configuration, its
+    // connector) cost more than a simulated case's own token request.
+    static CLIENTS: std::sync::OnceLock<Mutex<Vec<ClientFor>>> = std::sync::OnceLock::new();
+    let clients = CLIENTS.get_or_init(Mutex::default);
+    if let Some((_, client)) = clients
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .iter()
+        .find(|(roots, _)| roots == extra_roots)
+    {
+        return Ok(client.clone());
+    }
+    let client = build_http_client(extra_roots)?;
+    clients
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .push((extra_roots.to_vec(), client.clone()));
+    Ok(client)
+}
+
+/// A client, and the extra trust roots it was built with.
+type ClientFor = (Vec<Vec<u8>>, oauth2::reqwest::Client);
+
+fn build_http_client(extra_roots: &[Vec<u8>]) -> Result<oauth2::reqwest::Client, AcquireError> {
+    // No idle connections are kept: the client outlives the runtime of any one case (the test
+    // harness runs each case on its own), and a pooled connection belongs to the runtime that
+    // opened it.
+    build_client(extra_roots, 0)
+}
+
+/// An HTTP client that keeps idle connections: for the cases of one run, on one runtime.
+pub fn pooling_http_client(extra_roots: &[Vec<u8>]) -> Result<oauth2::reqwest::Client, AcquireError> {
+    build_client(extra_roots, usize::MAX)
+}
+
+fn build_client(
+    extra_roots: &[Vec<u8>],
+    idle_per_host: usize,
+) -> Result<oauth2::reqwest::Client, AcquireError> {
     let mut builder = oauth2::reqwest::Client::builder()
+        .pool_max_idle_per_host(idle_per_host)
         .redirect(oauth2::reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(30));
     for der in extra_roots {

@@ -13,7 +13,7 @@ mod types;
 
 pub use admin::admin_consent;
 pub use flows::acquire;
-pub use http::{http_client, progress};
+pub use http::{http_client, pooling_http_client, progress};
 pub use types::{
     AcquireError, Authority, Denial, EntraError, IssuedToken, ResourceOwner, SignIn, TokenOutcome,
     TokenRequest, Waiting,

@@ -279,6 +279,12 @@ pub fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
             cases.push(case);
         }
     }
+    // The cases are built: their specs as written are not kept (a suite of thousands of cases
+    // would hold each twice).
+    let mut file = file;
+    file.cases = Vec::new();
+    file.matrix = None;
+    file.defaults = CaseSpec::default();
     Ok(Scenario {
         path: path.to_owned(),
         file,

@@ -21,35 +21,70 @@ use super::smtp::SmtpSession;
 pub(crate) struct MailServer {
     address: SocketAddr,
     journal: Journal,
+    context: Arc<ContextSlot>,
     accept_loop: JoinHandle<()>,
+}
+
+/// The shared state new connections start from; replaced whole by [`MailServer::reset`].
+#[derive(Debug)]
+pub(crate) struct ContextSlot(std::sync::RwLock<Arc<ExchangeContext>>);
+
+impl ContextSlot {
+    fn new(config: &ExchangeConfig) -> Arc<Self> {
+        Arc::new(Self(std::sync::RwLock::new(Arc::new(ExchangeContext::new(
+            config,
+        )))))
+    }
+
+    /// The context a connection accepted now starts with.
+    fn get(&self) -> Arc<ExchangeContext> {
+        self.0
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
 }
 
 impl MailServer {
     /// Starts the SMTP front door (STARTTLS) on a bound listener.
     pub(crate) fn start_smtp(listener: TcpListener, config: &ExchangeConfig) -> std::io::Result<Self> {
-        let context = Arc::new(ExchangeContext::new(config));
+        let context = ContextSlot::new(config);
         let tls = TlsMode::StartTls(config.pki.server_config());
-        Self::serve("smtp", listener, tls, config.limits, move |connection| {
-            SmtpSession::new(context.clone(), connection, false)
+        let slot = context.clone();
+        Self::serve("smtp", listener, tls, config.limits, context, move |connection| {
+            SmtpSession::new(slot.get(), connection, false)
         })
     }
 
     /// Starts the IMAP front door (implicit TLS) on a bound listener.
     pub(crate) fn start_imap(listener: TcpListener, config: &ExchangeConfig) -> std::io::Result<Self> {
-        let context = Arc::new(ExchangeContext::new(config));
+        let context = ContextSlot::new(config);
         let tls = TlsMode::Implicit(config.pki.server_config());
-        Self::serve("imap", listener, tls, config.limits, move |_| {
-            ImapSession::new(context.clone())
+        let slot = context.clone();
+        Self::serve("imap", listener, tls, config.limits, context, move |_| {
+            ImapSession::new(slot.get())
         })
     }
 
     /// Starts the POP3 front door (implicit TLS) on a bound listener.
     pub(crate) fn start_pop3(listener: TcpListener, config: &ExchangeConfig) -> std::io::Result<Self> {
-        let context = Arc::new(ExchangeContext::new(config));
+        let context = ContextSlot::new(config);
         let tls = TlsMode::Implicit(config.pki.server_config());
-        Self::serve("pop3", listener, tls, config.limits, move |_| {
-            Pop3Session::new(context.clone())
+        let slot = context.clone();
+        Self::serve("pop3", listener, tls, config.limits, context, move |_| {
+            Pop3Session::new(slot.get())
         })
+    }
+
+    /// Starts afresh for `config`: new connections get a new context, the journal is emptied.
+    /// Connections still open keep the context they started with.
+    pub(crate) fn reset(&self, config: &ExchangeConfig) {
+        *self
+            .context
+            .0
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(ExchangeContext::new(config));
+        self.journal.clear();
     }
 
     fn serve<S, F>(
@@ -57,6 +92,7 @@ impl MailServer {
         listener: TcpListener,
         tls: TlsMode,
         limits: net::Limits,
+        context: Arc<ContextSlot>,
         make_session: F,
     ) -> std::io::Result<Self>
     where
@@ -76,6 +112,7 @@ impl MailServer {
         Ok(Self {
             address,
             journal,
+            context,
             accept_loop,
         })
     }

@@ -83,6 +83,14 @@ pub struct IdentityJournal {
 }
 
 impl IdentityJournal {
+    /// Forgets every record.
+    pub fn clear(&self) {
+        self.records
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clear();
+    }
+
     /// Appends a record, forgetting the oldest beyond the capacity.
     pub fn record(&self, record: RequestRecord) {
         let mut records = self

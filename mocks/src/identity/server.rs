@@ -30,9 +30,28 @@ use super::state::IdentityState;
 /// A running simulated identity platform on an ephemeral loopback port.
 #[derive(Debug)]
 pub(crate) struct IdentityServer {
-    server: MockServer,
-    platform: Arc<Platform>,
+    server: Arc<MockServer>,
+    platform: Arc<Slot>,
+    journal: IdentityJournal,
     upstream: Arc<Rotating>,
+}
+
+/// The platform the responders answer from: replaced whole by [`IdentityServer::reset`], so one
+/// set of listeners serves case after case, each from a state of its own.
+#[derive(Debug)]
+struct Slot(std::sync::RwLock<Arc<Platform>>);
+
+impl Slot {
+    fn get(&self) -> Arc<Platform> {
+        self.0
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    fn set(&self, platform: Arc<Platform>) {
+        *self.0.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = platform;
+    }
 }
 
 #[derive(Debug)]
@@ -140,21 +159,23 @@ impl IdentityServer {
         key: Arc<SigningKey>,
         clock: Clock,
     ) -> Self {
-        let platform = Arc::new(Platform {
+        let journal = IdentityJournal::default();
+        let platform = Arc::new(Slot(std::sync::RwLock::new(Arc::new(Platform {
             state: Mutex::new(IdentityState::new(&directory)),
             directory,
             key,
             clock,
             public_base: Mutex::new(None),
-            journal: IdentityJournal::default(),
-        });
+            journal: journal.clone(),
+        }))));
         register(&server, &platform).await;
-        let first = MockServer::builder().disable_request_recording().start().await;
-        register(&first, &platform).await;
+        // The first generation behind an HTTPS front is the server itself: a cloud that never
+        // gets a front (every case's own) starts one wiremock server, not two.
+        let server = Arc::new(server);
         let upstream = Arc::new(Rotating {
             platform: platform.clone(),
             current: Arc::new(Mutex::new(Generation {
-                server: Arc::new(first),
+                server: server.clone(),
                 requests: 0,
                 bytes: 0,
                 replacing: false,
@@ -163,8 +184,29 @@ impl IdentityServer {
         Self {
             server,
             platform,
+            journal,
             upstream,
         }
+    }
+
+    /// Starts afresh for `directory` on `clock`: a new state, an empty journal, the same listener.
+    /// Connections still open keep the platform they started with.
+    pub(crate) async fn reset(&self, directory: Directory, clock: Clock) {
+        // wiremock keeps each request a mock matched: remounting the mocks lets them go.
+        self.server.reset().await;
+        register(&self.server, &self.platform).await;
+        let old = self.platform.get();
+        let mut state = IdentityState::new(&directory);
+        state.poll_interval = old.state().poll_interval;
+        self.journal.clear();
+        self.platform.set(Arc::new(Platform {
+            state: Mutex::new(state),
+            directory,
+            key: old.key.clone(),
+            clock,
+            public_base: Mutex::new(lock(&old.public_base).clone()),
+            journal: self.journal.clone(),
+        }));
     }
 
     /// Returns where the HTTPS front sends requests: wiremock servers that are replaced every
@@ -183,7 +225,7 @@ const GENERATION_BYTES: usize = 4 * 1024 * 1024;
 /// one platform state.
 #[derive(Debug)]
 struct Rotating {
-    platform: Arc<Platform>,
+    platform: Arc<Slot>,
     current: Arc<Mutex<Generation>>,
 }
 
@@ -231,7 +273,7 @@ impl crate::net::http::Upstream for Rotating {
 }
 
 /// Mounts every endpoint of `platform` on `server`.
-async fn register(server: &MockServer, platform: &Arc<Platform>) {
+async fn register(server: &MockServer, platform: &Arc<Slot>) {
     Mock::given(method("GET"))
         .and(path_regex(r"^/[^/]+/oauth2/v2\.0/authorize$"))
         .respond_with(AuthorizeResponder(platform.clone()))
@@ -270,7 +312,7 @@ async fn register(server: &MockServer, platform: &Arc<Platform>) {
         .await;
     Mock::given(method("GET"))
         .and(path_regex(r"^(/[^/]+)?/discovery/v2\.0/keys$"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(platform.key.jwks()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(platform.get().key.jwks()))
         .named("JWKS")
         .mount(server)
         .await;
@@ -280,6 +322,7 @@ impl IdentityServer {
     /// Returns the base URL clients use: `http://127.0.0.1:PORT`, or the HTTPS front's.
     pub(crate) fn uri(&self) -> String {
         self.platform
+            .get()
             .public_base
             .lock()
             .ok()
@@ -289,12 +332,12 @@ impl IdentityServer {
 
     /// Sets the device-code polling interval handed out.
     pub(crate) fn set_poll_interval(&self, interval: std::time::Duration) {
-        self.platform.state().poll_interval = i64::try_from(interval.as_secs()).unwrap_or(i64::MAX);
+        self.platform.get().state().poll_interval = i64::try_from(interval.as_secs()).unwrap_or(i64::MAX);
     }
 
     /// Sets the base URL the OpenID metadata advertises (`https://127.0.0.1:PORT` behind TLS).
     pub(crate) fn set_public_base(&self, base: &str) {
-        if let Ok(mut public_base) = self.platform.public_base.lock() {
+        if let Ok(mut public_base) = self.platform.get().public_base.lock() {
             *public_base = Some(base.trim_end_matches('/').to_owned());
         }
     }
@@ -302,17 +345,18 @@ impl IdentityServer {
     /// Issues a token for the directory's user by the authorization code flow run in process,
     /// against this platform's own state (consent given, refresh tokens known), as `client_id`.
     pub(crate) fn issue_token(&self, client_id: &str, scopes: &str) -> Result<String, Denial> {
-        let mut state = self.platform.state();
+        let platform = self.platform.get();
+        let mut state = platform.state();
         let issued = super::mint::issue_token(
             &mut state,
-            &self.platform.directory,
-            &self.platform.key,
-            self.platform.clock.now_unix(),
+            &platform.directory,
+            &platform.key,
+            platform.clock.now_unix(),
             client_id,
             scopes,
         );
         let decisions = state.take_decisions();
-        self.platform.journal.record(RequestRecord {
+        platform.journal.record(RequestRecord {
             endpoint: Endpoint::Token,
             tenant_segment: "organizations".into(),
             grant_type: Some(GrantType::AuthorizationCode.as_str().to_owned()),
@@ -324,7 +368,7 @@ impl IdentityServer {
 
     /// Returns the decision journal: every request answered, with its decisions.
     pub(crate) fn journal(&self) -> &IdentityJournal {
-        &self.platform.journal
+        &self.journal
     }
 }
 
@@ -347,10 +391,11 @@ fn query(request: &Request, name: &str) -> Option<String> {
         .map(|(_, value)| value.into_owned())
 }
 
-struct AuthorizeResponder(Arc<Platform>);
+struct AuthorizeResponder(Arc<Slot>);
 
 impl Respond for AuthorizeResponder {
     fn respond(&self, request: &Request) -> ResponseTemplate {
+        let platform = self.0.get();
         let query = |name: &str| query(request, name);
         let authorize_request = AuthorizeRequest {
             tenant_segment: tenant_segment(request),
@@ -363,8 +408,8 @@ impl Respond for AuthorizeResponder {
         };
         let span = tracing::info_span!("identity", endpoint = "authorize", tenant = %authorize_request.tenant_segment);
         let _entered = span.enter();
-        let mut state = self.0.state();
-        let outcome = state.authorize(&self.0.directory, &authorize_request, self.0.clock.now_unix());
+        let mut state = platform.state();
+        let outcome = state.authorize(&platform.directory, &authorize_request, platform.clock.now_unix());
         let redirect = url::Url::parse(&authorize_request.redirect_uri);
         let (response, status) = match (outcome, redirect) {
             (AuthorizeOutcome::Code(code), Ok(redirect)) => {
@@ -378,15 +423,15 @@ impl Respond for AuthorizeResponder {
                 (response, 302)
             }
             (AuthorizeOutcome::RedirectError(denial), Ok(redirect)) => (
-                self.0.redirect_error(&denial, &state, redirect, query("state")),
+                platform.redirect_error(&denial, &state, redirect, query("state")),
                 302,
             ),
             (AuthorizeOutcome::ErrorPage(denial), _) | (AuthorizeOutcome::RedirectError(denial), Err(_)) => {
-                (self.0.error_page(&denial, &state), denial.status)
+                (platform.error_page(&denial, &state), denial.status)
             }
             (AuthorizeOutcome::Code(_), Err(_)) => (ResponseTemplate::new(400), 400),
         };
-        self.0.record(
+        platform.record(
             &mut state,
             Endpoint::Authorize,
             &authorize_request.tenant_segment,
@@ -397,10 +442,11 @@ impl Respond for AuthorizeResponder {
     }
 }
 
-struct AdminConsentResponder(Arc<Platform>);
+struct AdminConsentResponder(Arc<Slot>);
 
 impl Respond for AdminConsentResponder {
     fn respond(&self, request: &Request) -> ResponseTemplate {
+        let platform = self.0.get();
         let query = |name: &str| query(request, name);
         let consent_request = AdminConsentRequest {
             tenant_segment: tenant_segment(request),
@@ -410,8 +456,8 @@ impl Respond for AdminConsentResponder {
         };
         let span = tracing::info_span!("identity", endpoint = "adminconsent", tenant = %consent_request.tenant_segment);
         let _entered = span.enter();
-        let mut state = self.0.state();
-        let outcome = state.admin_consent(&self.0.directory, &consent_request);
+        let mut state = platform.state();
+        let outcome = state.admin_consent(&platform.directory, &consent_request);
         let (response, status) = match (outcome, url::Url::parse(&consent_request.redirect_uri)) {
             // Microsoft Learn, "Admin consent on the Microsoft identity platform", successful
             // response: `?admin_consent=True&tenant={tenant id}&scope=...&state=...`.
@@ -420,7 +466,7 @@ impl Respond for AdminConsentResponder {
                     redirect,
                     &[
                         ("admin_consent", "True"),
-                        ("tenant", self.0.directory.tenant.id.as_str()),
+                        ("tenant", platform.directory.tenant.id.as_str()),
                         ("scope", consent_request.scope.as_str()),
                     ],
                     query("state"),
@@ -429,16 +475,16 @@ impl Respond for AdminConsentResponder {
                 (response, 302)
             }
             (AdminConsentOutcome::RedirectError(denial), Ok(redirect)) => (
-                self.0.redirect_error(&denial, &state, redirect, query("state")),
+                platform.redirect_error(&denial, &state, redirect, query("state")),
                 302,
             ),
             (AdminConsentOutcome::ErrorPage(denial), _)
             | (AdminConsentOutcome::RedirectError(denial), Err(_)) => {
-                (self.0.error_page(&denial, &state), denial.status)
+                (platform.error_page(&denial, &state), denial.status)
             }
             (AdminConsentOutcome::Granted, Err(_)) => (ResponseTemplate::new(400), 400),
         };
-        self.0.record(
+        platform.record(
             &mut state,
             Endpoint::AdminConsent,
             &consent_request.tenant_segment,
@@ -467,7 +513,7 @@ fn redirect_to(
     ResponseTemplate::new(302).insert_header("Location", redirect.as_str())
 }
 
-struct TokenResponder(Arc<Platform>);
+struct TokenResponder(Arc<Slot>);
 
 impl TokenResponder {
     fn parse(request: &Request) -> TokenRequest {
@@ -519,6 +565,7 @@ impl TokenResponder {
 
 impl Respond for TokenResponder {
     fn respond(&self, request: &Request) -> ResponseTemplate {
+        let platform = self.0.get();
         let token_request = Self::parse(request);
         let span = tracing::info_span!(
             "identity",
@@ -527,29 +574,29 @@ impl Respond for TokenResponder {
             grant_type = token_request.grant_type.as_str()
         );
         let _entered = span.enter();
-        let mut state = self.0.state();
-        let (response, status) = match state.token(&self.0.directory, &token_request, self.0.clock.now_unix())
-        {
-            Ok(grant) => {
-                let access_token = self.0.access_token(&grant);
-                let mut body = json!({
-                    "token_type": "Bearer",
-                    "expires_in": EXPIRES_IN,
-                    "ext_expires_in": EXPIRES_IN,
-                    "access_token": access_token,
-                });
-                if !grant.scope.is_empty() {
-                    body["scope"] = grant.scope.into();
+        let mut state = platform.state();
+        let (response, status) =
+            match state.token(&platform.directory, &token_request, platform.clock.now_unix()) {
+                Ok(grant) => {
+                    let access_token = platform.access_token(&grant);
+                    let mut body = json!({
+                        "token_type": "Bearer",
+                        "expires_in": EXPIRES_IN,
+                        "ext_expires_in": EXPIRES_IN,
+                        "access_token": access_token,
+                    });
+                    if !grant.scope.is_empty() {
+                        body["scope"] = grant.scope.into();
+                    }
+                    if let Some(refresh_token) = grant.refresh_token {
+                        body["refresh_token"] = refresh_token.into();
+                    }
+                    (ResponseTemplate::new(200).set_body_json(body), 200)
                 }
-                if let Some(refresh_token) = grant.refresh_token {
-                    body["refresh_token"] = refresh_token.into();
-                }
-                (ResponseTemplate::new(200).set_body_json(body), 200)
-            }
-            Err(denial) => (self.0.error_response(&denial, &state), denial.status),
-        };
+                Err(denial) => (platform.error_response(&denial, &state), denial.status),
+            };
         let grant_type = Some(&token_request.grant_type);
-        self.0.record(
+        platform.record(
             &mut state,
             Endpoint::Token,
             &token_request.tenant_segment,
@@ -560,10 +607,11 @@ impl Respond for TokenResponder {
     }
 }
 
-struct V1TokenResponder(Arc<Platform>);
+struct V1TokenResponder(Arc<Slot>);
 
 impl Respond for V1TokenResponder {
     fn respond(&self, request: &Request) -> ResponseTemplate {
+        let platform = self.0.get();
         let token_request = TokenResponder::parse(request);
         let span = tracing::info_span!(
             "identity",
@@ -572,18 +620,18 @@ impl Respond for V1TokenResponder {
             grant_type = token_request.grant_type.as_str()
         );
         let _entered = span.enter();
-        let mut state = self.0.state();
+        let mut state = platform.state();
         let (response, status) =
-            match state.token_v1(&self.0.directory, &token_request, self.0.clock.now_unix()) {
+            match state.token_v1(&platform.directory, &token_request, platform.clock.now_unix()) {
                 Ok(grant) => {
-                    let access_token = self.0.access_token(&grant);
+                    let access_token = platform.access_token(&grant);
                     let body = super::v1::response_body(&grant, access_token);
                     (ResponseTemplate::new(200).set_body_json(body), 200)
                 }
-                Err(denial) => (self.0.error_response(&denial, &state), denial.status),
+                Err(denial) => (platform.error_response(&denial, &state), denial.status),
             };
         let grant_type = Some(&token_request.grant_type);
-        self.0.record(
+        platform.record(
             &mut state,
             Endpoint::TokenV1,
             &token_request.tenant_segment,
@@ -594,10 +642,11 @@ impl Respond for V1TokenResponder {
     }
 }
 
-struct DeviceCodeResponder(Arc<Platform>);
+struct DeviceCodeResponder(Arc<Slot>);
 
 impl Respond for DeviceCodeResponder {
     fn respond(&self, request: &Request) -> ResponseTemplate {
+        let platform = self.0.get();
         let form: Vec<(String, String)> = url::form_urlencoded::parse(&request.body).into_owned().collect();
         let field = |name: &str| {
             form.iter()
@@ -607,37 +656,36 @@ impl Respond for DeviceCodeResponder {
         let segment = tenant_segment(request);
         let span = tracing::info_span!("identity", endpoint = "devicecode", tenant = %segment);
         let _entered = span.enter();
-        let mut state = self.0.state();
+        let mut state = platform.state();
         let answer = state.device_authorization(
-            &self.0.directory,
+            &platform.directory,
             &segment,
             field("client_id"),
             field("scope"),
-            self.0.clock.now_unix(),
+            platform.clock.now_unix(),
         );
         let (response, status) = match answer {
             Ok(authorization) => (ResponseTemplate::new(200).set_body_json(authorization), 200),
-            Err(denial) => (self.0.error_response(&denial, &state), denial.status),
+            Err(denial) => (platform.error_response(&denial, &state), denial.status),
         };
-        self.0
-            .record(&mut state, Endpoint::DeviceCode, &segment, None, status);
+        platform.record(&mut state, Endpoint::DeviceCode, &segment, None, status);
         response
     }
 }
 
-struct MetadataResponder(Arc<Platform>);
+struct MetadataResponder(Arc<Slot>);
 
 impl Respond for MetadataResponder {
     fn respond(&self, request: &Request) -> ResponseTemplate {
-        let base = self
-            .0
+        let platform = self.0.get();
+        let base = platform
             .public_base
             .lock()
             .ok()
             .and_then(|base| base.clone())
             .unwrap_or_else(|| request.url.origin().ascii_serialization());
         let segment = tenant_segment(request);
-        let tenant_id = &self.0.directory.tenant.id;
+        let tenant_id = &platform.directory.tenant.id;
         let issuer_tenant = if ["common", "organizations", "consumers"].contains(&segment.as_str()) {
             "{tenantid}".to_owned()
         } else {
