@@ -591,3 +591,21 @@ fn the_shards_of_the_shipped_suite_are_disjoint_and_together_the_whole() {
     whole_sorted.sort();
     assert_eq!(shards, whole_sorted);
 }
+
+#[test]
+fn a_case_sees_nothing_of_the_case_before_it_on_the_same_cloud() {
+    // One job: both cases run on one cloud, reset between them. The first consents to SMTP.Send
+    // at sign-in; the second's password grant cannot consent, so it is refused, as on a new cloud.
+    let file = scenario_file(
+        "isolation",
+        "isolation.toml",
+        &format!(
+            "{HEADER}[[case]]\nname = \"consents\"\nscopes = [\"https://outlook.office.com/SMTP.Send\"]\nexpect.token.aud = \"https://outlook.office.com\"\n\n[[case]]\nname = \"ropc-after\"\nflow = \"password\"\nscopes = [\"https://outlook.office.com/SMTP.Send\"]\nexpect.token.error = \"AADSTS65001\"\n"
+        ),
+    );
+
+    let output = mailscope(&["run", "-j", "1", file.to_str().unwrap()]);
+
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert!(stdout(&output).ends_with("2 passed, 0 failed\n"), "{}", stdout(&output));
+}
