@@ -15,7 +15,8 @@ prerequisites:
 ## Run every test: unit, socket, CLI, and one test per scenario case with its snapshot.
 test: prerequisites
 	$(CARGO) test --workspace --doc --locked
-	MAILSCOPE_PYTHON=$(CURDIR)/target/python/bin/python $(CARGO) nextest run --workspace --locked --profile $(NEXTEST_PROFILE)
+	MAILSCOPE_PYTHON=$(CURDIR)/target/python/bin/python $(CARGO) nextest run --workspace --locked --profile $(NEXTEST_PROFILE) -E 'not binary(scenarios)'
+	$(CARGO) test -p mailscope --test scenarios --locked --quiet
 
 lint:
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
@@ -39,10 +40,11 @@ snapshots:
 review:
 	cargo insta review --workspace-root .
 
-## Measure (release build): SMTP logins per second next to a bare TLS handshake reference; then
-## the memory `mailscope serve` holds per idle authenticated IMAP session.
+## Measure (release build), each next to a reference in the same run: IMAPS logins from a load
+## client in another process against a bare TLS server, the token endpoint over HTTPS, suites of
+## 100 to 10,000 cases; then the memory `mailscope serve` holds per idle IMAP session.
 bench:
-	$(CARGO) bench --locked -p mailscope-mocks --bench smtp_logins
+	$(CARGO) bench --locked -p mailscope --bench logins
 	$(CARGO) build --locked --quiet -p mailscope
 	python3 mocks/benches/idle_sessions.py --sessions 1000
 

@@ -7,7 +7,6 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use mailscope::runner::run_case;
 use mailscope::scenario;
 use mailscope::target::Target;
 
@@ -54,14 +53,22 @@ fn the_rule_reference_names_at_least_sixty_catalog_cases_with_sources() {
 async fn every_rule_a_shipped_case_decides_by_is_described_in_docs_rules_md() {
     let text = rules_md();
     let mut seen = std::collections::BTreeSet::new();
-    for file in scenario::discover(&[root().join("scenarios")]).unwrap() {
-        let scenario = scenario::load(&file).unwrap();
-        for case in &scenario.cases {
-            let outcome = run_case(&Target::Simulated, &scenario, case).await.unwrap();
-            assert!(!outcome.decisions.is_empty(), "{}: no decision recorded", case.id);
-            seen.extend(outcome.decisions.iter().map(|staged| staged.decision.rule.id));
-        }
-    }
+    let scenarios: Vec<_> = scenario::discover(&[root().join("scenarios")])
+        .unwrap()
+        .iter()
+        .map(|file| scenario::load(file).unwrap())
+        .collect();
+    // As `mailscope run` runs them: concurrently, on clouds kept and reset between cases.
+    let options = mailscope::runner::RunOptions {
+        target: Target::Simulated,
+        jobs: 8,
+    };
+    mailscope::runner::run_all(scenarios, options, |_, case, result| {
+        let outcome = result.unwrap();
+        assert!(!outcome.decisions.is_empty(), "{}: no decision recorded", case.id);
+        seen.extend(outcome.decisions.iter().map(|staged| staged.decision.rule.id));
+    })
+    .await;
     for id in &seen {
         assert!(
             text.contains(&format!("\n### {id}\n")),

@@ -1,6 +1,9 @@
 //! One test per scenario case: run it against the simulated cloud, check its `expect`, then
 //! snapshot the whole outcome under `snapshots/<case id>.snap`. Scenario files are discovered at
 //! run time, so a new file is picked up without a rebuild.
+//!
+//! The cases share one runtime and its pool of simulated clouds, reset between cases, as
+//! `mailscope run` runs them: `make test` runs this binary in one process.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -31,13 +34,23 @@ fn load_scenarios() -> Vec<Scenario> {
         .collect()
 }
 
+/// The runtime every case runs on, and the clouds it keeps between cases.
+fn runtime_and_target() -> &'static (tokio::runtime::Runtime, Target) {
+    static SHARED: std::sync::OnceLock<(tokio::runtime::Runtime, Target)> = std::sync::OnceLock::new();
+    SHARED.get_or_init(|| {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a runtime starts");
+        (runtime, Target::Pooled(Arc::default()))
+    })
+}
+
 fn run_and_snapshot(scenario: &Scenario, case: &Case) -> Result<(), Failed> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|error| format!("runtime: {error}"))?;
+    let (runtime, target) = runtime_and_target();
     let outcome = runtime
-        .block_on(run_case(&Target::Simulated, scenario, case))
+        .block_on(run_case(target, scenario, case))
         .map_err(|error| error.to_string())?;
 
     // A readable verdict first; the snapshot diff is for the details.

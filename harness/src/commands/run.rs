@@ -30,6 +30,9 @@ pub(crate) struct RunArgs {
     /// Print only the cases that did not pass, and the closing count (table format).
     #[arg(short, long)]
     quiet: bool,
+    /// Print the ids of the selected cases, one a line, and run nothing.
+    #[arg(long)]
+    list: bool,
     /// Show each probe's server transcript (secrets hidden) under its case.
     #[arg(long)]
     transcript: bool,
@@ -158,6 +161,12 @@ pub(crate) fn run(args: RunArgs) -> ExitCode {
     if let Err(nothing) = select(&mut scenarios, &args.tags, &args.filters, args.shard) {
         eprint_line(&format!("error: {nothing}"));
         return ExitCode::from(EXIT_USAGE);
+    }
+    if args.list {
+        for case in scenarios.iter().flat_map(|scenario| &scenario.cases) {
+            print_line(&case.id);
+        }
+        return ExitCode::SUCCESS;
     }
     if let Some(directory) = &args.report
         && let Err(error) = std::fs::create_dir_all(directory)
