@@ -15,6 +15,7 @@ use crate::identity::server::IdentityServer;
 use crate::identity::{Denial, IdentityJournal};
 use crate::journal::Journal;
 use crate::net::Limits;
+use crate::store::Mailboxes;
 use crate::tls::TestPki;
 use crate::token::SigningKey;
 
@@ -40,6 +41,7 @@ pub struct SimulatedCloud {
     directory: Directory,
     clock: Clock,
     limits: Limits,
+    mailboxes: Mailboxes,
 }
 
 /// Returns the process-wide test signing key, parsed once. It is committed to the repository:
@@ -260,8 +262,49 @@ impl SimulatedCloud {
         Self::start_on(directory, clock, listeners).await
     }
 
-    /// Starts every server for `directory` on the given listeners (an example is at [`Listeners`]).
+    /// Starts every server for `directory` on the given listeners (an example is at [`Listeners`]),
+    /// with empty mailboxes in memory.
     pub async fn start_on(directory: Directory, clock: Clock, listeners: Listeners) -> std::io::Result<Self> {
+        let mailboxes = Mailboxes::in_memory(&directory, &clock, &listeners.limits);
+        Self::start_with_mailboxes(directory, clock, listeners, mailboxes).await
+    }
+
+    /// Starts every server for `directory` on the given listeners, serving `mailboxes` (kept
+    /// under a state directory, or seeded, as `mailscope serve` does).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// use mailscope_mocks::{Clock, Directory, Limits, Listeners, Mailboxes, SimulatedCloud};
+    ///
+    /// let state = std::env::temp_dir().join(format!("mailscope-doc-{}", std::process::id()));
+    /// let (directory, clock, limits) = (Directory::contoso(), Clock::system(), Limits::default());
+    /// let mailboxes = Mailboxes::open(&directory, &clock, &limits, &state)?;
+    /// let listeners = Listeners {
+    ///     smtp: tokio::net::TcpListener::bind("127.0.0.1:0").await?,
+    ///     imap: tokio::net::TcpListener::bind("127.0.0.1:0").await?,
+    ///     pop3: tokio::net::TcpListener::bind("127.0.0.1:0").await?,
+    ///     limits,
+    /// };
+    /// let cloud = SimulatedCloud::start_with_mailboxes(directory, clock, listeners, mailboxes).await?;
+    /// let adele = cloud.directory().signed_in_user().upn.clone();
+    /// assert!(cloud.mailboxes().deliver(&adele, b"Subject: kept\r\n\r\n"));
+    /// drop(cloud);
+    ///
+    /// // Another start on the same directory finds the message.
+    /// let mailboxes = Mailboxes::open(&Directory::contoso(), &Clock::system(), &limits, &state)?;
+    /// assert!(mailboxes.restored());
+    /// assert_eq!(mailboxes.messages(&adele, "INBOX").unwrap().len(), 1);
+    /// # std::fs::remove_dir_all(&state)?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn start_with_mailboxes(
+        directory: Directory,
+        clock: Clock,
+        listeners: Listeners,
+        mailboxes: Mailboxes,
+    ) -> std::io::Result<Self> {
         let key = shared_signing_key();
         let pki = TestPki::shared();
         let identity = IdentityServer::start(directory.clone(), key.clone(), clock.clone()).await;
@@ -272,6 +315,7 @@ impl SimulatedCloud {
             clock: clock.clone(),
             pki: pki.clone(),
             limits: listeners.limits,
+            store: mailboxes.store.clone(),
         };
         let limits = listeners.limits;
         let smtp = MailServer::start_smtp(listeners.smtp, &exchange)?;
@@ -286,11 +330,12 @@ impl SimulatedCloud {
             directory,
             clock,
             limits,
+            mailboxes,
         })
     }
 
     /// Starts afresh for `directory` on `clock`, on the same listeners: the identity platform's
-    /// state (consents, codes, refresh tokens), every journal and the clock are new, as if the
+    /// state (consents, codes, refresh tokens), the mailboxes, every journal and the clock are new, as if the
     /// cloud had just started. A connection still open keeps the state it began with; nothing of
     /// the cloud before the reset reaches a connection or a request made after it. Cheaper than
     /// starting a cloud: no port is bound and no server is started.
@@ -317,12 +362,14 @@ impl SimulatedCloud {
     /// ```
     pub async fn reset(&mut self, directory: Directory, clock: Clock) {
         self.identity.reset(directory.clone(), clock.clone()).await;
+        self.mailboxes = Mailboxes::in_memory(&directory, &clock, &self.limits);
         let exchange = ExchangeConfig {
             directory: directory.clone(),
             jwks: shared_signing_key().jwks(),
             clock: clock.clone(),
             pki: self.pki.clone(),
             limits: self.limits,
+            store: self.mailboxes.store.clone(),
         };
         self.smtp.reset(&exchange);
         self.imap.reset(&exchange);
@@ -477,6 +524,11 @@ impl SimulatedCloud {
             crate::exchange::Protocol::Imap => self.imap.journal(),
             crate::exchange::Protocol::Pop3 => self.pop3.journal(),
         }
+    }
+
+    /// Returns the mailboxes behind the front doors (an example is at [`Mailboxes`]).
+    pub fn mailboxes(&self) -> &Mailboxes {
+        &self.mailboxes
     }
 
     /// Returns the directory the cloud simulates (an example is at [`SimulatedCloud::start`]).

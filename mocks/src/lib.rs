@@ -75,6 +75,7 @@ pub mod journal;
 mod net;
 pub mod rulebook;
 pub mod sasl;
+pub mod store;
 mod tls;
 pub mod token;
 
@@ -86,3 +87,4 @@ pub use exchange::Protocol;
 pub use identity::{IdentityJournal, RequestRecord};
 pub use journal::{ConnectionRecord, Journal, Observation};
 pub use net::Limits;
+pub use store::Mailboxes;

@@ -1,9 +1,10 @@
 //! What every connection of a front door shares: the directory, the key verifier, the clock,
-//! and the stamp that dates and numbers replies. Built once per listener.
+//! the stamp that dates and numbers replies, and the mailboxes. Built once per listener.
 
 use std::sync::Arc;
 
 use crate::clock::Clock;
+use crate::store::shared::Store;
 use crate::directory::{Directory, ServerProfile};
 use crate::tls::TestPki;
 use crate::token::{Jwks, TokenVerifier};
@@ -23,6 +24,8 @@ pub(crate) struct ExchangeConfig {
     pub pki: Arc<TestPki>,
     /// Deadlines and sizes every connection is held to.
     pub limits: crate::net::Limits,
+    /// The mailboxes behind the front doors.
+    pub store: Arc<Store>,
 }
 
 /// Shared, read-only state of all connections of one front door.
@@ -32,6 +35,8 @@ pub(crate) struct ExchangeContext {
     pub(crate) verifier: TokenVerifier,
     pub(crate) clock: Clock,
     pub(crate) stamp: ReplyStamp,
+    pub(crate) store: Arc<Store>,
+    pub(crate) limits: crate::net::Limits,
 }
 
 impl ExchangeContext {
@@ -42,6 +47,8 @@ impl ExchangeContext {
             verifier: TokenVerifier::new(&config.jwks),
             clock: config.clock.clone(),
             stamp: ReplyStamp::new(config.clock.clone()),
+            store: config.store.clone(),
+            limits: config.limits,
         }
     }
 

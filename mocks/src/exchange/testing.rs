@@ -22,11 +22,16 @@ pub(super) fn generic_context() -> Arc<ExchangeContext> {
 /// The shared context of a front door for `directory`.
 pub(super) fn context(directory: Directory) -> Arc<ExchangeContext> {
     let config = ExchangeConfig {
-        directory,
         jwks: SigningKey::test_key().jwks(),
         clock: Clock::default(),
         pki: TestPki::shared(),
         limits: crate::net::Limits::default(),
+        store: Arc::new(crate::store::shared::Store::new(
+            crate::store::addresses(&directory),
+            crate::net::Limits::default().mail_store,
+            Clock::default().now_unix(),
+        )),
+        directory,
     };
     Arc::new(ExchangeContext::new(&config))
 }
@@ -62,8 +67,9 @@ pub(super) fn token_for(scope: &str) -> String {
     SigningKey::test_key().mint(&grant.claims)
 }
 
-/// Plays `script`: `C:` lines are sent, `S:` lines must be the replies, in order; `-- STARTTLS`,
-/// `-- DEADLINE` and `-- CLOSE` mark those actions. A reply written with ` [...]` at its end matches any
+/// Plays `script`: `C:` lines are sent, `B:` lines are octets the session asked for (`\r\n`
+/// written out), `S:` lines must be the replies, in order; `-- STARTTLS`, `-- DEADLINE`,
+/// `-- READ n` and `-- CLOSE` mark those actions. A reply written with ` [...]` at its end matches any
 /// `[host timestamp id]` suffix; one ending in `...` matches any reply it begins.
 pub(super) fn assert_dialogue(mut session: impl Session, script: &str) {
     let collect = |actions: Vec<Action>, pending: &mut VecDeque<String>| {
@@ -73,13 +79,28 @@ pub(super) fn assert_dialogue(mut session: impl Session, script: &str) {
                 Action::StartTls => pending.push_back("-- STARTTLS".into()),
                 Action::Close => pending.push_back("-- CLOSE".into()),
                 Action::Deadline(_) => pending.push_back("-- DEADLINE".into()),
-                Action::Observe(_) => {}
+                Action::Bytes { bytes, .. } => pending.extend(
+                    String::from_utf8_lossy(&bytes)
+                        .split_terminator("\r\n")
+                        .map(str::to_owned),
+                ),
+                Action::ReadExact(count) => pending.push_back(format!("-- READ {count}")),
+                Action::Observe(_)
+                | Action::Watch(_)
+                | Action::Unwatch
+                | Action::IdleTimeout(_) => {}
             }
         }
     };
     let mut pending = VecDeque::new();
     collect(session.greeting(), &mut pending);
     for expected in script.lines().filter(|line| !line.is_empty()) {
+        if let Some(octets) = expected.strip_prefix("B: ") {
+            assert!(pending.is_empty(), "unexpected replies before {octets:?}: {pending:?}");
+            let actions = session.on_bytes(octets.replace("\\r\\n", "\r\n").into_bytes());
+            collect(actions, &mut pending);
+            continue;
+        }
         if let Some(client_line) = expected.strip_prefix("C: ") {
             assert!(
                 pending.is_empty(),

@@ -47,9 +47,17 @@ pub struct Limits {
     /// dropped for the newest, so a flood of half-open connections cannot lock a client out.
     pub handshakes_in_flight: usize,
     /// A mail client silent this long is disconnected ([RFC 5321 §4.5.3.2.7]: five minutes).
+    /// SMTP always, IMAP and POP3 before authentication.
     ///
     /// [RFC 5321 §4.5.3.2.7]: https://www.rfc-editor.org/rfc/rfc5321#section-4.5.3.2.7
     pub mail_idle: Duration,
+    /// An IMAP or POP3 client silent this long after authenticating is disconnected, IMAP's with
+    /// `* BYE` (Exchange's `AuthenticatedConnectionTimeout` of `Set-ImapSettings` and
+    /// `Set-PopSettings`: 30 minutes; RFC 9051 §5.4 asks for at least 30, RFC 1939 §3 for 10).
+    pub authenticated_idle: Duration,
+    /// The most octets of mail the mailboxes hold together; past it, SMTP and APPEND are
+    /// refused until something is deleted.
+    pub mail_store: u64,
     /// An HTTPS connection with no request in progress is closed after this long (Kestrel's
     /// `KeepAliveTimeout`: 130 seconds).
     pub http_keep_alive: Duration,
@@ -70,6 +78,8 @@ impl Default for Limits {
             tls_handshake: Duration::from_secs(10),
             handshakes_in_flight: 128,
             mail_idle: Duration::from_secs(300),
+            authenticated_idle: Duration::from_secs(30 * 60),
+            mail_store: 1024 * 1024 * 1024,
             http_keep_alive: Duration::from_secs(130),
             http_request: Duration::from_secs(30),
             http_body: 1024 * 1024,
@@ -186,7 +196,33 @@ pub(crate) trait Session: Send + 'static {
     fn on_deadline(&mut self) -> Vec<Action> {
         vec![Action::Close]
     }
+    /// Handles the octets asked for with [`Action::ReadExact`] (an IMAP literal, an SMTP BDAT
+    /// chunk): exactly that many, CR and LF included.
+    fn on_bytes(&mut self, _bytes: Vec<u8>) -> Vec<Action> {
+        Vec::new()
+    }
+    /// Handles a change to what the session watches ([`Action::Watch`]).
+    fn on_change(&mut self) -> Vec<Action> {
+        Vec::new()
+    }
+    /// Says goodbye to a client idle for too long; the connection closes after these actions.
+    fn on_idle_timeout(&mut self) -> Vec<Action> {
+        Vec::new()
+    }
 }
+
+/// A receiver of change notifications, handed to the driver by [`Action::Watch`]. Two watchers
+/// compare equal: what a session watches is not part of its answer.
+#[derive(Debug, Clone)]
+pub(crate) struct Watcher(pub(crate) tokio::sync::watch::Receiver<u64>);
+
+impl PartialEq for Watcher {
+    fn eq(&self, _other: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for Watcher {}
 
 /// What the driver must do next, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -200,6 +236,22 @@ pub(crate) enum Action {
     /// Wait at most this long for the client's next line, then call [`Session::on_deadline`]
     /// (some clients never answer an error challenge).
     Deadline(Duration),
+    /// Send these octets as they are (a reply carrying a literal); the transcript shows
+    /// `summary` instead.
+    Bytes {
+        /// What is sent.
+        bytes: Vec<u8>,
+        /// The transcript's line for it.
+        summary: String,
+    },
+    /// Read exactly this many octets next and hand them to [`Session::on_bytes`].
+    ReadExact(usize),
+    /// Call [`Session::on_change`] whenever this receiver changes, until [`Action::Unwatch`].
+    Watch(Watcher),
+    /// Stop watching.
+    Unwatch,
+    /// From now on, a client silent this long is disconnected (after [`Session::on_idle_timeout`]).
+    IdleTimeout(Duration),
     /// Close the connection.
     Close,
 }
@@ -327,6 +379,12 @@ struct Connection {
     deadline: Option<Duration>,
     limits: Limits,
     handshakes: Arc<Handshakes>,
+    /// Octets the session asked for, not yet read.
+    read_exact: Option<usize>,
+    /// What the session watches.
+    watcher: Option<tokio::sync::watch::Receiver<u64>>,
+    /// How long the client may be silent.
+    idle: Duration,
 }
 
 impl Connection {
@@ -371,6 +429,18 @@ impl Connection {
                     self.log.observe(observation);
                 }
                 Action::Deadline(wait) => self.deadline = Some(wait),
+                Action::Bytes { bytes, summary } => {
+                    pending.extend_from_slice(&bytes);
+                    tracing::trace!("S: {summary}");
+                    self.log.line(format!("S: {summary}"));
+                }
+                Action::ReadExact(count) => self.read_exact = Some(count),
+                Action::Watch(Watcher(mut receiver)) => {
+                    receiver.mark_unchanged();
+                    self.watcher = Some(receiver);
+                }
+                Action::Unwatch => self.watcher = None,
+                Action::IdleTimeout(idle) => self.idle = idle,
                 Action::Close => {
                     if !pending.is_empty() {
                         self.stream.write_all(&pending).await?;
@@ -413,8 +483,11 @@ async fn drive<S: Session>(
             TlsMode::Implicit(_) => None,
         },
         deadline: None,
+        idle: limits.mail_idle,
         limits,
         handshakes,
+        read_exact: None,
+        watcher: None,
     };
     let mut discarding = false;
     if connection.apply(session.greeting()).await? {
@@ -422,7 +495,23 @@ async fn drive<S: Session>(
     }
     let mut chunk = vec![0u8; 16 * 1024];
     loop {
-        while let Some(newline) = connection.buffer.iter().position(|&byte| byte == b'\n') {
+        loop {
+            if let Some(count) = connection.read_exact {
+                if connection.buffer.len() < count {
+                    break;
+                }
+                connection.read_exact = None;
+                let bytes: Vec<u8> = connection.buffer.drain(..count).collect();
+                connection.log.line(format!("C: <{count} octets>"));
+                connection.deadline = None;
+                if connection.apply(session.on_bytes(bytes)).await? {
+                    return Ok(());
+                }
+                continue;
+            }
+            let Some(newline) = connection.buffer.iter().position(|&byte| byte == b'\n') else {
+                break;
+            };
             let mut line: Vec<u8> = connection.buffer.drain(..=newline).collect();
             line.pop();
             if line.last() == Some(&b'\r') {
@@ -441,7 +530,7 @@ async fn drive<S: Session>(
                 return Ok(());
             }
         }
-        if connection.buffer.len() > MAX_LINE_LEN {
+        if connection.read_exact.is_none() && connection.buffer.len() > MAX_LINE_LEN {
             connection.buffer.clear();
             if !discarding {
                 discarding = true;
@@ -453,8 +542,24 @@ async fn drive<S: Session>(
                 }
             }
         }
-        let wait = connection.deadline.unwrap_or(connection.limits.mail_idle);
-        let read = match tokio::time::timeout(wait, connection.stream.read(&mut chunk)).await {
+        let wait = connection.deadline.unwrap_or(connection.idle);
+        let read = tokio::select! {
+            read = tokio::time::timeout(wait, connection.stream.read(&mut chunk)) => read,
+            changed = async {
+                match connection.watcher.as_mut() {
+                    Some(watcher) => watcher.changed().await,
+                    None => std::future::pending().await,
+                }
+            } => {
+                if changed.is_err() {
+                    connection.watcher = None;
+                } else if connection.apply(session.on_change()).await? {
+                    return Ok(());
+                }
+                continue;
+            }
+        };
+        let read = match read {
             Ok(read) => read?,
             Err(_elapsed) if connection.deadline.take().is_some() => {
                 connection
@@ -467,7 +572,9 @@ async fn drive<S: Session>(
             }
             Err(_elapsed) => {
                 connection.log.line("-- idle timeout".to_owned());
-                connection.stream.shutdown().await;
+                let mut goodbye = session.on_idle_timeout();
+                goodbye.push(Action::Close);
+                connection.apply(goodbye).await?;
                 return Ok(());
             }
         };
