@@ -2,14 +2,14 @@
 //! Each rule is declared beside the code that applies it; this module only lists them.
 
 use crate::decision::Rule;
-use crate::exchange::{access, basic, imap, pop3, replies, smtp};
+use crate::exchange::{access, basic, imap, imap_mail, pop3, replies, smtp};
 use crate::identity::{
     admin_consent, app_only, client, code, denial, device, grant, password, permissions, policy, refresh,
     resolve, v1,
 };
 
 /// Returns every rule: the identity platform's first, then Exchange Online's.
-pub fn rules() -> [&'static Rule; 36] {
+pub fn rules() -> [&'static Rule; 38] {
     [
         &resolve::SCOPE_SYNTAX,
         &resolve::SCOPE_RESOURCE,
@@ -43,9 +43,11 @@ pub fn rules() -> [&'static Rule; 36] {
         &smtp::SEND_AS,
         &imap::IMAP_FRONT_DOOR,
         &imap::IMAP_NOT_CONNECTED,
+        &imap_mail::IMAP_MAILBOX,
         &pop3::POP3_FRONT_DOOR,
         &basic::BASIC_AUTH,
         &basic::SECURITY_DEFAULTS,
+        &crate::store::MAILBOX_STORE,
         &replies::generic::GENERIC_PROFILE,
     ]
 }

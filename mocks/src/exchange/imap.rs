@@ -12,9 +12,15 @@ use crate::journal::Observation;
 use crate::net::{Action, Session};
 use crate::sasl::{BearerMechanism, Mechanism};
 
+use imap_codec::CommandCodec;
+use imap_codec::decode::{CommandDecodeError, Decoder};
+use imap_codec::imap_types::command::CommandBody;
+use imap_codec::imap_types::core::LiteralMode;
+
 use super::access::{self, Protocol, Refusal};
 use super::basic::BASIC_AUTH;
 use super::context::ExchangeContext;
+use super::imap_mail::{MAX_LITERAL, Mail, Next, Run};
 use super::replies::generic;
 use super::replies::imap as reply;
 
@@ -54,6 +60,22 @@ pub(crate) const IMAP_NOT_CONNECTED: Rule = Rule {
 pub(crate) struct ImapSession {
     context: Arc<ExchangeContext>,
     state: State,
+    /// The mailbox, once authenticated.
+    mail: Option<Mail>,
+    /// A command waiting for its literals.
+    pending: Option<Pending>,
+    /// Malformed commands so far: the third closes the connection (Exchange's code).
+    invalid: u32,
+}
+
+/// A command being received: the line so far, with the literals read.
+#[derive(Debug)]
+struct Pending {
+    tag: String,
+    verb: String,
+    bytes: Vec<u8>,
+    /// The literal is being skipped, as too large: the command is refused when it ends.
+    skipping: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,9 +95,7 @@ enum State {
         tag: String,
     },
     /// Authenticated and connected to the mailbox.
-    Authenticated {
-        selected: bool,
-    },
+    Authenticated,
     /// Rule 16: authenticated, but the mailbox could not be opened.
     NotConnected,
     /// After `IDLE`, until `DONE`.
@@ -90,6 +110,9 @@ impl ImapSession {
         Self {
             context,
             state: State::NotAuthenticated,
+            mail: None,
+            pending: None,
+            invalid: 0,
         }
     }
 
@@ -97,7 +120,10 @@ impl ImapSession {
         Action::reply(format!("{tag} {text}"))
     }
 
-    fn command(&mut self, tag: &str, verb: &str, arguments: &str) -> Vec<Action> {
+    /// A command line, before any literal: the commands read here by hand are those imap-codec
+    /// does not know (ID, NAMESPACE, UID EXPUNGE) and those whose arguments are secrets
+    /// (AUTHENTICATE, LOGIN); the rest goes through imap-codec's grammar.
+    fn command(&mut self, tag: &str, verb: &str, arguments: &str, line: &[u8]) -> Vec<Action> {
         let verb = verb.to_ascii_uppercase();
         // fidelity: imap-authenticated-not-connected: every command but LOGOUT, ID, CAPABILITY and
         // NOOP included (imapsync #411 shows `4 ID (...)` answered so).
@@ -105,7 +131,94 @@ impl ImapSession {
             return vec![Self::tagged(tag, reply::NOT_CONNECTED)];
         }
         match verb.as_str() {
-            "CAPABILITY" => {
+            "ID" => vec![Action::reply("* ID NIL"), Self::tagged(tag, "OK ID completed.")],
+            "AUTHENTICATE" => self.authenticate(tag, arguments),
+            "LOGIN" if !arguments.ends_with('}') => match self.state {
+                State::NotAuthenticated => self.login(tag, arguments),
+                _ => self.invalid_state(tag),
+            },
+            "NAMESPACE" if self.mail.is_some() => vec![
+                Action::reply("* NAMESPACE ((\"\" \"/\")) NIL NIL"),
+                Self::tagged(tag, "OK NAMESPACE completed."),
+            ],
+            "NAMESPACE" => self.invalid_state(tag),
+            "UID" if self.mail.is_some() && is_uid_expunge(arguments) => self.uid_expunge(tag, arguments),
+            _ => {
+                let mut bytes = Vec::with_capacity(line.len() + 2);
+                bytes.extend_from_slice(line);
+                bytes.extend_from_slice(b"\r\n");
+                self.decode(Pending {
+                    tag: tag.to_owned(),
+                    verb,
+                    bytes,
+                    skipping: false,
+                })
+            }
+        }
+    }
+
+    /// Parses a whole command, or asks for the literal it stops at.
+    fn decode(&mut self, pending: Pending) -> Vec<Action> {
+        let decoded = CommandCodec::default().decode(&pending.bytes);
+        match decoded {
+            Ok((rest, command)) if rest.is_empty() => {
+                let body = command.body;
+                self.execute(&pending.tag, body)
+            }
+            Ok(_) | Err(CommandDecodeError::Incomplete) => self.malformed(&pending.tag, reply::ARGUMENT_ERROR),
+            Err(CommandDecodeError::LiteralFound { length, mode, .. }) => {
+                let length = usize::try_from(length).unwrap_or(usize::MAX);
+                let tag = pending.tag.clone();
+                if pending.bytes.len().saturating_add(length) > MAX_LITERAL + crate::net::MAX_LINE_LEN {
+                    return match mode {
+                        // The client waits for `+`: refusing now costs nothing.
+                        LiteralMode::Sync => vec![Self::tagged(&tag, reply::LITERAL_TOO_BIG)],
+                        // The octets are on their way: they are read and dropped, then refused.
+                        LiteralMode::NonSync => {
+                            self.pending = Some(Pending {
+                                skipping: true,
+                                ..pending
+                            });
+                            vec![Action::Skip(length)]
+                        }
+                    };
+                }
+                self.pending = Some(pending);
+                let mut actions = Vec::new();
+                if mode == LiteralMode::Sync {
+                    actions.push(Action::reply(reply::CONTINUE_LITERAL));
+                }
+                actions.push(Action::ReadExact(length));
+                actions
+            }
+            Err(CommandDecodeError::Failed) => {
+                let known = is_known_verb(&pending.verb);
+                let text = if known { reply::ARGUMENT_ERROR } else { reply::COMMAND_ERROR };
+                self.malformed(&pending.tag, text)
+            }
+        }
+    }
+
+    /// A malformed command: refused, and the third closes the connection (Exchange's code:
+    /// `Imap4ResponseFactory.ProcessParseError`).
+    fn malformed(&mut self, tag: &str, text: &str) -> Vec<Action> {
+        self.invalid += 1;
+        let mut actions = vec![Self::tagged(tag, text)];
+        if self.invalid > 2 {
+            actions.extend([Action::reply(reply::BYE_INVALID), Action::Close]);
+        }
+        actions
+    }
+
+    /// A command the state does not take (Exchange's code: `ProcessInvalidState`, counted too).
+    fn invalid_state(&mut self, tag: &str) -> Vec<Action> {
+        self.malformed(tag, reply::INVALID_STATE)
+    }
+
+    /// Runs a parsed command.
+    fn execute(&mut self, tag: &str, body: CommandBody<'_>) -> Vec<Action> {
+        match body {
+            CommandBody::Capability => {
                 let list = match self.state {
                     _ if self.context.is_generic() => reply::CAPABILITY_GENERIC,
                     State::NotAuthenticated => reply::CAPABILITY_PRE_AUTH,
@@ -113,9 +226,7 @@ impl ImapSession {
                 };
                 vec![Action::reply(list), Self::tagged(tag, "OK CAPABILITY completed.")]
             }
-            "NOOP" => vec![Self::tagged(tag, "OK NOOP completed.")],
-            "ID" => vec![Action::reply("* ID NIL"), Self::tagged(tag, "OK ID completed.")],
-            "LOGOUT" => {
+            CommandBody::Logout => {
                 let bye = if self.state == State::NotConnected {
                     reply::BYE_NOT_CONNECTED
                 } else {
@@ -127,13 +238,59 @@ impl ImapSession {
                     Action::Close,
                 ]
             }
-            "AUTHENTICATE" => self.authenticate(tag, arguments),
-            "LOGIN" => match self.state {
-                State::NotAuthenticated => self.login(tag, arguments),
-                _ => vec![Self::tagged(tag, reply::INVALID_STATE)],
+            CommandBody::Noop if self.mail.is_none() => vec![Self::tagged(tag, "OK NOOP completed.")],
+            CommandBody::Login { username, .. } => match self.state {
+                State::NotAuthenticated => {
+                    let username = String::from_utf8_lossy(username.as_ref()).into_owned();
+                    self.login_as(tag, &username)
+                }
+                _ => self.invalid_state(tag),
             },
-            _ if is_mailbox_command(&verb) => self.mailbox_command(tag, &verb, arguments),
-            _ => vec![Self::tagged(tag, reply::COMMAND_ERROR)],
+            CommandBody::Authenticate { .. } => self.invalid_state(tag),
+            CommandBody::Enable { .. }
+            | CommandBody::Compress { .. }
+            | CommandBody::GetQuota { .. }
+            | CommandBody::GetQuotaRoot { .. }
+            | CommandBody::SetQuota { .. } => self.malformed(tag, reply::COMMAND_ERROR),
+            body => {
+                let Some(mail) = self.mail.as_mut() else {
+                    return self.invalid_state(tag);
+                };
+                let mut run = Run {
+                    context: &self.context,
+                    mail,
+                    tag,
+                };
+                let (mut actions, next) = run.command(body);
+                if let Next::Idle(tag) = next {
+                    self.state = State::Idling { tag };
+                }
+                if actions.iter().any(|action| matches!(action, Action::Reply(lines) if lines.iter().any(|line| line.starts_with(tag) && line[tag.len()..].starts_with(" BAD")))) {
+                    self.invalid += 1;
+                    if self.invalid > 2 {
+                        actions.extend([Action::reply(reply::BYE_INVALID), Action::Close]);
+                    }
+                }
+                actions
+            }
+        }
+    }
+
+    /// `UID EXPUNGE set` (RFC 4315), which imap-codec 1 does not parse.
+    fn uid_expunge(&mut self, tag: &str, arguments: &str) -> Vec<Action> {
+        let set = arguments.split_whitespace().nth(1).unwrap_or_default();
+        let parsed = imap_codec::imap_types::sequence::SequenceSet::try_from(set);
+        let Some(mail) = self.mail.as_mut() else {
+            return self.invalid_state(tag);
+        };
+        match parsed {
+            Ok(set) => Run {
+                context: &self.context,
+                mail,
+                tag,
+            }
+            .uid_expunge(&set),
+            Err(_) => self.malformed(tag, reply::INVALID_SET),
         }
     }
 
@@ -141,9 +298,13 @@ impl ImapSession {
     /// `basic-auth`); a personal account is told so, and the connection closes.
     fn login(&mut self, tag: &str, arguments: &str) -> Vec<Action> {
         let username = first_argument(arguments);
+        self.login_as(tag, &username)
+    }
+
+    fn login_as(&mut self, tag: &str, username: &str) -> Vec<Action> {
         let mut decisions = Vec::new();
         let (refusal, personal) =
-            super::basic::refuse_password(&self.context.directory, Protocol::Imap, &username, &mut decisions);
+            super::basic::refuse_password(&self.context.directory, Protocol::Imap, username, &mut decisions);
         let mut actions: Vec<Action> = decisions.into_iter().map(Action::decided).collect();
         actions.push(Action::Observe(Observation::AuthRejected {
             mechanism: Mechanism::Login,
@@ -165,7 +326,7 @@ impl ImapSession {
 
     fn authenticate(&mut self, tag: &str, arguments: &str) -> Vec<Action> {
         if self.state != State::NotAuthenticated {
-            return vec![Self::tagged(tag, reply::INVALID_STATE)];
+            return self.invalid_state(tag);
         }
         let (mechanism, initial_response) = match arguments.split_once(' ') {
             Some((mechanism, response)) => (mechanism, Some(response.trim())),
@@ -259,7 +420,11 @@ impl ImapSession {
         let mut actions: Vec<Action> = decisions.into_iter().map(Action::decided).collect();
         match checked {
             Ok(access) => {
-                self.state = State::Authenticated { selected: false };
+                self.state = State::Authenticated;
+                self.mail = Some(Mail {
+                    address: access.mailbox.clone(),
+                    selected: None,
+                });
                 actions.extend([
                     Action::decided(Decision::new(
                         &IMAP_FRONT_DOOR,
@@ -270,6 +435,7 @@ impl ImapSession {
                         user: access.mailbox,
                     }),
                     Self::tagged(tag, reply::AUTHENTICATED),
+                    Action::IdleTimeout(self.context.limits.authenticated_idle),
                 ]);
             }
             // The generic profile challenges first and fails on the client's answer (RFC 7628 §3.2.2).
@@ -316,87 +482,6 @@ impl ImapSession {
         actions
     }
 
-    fn mailbox_command(&mut self, tag: &str, verb: &str, arguments: &str) -> Vec<Action> {
-        let selected = match self.state {
-            State::NotAuthenticated
-            | State::AwaitingResponse { .. }
-            | State::AwaitingErrorAck { .. }
-            | State::AwaitingPlain { .. }
-            | State::Idling { .. } => {
-                return vec![Self::tagged(tag, reply::INVALID_STATE)];
-            }
-            State::NotConnected => return vec![Self::tagged(tag, reply::NOT_CONNECTED)],
-            State::Authenticated { selected } => selected,
-        };
-        let mailbox = arguments
-            .split_whitespace()
-            .next()
-            .unwrap_or_default()
-            .trim_matches('"');
-        let completed = |name: &str| Self::tagged(tag, &format!("OK {name} completed."));
-        match verb {
-            "NAMESPACE" => vec![
-                Action::reply("* NAMESPACE ((\"\" \"/\")) NIL NIL"),
-                completed("NAMESPACE"),
-            ],
-            "LIST" | "LSUB" => {
-                let wants_root = arguments.split_whitespace().nth(1) == Some("\"\"");
-                let line = if wants_root {
-                    format!("* {verb} (\\Noselect \\HasChildren) \"/\" \"\"")
-                } else {
-                    format!("* {verb} (\\Marked \\HasNoChildren) \"/\" INBOX")
-                };
-                vec![Action::reply(line), completed(verb)]
-            }
-            "SELECT" | "EXAMINE" if mailbox.eq_ignore_ascii_case("INBOX") => {
-                self.state = State::Authenticated { selected: true };
-                let access = if verb == "SELECT" {
-                    "READ-WRITE"
-                } else {
-                    "READ-ONLY"
-                };
-                vec![
-                    Action::Reply(vec![
-                        "* 0 EXISTS".into(),
-                        "* 0 RECENT".into(),
-                        "* FLAGS (\\Seen \\Answered \\Flagged \\Deleted \\Draft $MDNSent)".into(),
-                        "* OK [PERMANENTFLAGS (\\Seen \\Answered \\Flagged \\Deleted \\Draft $MDNSent)] Permanent flags".into(),
-                        "* OK [UIDVALIDITY 14] UIDVALIDITY value".into(),
-                        "* OK [UIDNEXT 1] The next unique identifier value".into(),
-                    ]),
-                    Self::tagged(tag, &format!("OK [{access}] {verb} completed.")),
-                ]
-            }
-            "SELECT" | "EXAMINE" | "STATUS" if !mailbox.eq_ignore_ascii_case("INBOX") => {
-                vec![Self::tagged(tag, "NO Mailbox doesn't exist.")]
-            }
-            "STATUS" => vec![
-                Action::reply("* STATUS INBOX (MESSAGES 0 UIDNEXT 1 UIDVALIDITY 14 UNSEEN 0)"),
-                completed("STATUS"),
-            ],
-            "IDLE" => {
-                self.state = State::Idling { tag: tag.to_owned() };
-                vec![Action::reply("+ IDLE accepted, awaiting DONE command.")]
-            }
-            "CLOSE" | "UNSELECT" => {
-                self.state = State::Authenticated { selected: false };
-                vec![completed(verb)]
-            }
-            _ if !selected
-                && matches!(
-                    verb,
-                    "FETCH" | "SEARCH" | "UID" | "STORE" | "EXPUNGE" | "COPY" | "MOVE"
-                ) =>
-            {
-                vec![Self::tagged(tag, reply::INVALID_STATE)]
-            }
-            "SEARCH" => vec![Action::reply("* SEARCH"), completed("SEARCH")],
-            "UID" if arguments.to_ascii_uppercase().starts_with("SEARCH") => {
-                vec![Action::reply("* SEARCH"), completed("SEARCH")]
-            }
-            _ => vec![completed(verb)],
-        }
-    }
 }
 
 fn rejected(tag: &str, mechanism: Mechanism, refusal: Refusal) -> Vec<Action> {
@@ -428,10 +513,16 @@ fn first_argument(arguments: &str) -> String {
     value
 }
 
-fn is_mailbox_command(verb: &str) -> bool {
+/// Whether Exchange knows the command (a malformed one is then an argument error).
+fn is_known_verb(verb: &str) -> bool {
     matches!(
         verb,
-        "SELECT"
+        "CAPABILITY"
+            | "NOOP"
+            | "LOGOUT"
+            | "LOGIN"
+            | "AUTHENTICATE"
+            | "SELECT"
             | "EXAMINE"
             | "CREATE"
             | "DELETE"
@@ -442,9 +533,7 @@ fn is_mailbox_command(verb: &str) -> bool {
             | "LSUB"
             | "STATUS"
             | "APPEND"
-            | "NAMESPACE"
             | "IDLE"
-            | "ENABLE"
             | "CHECK"
             | "CLOSE"
             | "UNSELECT"
@@ -456,6 +545,15 @@ fn is_mailbox_command(verb: &str) -> bool {
             | "MOVE"
             | "UID"
     )
+}
+
+/// `EXPUNGE set` after `UID`.
+fn is_uid_expunge(arguments: &str) -> bool {
+    arguments
+        .split_whitespace()
+        .next()
+        .is_some_and(|word| word.eq_ignore_ascii_case("EXPUNGE"))
+        && arguments.split_whitespace().count() == 2
 }
 
 impl Session for ImapSession {
@@ -481,14 +579,33 @@ impl Session for ImapSession {
                 return self.bearer(&tag, bearer, line);
             }
             State::Idling { tag } => {
-                self.state = State::Authenticated { selected: true };
-                return if line.eq_ignore_ascii_case(b"DONE") {
-                    vec![Self::tagged(&tag, "OK IDLE completed.")]
+                self.state = State::Authenticated;
+                let mut actions = vec![Action::Unwatch];
+                if line.eq_ignore_ascii_case(b"DONE") {
+                    if let Some(mail) = self.mail.as_mut()
+                        && let Some(selected) = mail.selected.as_mut()
+                    {
+                        let news = selected.sync(&self.context.store, &mail.address, true);
+                        if !news.is_empty() {
+                            actions.push(Action::Reply(news));
+                        }
+                    }
+                    actions.push(Self::tagged(&tag, "OK IDLE completed."));
                 } else {
-                    vec![Self::tagged(&tag, "BAD Command Argument Error. 11")]
-                };
+                    actions.push(Self::tagged(&tag, reply::ARGUMENT_ERROR));
+                }
+                return actions;
             }
             state => self.state = state,
+        }
+        if let Some(mut pending) = self.pending.take() {
+            if pending.skipping {
+                // The rest of a command whose literal was too large.
+                return vec![Self::tagged(&pending.tag, reply::LITERAL_TOO_BIG)];
+            }
+            pending.bytes.extend_from_slice(line);
+            pending.bytes.extend_from_slice(b"\r\n");
+            return self.decode(pending);
         }
         let text = String::from_utf8_lossy(line);
         let mut words = text.splitn(3, ' ');
@@ -505,7 +622,38 @@ impl Session for ImapSession {
             return vec![Action::reply(format!("* {}", reply::COMMAND_ERROR))];
         };
         let arguments = words.next().unwrap_or_default().trim();
-        self.command(tag, verb, arguments)
+        let (tag, verb, arguments) = (tag.to_owned(), verb.to_owned(), arguments.to_owned());
+        self.command(&tag, &verb, &arguments, line)
+    }
+
+    fn on_bytes(&mut self, bytes: Vec<u8>) -> Vec<Action> {
+        if let Some(pending) = self.pending.as_mut()
+            && !pending.skipping
+        {
+            pending.bytes.extend_from_slice(&bytes);
+        }
+        Vec::new()
+    }
+
+    fn on_change(&mut self) -> Vec<Action> {
+        if !matches!(self.state, State::Idling { .. }) {
+            return Vec::new();
+        }
+        let Some(mail) = self.mail.as_mut() else {
+            return Vec::new();
+        };
+        let Some(selected) = mail.selected.as_mut() else {
+            return Vec::new();
+        };
+        let news = selected.sync(&self.context.store, &mail.address, true);
+        if news.is_empty() {
+            return Vec::new();
+        }
+        vec![Action::Reply(news)]
+    }
+
+    fn on_idle_timeout(&mut self) -> Vec<Action> {
+        vec![Action::reply(reply::BYE_TIMEOUT)]
     }
 
     fn on_deadline(&mut self) -> Vec<Action> {
@@ -529,7 +677,11 @@ impl Session for ImapSession {
         if matches!(
             self.state,
             State::AwaitingResponse { .. } | State::AwaitingErrorAck { .. } | State::AwaitingPlain { .. }
-        ) {
+        ) || self
+            .pending
+            .as_ref()
+            .is_some_and(|pending| matches!(pending.verb.as_str(), "LOGIN" | "AUTHENTICATE"))
+        {
             return format!("<redacted {} B>", line.len());
         }
         let text = String::from_utf8_lossy(line);

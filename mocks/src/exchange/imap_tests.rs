@@ -26,7 +26,7 @@ S: * 0 EXISTS
 S: * 0 RECENT
 S: * FLAGS (\\Seen \\Answered \\Flagged \\Deleted \\Draft $MDNSent)
 S: * OK [PERMANENTFLAGS (\\Seen \\Answered \\Flagged \\Deleted \\Draft $MDNSent)] Permanent flags
-S: * OK [UIDVALIDITY 14] UIDVALIDITY value
+S: * OK [UIDVALIDITY ...
 S: * OK [UIDNEXT 1] The next unique identifier value
 S: A3 OK [READ-WRITE] SELECT completed.
 C: A9 LOGOUT

@@ -6,6 +6,8 @@ pub mod access;
 pub(crate) mod basic;
 pub(crate) mod context;
 pub(crate) mod imap;
+pub(crate) mod imap_fetch;
+pub(crate) mod imap_mail;
 pub(crate) mod pop3;
 pub(crate) mod replies;
 pub(crate) mod server;

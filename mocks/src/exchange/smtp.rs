@@ -17,6 +17,10 @@ use super::basic::BASIC_AUTH;
 use super::context::ExchangeContext;
 use super::replies::generic;
 use super::replies::smtp as reply;
+use crate::store::MAILBOX_STORE;
+
+/// The most recipients a message may have (Exchange Online's recipient limit: 1,000).
+const MAX_RECIPIENTS: usize = 1000;
 
 /// Rule: the SMTP submission front door.
 pub(crate) const SMTP_FRONT_DOOR: Rule = Rule {
@@ -74,17 +78,69 @@ enum State {
     AwaitingLoginPassword {
         username: String,
     },
-    /// Between MAIL and DATA.
+    /// Between MAIL and DATA (or the first BDAT).
     Transaction {
         sender: String,
-        recipients: usize,
+        recipients: Vec<String>,
     },
     /// After `354`, until the lone dot.
-    Data {
-        sender: String,
-        from_header: Option<String>,
-        in_headers: bool,
+    Data(Body),
+    /// Between BDAT chunks; `awaiting` is the size of the chunk being read, if any.
+    Chunks {
+        body: Box<Body>,
+        awaiting: Option<(usize, bool)>,
     },
+}
+
+/// A message being received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Body {
+    sender: String,
+    recipients: Vec<String>,
+    /// The message so far, dot-unstuffed; emptied when it grows past the size limit.
+    message: Vec<u8>,
+    /// It grew past [`reply::MAX_MESSAGE_SIZE`]: the rest is read and dropped.
+    too_big: bool,
+}
+
+impl Body {
+    fn new(sender: String, recipients: Vec<String>) -> Self {
+        Self {
+            sender,
+            recipients,
+            message: Vec::new(),
+            too_big: false,
+        }
+    }
+
+    fn push(&mut self, bytes: &[u8]) {
+        if self.too_big {
+            return;
+        }
+        if self.message.len() + bytes.len() > reply::MAX_MESSAGE_SIZE {
+            self.too_big = true;
+            self.message = Vec::new();
+            return;
+        }
+        self.message.extend_from_slice(bytes);
+    }
+
+    /// The `From:` header's address, if the header has one.
+    fn from_header(&self) -> Option<String> {
+        let end = self
+            .message
+            .windows(4)
+            .position(|window| window == b"\r\n\r\n")
+            .map_or(self.message.len(), |end| end + 2);
+        let header = String::from_utf8_lossy(&self.message[..end]);
+        let mut from = None;
+        for line in header.split("\r\n") {
+            if line.len() > 5 && line.is_char_boundary(5) && line[..5].eq_ignore_ascii_case("from:") {
+                from = path_argument(line, "FROM:");
+            }
+        }
+        from
+    }
 }
 
 impl SmtpSession {
@@ -135,16 +191,13 @@ impl SmtpSession {
             "MAIL" => self.mail(argument),
             "RCPT" => self.rcpt(argument),
             "DATA" => match &self.state {
-                State::Transaction { sender, recipients } if *recipients > 0 => {
-                    self.state = State::Data {
-                        sender: sender.clone(),
-                        from_header: None,
-                        in_headers: true,
-                    };
+                State::Transaction { sender, recipients } if !recipients.is_empty() => {
+                    self.state = State::Data(Body::new(sender.clone(), recipients.clone()));
                     vec![Action::reply(reply::START_MAIL_INPUT)]
                 }
                 _ => vec![Action::reply(reply::BAD_SEQUENCE)],
             },
+            "BDAT" => self.bdat(argument),
             "RSET" => {
                 self.state = State::Command;
                 vec![Action::reply(reply::RESETTING)]
@@ -339,7 +392,7 @@ impl SmtpSession {
         };
         self.state = State::Transaction {
             sender,
-            recipients: 0,
+            recipients: Vec::new(),
         };
         vec![Action::reply(reply::SENDER_OK)]
     }
@@ -348,41 +401,99 @@ impl SmtpSession {
         let State::Transaction { recipients, .. } = &mut self.state else {
             return vec![Action::reply(reply::BAD_SEQUENCE)];
         };
-        if path_argument(argument, "TO:").is_none() {
+        let Some(recipient) = path_argument(argument, "TO:") else {
             return vec![Action::reply(reply::INVALID_ARGUMENTS)];
+        };
+        // RFC 5321 §4.5.3.1.8 asks servers to take at least 100 recipients; Exchange Online
+        // takes 1,000 a message (the past the limit reply is unverified).
+        if recipients.len() >= MAX_RECIPIENTS {
+            return vec![Action::reply(reply::TOO_MANY_RECIPIENTS)];
         }
-        *recipients += 1;
+        recipients.push(recipient);
         vec![Action::reply(reply::RECIPIENT_OK)]
     }
 
-    fn data_line(&mut self, line: &str) -> Vec<Action> {
-        let State::Data {
-            sender,
-            from_header,
-            in_headers,
-        } = &mut self.state
+    /// `BDAT size [LAST]` (RFC 3030): the chunk's octets follow the command line.
+    fn bdat(&mut self, argument: &str) -> Vec<Action> {
+        let mut words = argument.split_whitespace();
+        let size = words.next().and_then(|size| size.parse::<usize>().ok());
+        let last = match words.next() {
+            None => false,
+            Some(word) if word.eq_ignore_ascii_case("LAST") => true,
+            Some(_) => return vec![Action::reply(reply::INVALID_ARGUMENTS)],
+        };
+        let Some(size) = size.filter(|_| words.next().is_none()) else {
+            return vec![Action::reply(reply::INVALID_ARGUMENTS)];
+        };
+        let body = match std::mem::replace(&mut self.state, State::Command) {
+            State::Transaction { sender, recipients } if !recipients.is_empty() => {
+                Box::new(Body::new(sender, recipients))
+            }
+            State::Chunks { body, awaiting: None } => body,
+            state => {
+                self.state = state;
+                return vec![Action::reply(reply::BAD_SEQUENCE)];
+            }
+        };
+        // A chunk the message could not hold is not read into memory: the connection ends.
+        if body.message.len() + size > reply::MAX_MESSAGE_SIZE {
+            return vec![Action::reply(reply::MESSAGE_TOO_BIG), Action::Close];
+        }
+        self.state = State::Chunks {
+            body,
+            awaiting: Some((size, last)),
+        };
+        if size == 0 {
+            return self.chunk(Vec::new());
+        }
+        vec![Action::ReadExact(size)]
+    }
+
+    /// A BDAT chunk's octets.
+    fn chunk(&mut self, bytes: Vec<u8>) -> Vec<Action> {
+        let State::Chunks { mut body, awaiting: Some((size, last)) } = std::mem::replace(&mut self.state, State::Command)
         else {
             return Vec::new();
         };
-        if line != "." {
-            if *in_headers && line.is_empty() {
-                *in_headers = false;
-            } else if *in_headers && line.len() > 5 && line[..5].eq_ignore_ascii_case("from:") {
-                *from_header = path_argument(line, "FROM:");
-            }
+        body.push(&bytes);
+        if !last {
+            self.state = State::Chunks { body, awaiting: None };
+            return vec![Action::reply(reply::chunk_received(size))];
+        }
+        self.finish(*body)
+    }
+
+    /// A line of DATA: kept, dot-unstuffed (RFC 5321 §4.5.2), until the lone dot.
+    fn data_line(&mut self, line: &[u8]) -> Vec<Action> {
+        let State::Data(body) = &mut self.state else {
+            return Vec::new();
+        };
+        if line != b"." {
+            let line = line.strip_prefix(b".").unwrap_or(line);
+            body.push(line);
+            body.push(b"\r\n");
             return Vec::new();
         }
-        let sender = sender.clone();
-        let from_header = from_header.clone();
+        let State::Data(body) = std::mem::replace(&mut self.state, State::Command) else {
+            return Vec::new();
+        };
+        self.finish(body)
+    }
+
+    /// The end of a message: SendAs is checked, then the message is delivered.
+    fn finish(&mut self, body: Body) -> Vec<Action> {
         self.state = State::Command;
         let stamp = &self.context.stamp;
         let Some(access) = &self.authenticated else {
             return vec![Action::reply(reply::BAD_SEQUENCE)];
         };
+        if body.too_big {
+            return vec![Action::reply(reply::MESSAGE_TOO_BIG)];
+        }
         // fidelity: smtp-sendas-denied: another sender than the authenticated mailbox needs SendAs
         // on that address, which no mailbox of the simulation grants; the refusal comes after the
         // final dot.
-        for address in std::iter::once(sender).chain(from_header) {
+        for address in std::iter::once(body.sender.clone()).chain(body.from_header()) {
             if !address.eq_ignore_ascii_case(&access.mailbox) {
                 return vec![
                     Action::decided(
@@ -399,7 +510,26 @@ impl SmtpSession {
                 ];
             }
         }
-        vec![Action::reply(reply::queued(stamp))]
+        let data: Arc<[u8]> = body.message.into();
+        let now = self.context.clock.now_unix();
+        // fidelity: smtp-submission-saved-to-sent-items
+        match self.context.store.deliver(&access.mailbox, &body.recipients, &data, now) {
+            Ok(reached) => vec![
+                Action::decided(
+                    Decision::new(
+                        &MAILBOX_STORE,
+                        format!(
+                            "Delivered to {} mailbox(es) of the tenant; a copy saved in {}'s Sent Items.",
+                            reached.len(),
+                            access.mailbox
+                        ),
+                    )
+                    .with("recipients", reached.join(" ")),
+                ),
+                Action::reply(reply::queued(stamp)),
+            ],
+            Err(_) => vec![Action::reply(reply::STORE_FULL)],
+        }
     }
 }
 
@@ -499,16 +629,17 @@ impl Session for SmtpSession {
             }
             _ => {}
         }
+        if matches!(self.state, State::Data(_)) {
+            return self.data_line(line);
+        }
         let Ok(text) = std::str::from_utf8(line) else {
-            if matches!(self.state, State::Data { .. }) {
-                return Vec::new();
-            }
             return vec![Action::reply(reply::unrecognized_command(stamp, "?"))];
         };
-        if matches!(self.state, State::Data { .. }) {
-            return self.data_line(text);
-        }
         self.command(text)
+    }
+
+    fn on_bytes(&mut self, bytes: Vec<u8>) -> Vec<Action> {
+        self.chunk(bytes)
     }
 
     fn on_deadline(&mut self) -> Vec<Action> {
@@ -520,7 +651,7 @@ impl Session for SmtpSession {
     }
 
     fn on_line_too_long(&mut self) -> Vec<Action> {
-        match self.state {
+        match &mut self.state {
             State::AwaitingBearer(_)
             | State::AwaitingErrorAck
             | State::AwaitingLoginUsername
@@ -528,8 +659,13 @@ impl Session for SmtpSession {
                 self.state = State::Command;
                 vec![Action::reply(reply::AUTH_LINE_TOO_LONG)]
             }
-            // Inside DATA an overlong line is part of the message; the session swallows it.
-            State::Data { .. } => Vec::new(),
+            // Inside DATA an overlong line is part of the message, which can no longer be kept
+            // whole (RFC 5321 §4.5.3.1.6 lets a server refuse it).
+            State::Data(body) => {
+                body.too_big = true;
+                body.message = Vec::new();
+                Vec::new()
+            }
             _ => vec![Action::reply(reply::LINE_TOO_LONG)],
         }
     }

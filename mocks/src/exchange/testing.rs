@@ -85,6 +85,7 @@ pub(super) fn assert_dialogue(mut session: impl Session, script: &str) {
                         .map(str::to_owned),
                 ),
                 Action::ReadExact(count) => pending.push_back(format!("-- READ {count}")),
+                Action::Skip(count) => pending.push_back(format!("-- SKIP {count}")),
                 Action::Observe(_)
                 | Action::Watch(_)
                 | Action::Unwatch

@@ -246,6 +246,9 @@ pub(crate) enum Action {
     },
     /// Read exactly this many octets next and hand them to [`Session::on_bytes`].
     ReadExact(usize),
+    /// Read this many octets next and drop them as they come (a literal too large to keep),
+    /// then call [`Session::on_bytes`] with nothing.
+    Skip(usize),
     /// Call [`Session::on_change`] whenever this receiver changes, until [`Action::Unwatch`].
     Watch(Watcher),
     /// Stop watching.
@@ -381,6 +384,8 @@ struct Connection {
     handshakes: Arc<Handshakes>,
     /// Octets the session asked for, not yet read.
     read_exact: Option<usize>,
+    /// Octets still to drop.
+    skip: Option<usize>,
     /// What the session watches.
     watcher: Option<tokio::sync::watch::Receiver<u64>>,
     /// How long the client may be silent.
@@ -435,6 +440,10 @@ impl Connection {
                     self.log.line(format!("S: {summary}"));
                 }
                 Action::ReadExact(count) => self.read_exact = Some(count),
+                Action::Skip(count) => {
+                    self.log.line(format!("C: <{count} octets, dropped>"));
+                    self.skip = Some(count);
+                }
                 Action::Watch(Watcher(mut receiver)) => {
                     receiver.mark_unchanged();
                     self.watcher = Some(receiver);
@@ -487,6 +496,7 @@ async fn drive<S: Session>(
         limits,
         handshakes,
         read_exact: None,
+        skip: None,
         watcher: None,
     };
     let mut discarding = false;
@@ -496,6 +506,19 @@ async fn drive<S: Session>(
     let mut chunk = vec![0u8; 16 * 1024];
     loop {
         loop {
+            if let Some(remaining) = connection.skip {
+                let dropped = remaining.min(connection.buffer.len());
+                connection.buffer.drain(..dropped);
+                if dropped < remaining {
+                    connection.skip = Some(remaining - dropped);
+                    break;
+                }
+                connection.skip = None;
+                if connection.apply(session.on_bytes(Vec::new())).await? {
+                    return Ok(());
+                }
+                continue;
+            }
             if let Some(count) = connection.read_exact {
                 if connection.buffer.len() < count {
                     break;
@@ -530,7 +553,7 @@ async fn drive<S: Session>(
                 return Ok(());
             }
         }
-        if connection.read_exact.is_none() && connection.buffer.len() > MAX_LINE_LEN {
+        if connection.read_exact.is_none() && connection.skip.is_none() && connection.buffer.len() > MAX_LINE_LEN {
             connection.buffer.clear();
             if !discarding {
                 discarding = true;

@@ -58,9 +58,54 @@ pub(crate) const BYE_NOT_CONNECTED: &str = "* BYE Connection closed. 14";
 /// The untagged LOGOUT reply.
 pub(crate) const BYE: &str = "* BYE Microsoft Exchange Server IMAP4 server signing off.";
 
-/// `BAD Command Error. 12` for a command Exchange does not know (unverified form).
+// The texts below marked "Exchange's code" are those of Microsoft.Exchange.Imap4 (Exchange Server
+// 15.00.1497, decompiled at github.com/evilashz/exchange-server-27065): Imap4Session,
+// Imap4Request, Imap4RequestAppend and Imap4RequestCopy. Exchange Online runs the same front end.
+
+/// `BAD Command Error. 12` for a command Exchange does not know (Exchange's code).
 pub(crate) const COMMAND_ERROR: &str = "BAD Command Error. 12";
-/// A mailbox command before authentication (unverified form).
+/// A command in a state that does not take it (Exchange's code).
 pub(crate) const INVALID_STATE: &str = "BAD Command received in Invalid state.";
+/// An argument that cannot be parsed (Exchange's code).
+pub(crate) const ARGUMENT_ERROR: &str = "BAD Command Argument Error. 11";
+/// What follows a third malformed command, and a LOGOUT after an authentication that opened no
+/// mailbox (Exchange's code; MailKit #1496).
+pub(crate) const BYE_INVALID: &str = "* BYE Connection closed. 14";
+/// An idle client's goodbye (Exchange's code: `TimeoutErrorString`).
+pub(crate) const BYE_TIMEOUT: &str = "* BYE Connection is closed. 13";
 /// A line over the limit (unverified form).
 pub(crate) const LINE_TOO_LONG: &str = "* BAD Line too long.";
+/// The continuation asking for a synchronizing literal (Exchange's code).
+pub(crate) const CONTINUE_LITERAL: &str = "+ Ready for additional command text.";
+/// A literal past the mailbox's receive size (MailKit #1493, Microsoft 365, 2022; Exchange
+/// Server 2016's code answered `Command Argument Error. 11` after skipping the data).
+pub(crate) const LITERAL_TOO_BIG: &str = "BAD command line limit exceeded";
+/// IDLE's continuation (node-imap #561, outlook.office365.com).
+pub(crate) const IDLE_ACCEPTED: &str = "+ IDLE accepted, awaiting DONE command.";
+/// A message set past the end of the folder (Exchange's code).
+pub(crate) const INVALID_SET: &str = "NO The specified message set is invalid.";
+/// Messages expunged since the client last looked (Exchange's code).
+pub(crate) const MESSAGES_GONE: &str = "NO Some of the requested messages no longer exist.";
+/// The selected folder was deleted or renamed (Exchange's code).
+pub(crate) const MAILBOX_GONE: &str = "NO Mailbox has been deleted or moved.";
+/// APPEND to a folder that does not exist (Exchange's code).
+pub(crate) const APPEND_NO_FOLDER: &str = "NO [TRYCREATE] Folder is not found.";
+/// APPEND with keywords Exchange does not keep, before its OK (Exchange's code).
+pub(crate) const NO_KEYWORDS: &str = "* NO Keywords are not supported!";
+/// COPY or MOVE to a folder that does not exist (Exchange's code).
+pub(crate) const COPY_NO_DESTINATION: &str = "NO [TRYCREATE] The destination mailbox could not be found.";
+/// SEARCH with a charset Exchange does not take (Exchange's code; UTF-8 is taken too).
+pub(crate) const BAD_CHARSET: &str = "NO [BADCHARSET (US-ASCII)] The specified charset is not supported.";
+/// CREATE of a folder that exists (dmarc-metrics-exporter #15, Office 365).
+pub(crate) const MAILBOX_EXISTS: &str = "NO Mailbox already exists.";
+/// SELECT, STATUS, DELETE... of a folder that does not exist (unverified form).
+pub(crate) const NO_SUCH_MAILBOX: &str = "NO Mailbox doesn't exist.";
+/// DELETE or RENAME of a folder Exchange created (unverified form).
+pub(crate) const CANNOT_DELETE: &str = "NO Special folders cannot be deleted or renamed.";
+/// CREATE past the simulation's folder limit (unverified form).
+pub(crate) const TOO_MANY_FOLDERS: &str = "NO [LIMIT] Too many folders.";
+/// STORE, EXPUNGE or MOVE in a folder opened with EXAMINE (RFC 9051 §6.3.3's NO; unverified form).
+pub(crate) const READ_ONLY: &str = "NO The folder is open read-only.";
+/// APPEND, COPY or MOVE when the simulation's store is full (RFC 9051's OVERQUOTA; a real tenant
+/// has mailbox quotas instead).
+pub(crate) const OVER_QUOTA: &str = "NO [OVERQUOTA] The mail store is full.";

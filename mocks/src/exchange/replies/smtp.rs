@@ -13,13 +13,16 @@ pub(crate) fn greeting(stamp: &ReplyStamp) -> String {
     )
 }
 
+/// The largest message taken, as EHLO's SIZE advertises it (150 MB, Exchange Online's maximum).
+pub(crate) const MAX_MESSAGE_SIZE: usize = 157_286_400;
+
 // fidelity: smtp-greeting-ehlo-prestarttls, smtp-ehlo-post-starttls: AUTH only after STARTTLS.
 /// The EHLO reply, before or after TLS.
 pub(crate) fn ehlo(stamp: &ReplyStamp, client_ip: &str, tls: bool) -> Vec<String> {
     let middle = if tls { "AUTH LOGIN XOAUTH2" } else { "STARTTLS" };
     vec![
         format!("250-{} Hello [{client_ip}]", stamp.greeting_host()),
-        "250-SIZE 157286400".into(),
+        format!("250-SIZE {MAX_MESSAGE_SIZE}"),
         "250-PIPELINING".into(),
         "250-DSN".into(),
         "250-ENHANCEDSTATUSCODES".into(),
@@ -156,6 +159,9 @@ pub(crate) fn not_authenticated(stamp: &ReplyStamp) -> String {
 pub(crate) const SENDER_OK: &str = "250 2.1.0 Sender OK";
 /// `250 2.1.5 Recipient OK`.
 pub(crate) const RECIPIENT_OK: &str = "250 2.1.5 Recipient OK";
+/// Past Exchange Online's 1,000 recipients a message: RFC 5321 §4.5.3.1.10's reply (Exchange's
+/// wording unverified).
+pub(crate) const TOO_MANY_RECIPIENTS: &str = "452 4.5.3 Too many recipients";
 /// `354 Start mail input; end with <CRLF>.<CRLF>`.
 pub(crate) const START_MAIL_INPUT: &str = "354 Start mail input; end with <CRLF>.<CRLF>";
 
@@ -183,6 +189,20 @@ pub(crate) fn queued(stamp: &ReplyStamp) -> String {
         stamp.next_hex_id(),
         FRONT_END
     )
+}
+
+/// `552 5.3.4 Message size exceeds fixed maximum message size`: a message over SIZE
+/// (RFC 3463's X.3.4; Exchange's wording unverified).
+pub(crate) const MESSAGE_TOO_BIG: &str = "552 5.3.4 Message size exceeds fixed maximum message size";
+
+/// `452 4.3.1 Insufficient system resources`: the simulated mail store is full (RFC 3463's X.3.1;
+/// a real tenant has no such limit short of mailbox quotas).
+pub(crate) const STORE_FULL: &str = "452 4.3.1 Insufficient system resources";
+
+/// The reply to a BDAT chunk that is not the last (RFC 3030 §4.2's example, with the enhanced
+/// code Exchange adds to every reply; Exchange's wording unverified).
+pub(crate) fn chunk_received(octets: usize) -> String {
+    format!("250 2.0.0 {octets} octets received")
 }
 
 /// `221 2.0.0 Service closing transmission channel` (RFC 5321 §4.2's text).
