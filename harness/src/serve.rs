@@ -2,13 +2,16 @@
 //! `mailscope token`: a token from a running `serve`, through a real flow.
 //!
 //! `serve --state-dir DIR` writes `DIR/endpoints.json` (every URL and `host:port`, the CA file,
-//! the users and apps) and `DIR/ca.pem`, so that clients nobody here wrote can be pointed at it.
+//! the users and apps with their test credentials) and `DIR/ca.pem`, so that clients nobody here
+//! wrote can be pointed at it; without `--state-dir` it makes a directory of its own. One serve
+//! holds a state directory at a time (`DIR/serve.lock`). The mailboxes are in memory, or kept
+//! under `DIR/mail` with `--keep-mail`.
 
 use std::path::{Path, PathBuf};
 
 use mailscope_mocks::clock::Clock;
 use mailscope_mocks::directory::{ClientType, Directory};
-use mailscope_mocks::{HttpsFront, Listeners, SimulatedCloud};
+use mailscope_mocks::{HttpsFront, Listeners, Mailboxes, SimulatedCloud};
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 
@@ -33,6 +36,10 @@ pub struct ServeOptions {
     pub imap_port: u16,
     /// POP3S port (0: any free port).
     pub pop3_port: u16,
+    /// Keep the mailboxes under `STATE_DIR/mail`, so that a restart finds the mail.
+    pub keep_mail: bool,
+    /// Messages to start with: `ADDRESS/*.eml`, `ADDRESS/FOLDER/*.eml`, `ADDRESS.mbox`.
+    pub seed: Option<PathBuf>,
 }
 
 /// What `serve` writes to `endpoints.json`.
@@ -54,7 +61,8 @@ pub struct Endpoints {
     pub jwks_uri: String,
     /// The name the certificates are valid for (also `127.0.0.1`).
     pub host: String,
-    /// SMTP submission with STARTTLS, `127.0.0.1:PORT`.
+    /// SMTP submission with STARTTLS, `localhost:PORT` (the certificate's name: clients that
+    /// check it, as mbsync and offlineimap do, need the name, not the address).
     pub smtp: String,
     /// IMAP over TLS.
     pub imap: String,
@@ -64,8 +72,14 @@ pub struct Endpoints {
     pub ca_file: PathBuf,
     /// The directory file the cloud was started with.
     pub directory_file: Option<PathBuf>,
+    /// What the credentials below are.
+    #[serde(default)]
+    pub credentials: String,
     /// The users.
     pub users: Vec<EndpointUser>,
+    /// The shared mailboxes (a user with `full_access` opens them with its own token).
+    #[serde(default)]
+    pub shared_mailboxes: Vec<String>,
     /// The app registrations.
     pub apps: Vec<EndpointApp>,
     /// The process id of the `serve` that wrote the file (0 when unknown).
@@ -78,9 +92,12 @@ pub struct Endpoints {
 pub struct EndpointUser {
     /// The user principal name and mailbox address.
     pub upn: String,
+    /// The simulated user's password (a test value: for ROPC and password clients).
+    #[serde(default)]
+    pub password: String,
 }
 
-/// An app of `endpoints.json` (never its secret).
+/// An app of `endpoints.json`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EndpointApp {
     /// `mail-client` or `mail-daemon`.
@@ -91,7 +108,13 @@ pub struct EndpointApp {
     pub client_type: String,
     /// The registered redirect URI.
     pub redirect_uri: String,
+    /// A confidential app's client secret (a test value of the simulated tenant).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
 }
+
+/// What `endpoints.json` says of its credentials.
+pub const CREDENTIALS_NOTE: &str = "The passwords and the client secret below are test values of the simulated tenant, the same in every mailscope, and open nothing but this serve. They are not secrets.";
 
 /// Errors of `serve` and `token`.
 #[derive(Debug, thiserror::Error)]
@@ -131,6 +154,12 @@ pub enum ServeError {
     /// No `serve` is running for the state directory.
     #[error("{0}")]
     NotServing(String),
+    /// Another `serve` holds the state directory.
+    #[error("{0}")]
+    Busy(String),
+    /// The seed directory is wrong.
+    #[error("{0}")]
+    Seed(String),
 }
 
 /// Reads a directory file; `None` gives the default directory.
@@ -169,13 +198,87 @@ async fn bind(port: u16) -> Result<TcpListener, ServeError> {
 pub struct Served {
     /// The endpoints.
     pub endpoints: Endpoints,
+    /// The state directory.
+    pub state_dir: PathBuf,
+    /// How many seed messages were stored, and whether kept mail was found instead.
+    pub seeded: Option<usize>,
+    /// Whether the mailboxes were read back from the state directory.
+    pub mail_restored: bool,
     _https: HttpsFront,
     _cloud: SimulatedCloud,
+    /// Held while serving: the state directory is this serve's.
+    _lock: std::fs::File,
+}
+
+/// Takes `state_dir/serve.lock`, or says which serve holds it.
+fn lock_state_dir(state_dir: &Path) -> Result<std::fs::File, ServeError> {
+    let path = state_dir.join("serve.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(&path)
+        .map_err(|source| ServeError::File {
+            path: path.clone(),
+            source,
+        })?;
+    if file.try_lock().is_err() {
+        let holder = std::fs::read_to_string(&path).unwrap_or_default();
+        let holder = holder.trim();
+        return Err(ServeError::Busy(format!(
+            "{} is in use by another `mailscope serve`{}: stop it, or give this one another --state-dir",
+            state_dir.display(),
+            if holder.is_empty() {
+                String::new()
+            } else {
+                format!(" (pid {holder})")
+            }
+        )));
+    }
+    let mut file = file;
+    use std::io::Write as _;
+    let _ = file.set_len(0);
+    let _ = write!(file, "{}", std::process::id());
+    Ok(file)
 }
 
 /// Starts the simulated cloud standalone, on the system clock, and writes the state directory.
 pub async fn start(options: &ServeOptions) -> Result<Served, ServeError> {
     let directory = load_directory(options.directory.as_deref())?;
+    // Without --state-dir, a directory of this process's own: never one another serve uses.
+    let state_dir = options
+        .state_dir
+        .clone()
+        .unwrap_or_else(|| std::env::temp_dir().join(format!("mailscope-serve-{}", std::process::id())));
+    std::fs::create_dir_all(&state_dir).map_err(|source| ServeError::File {
+        path: state_dir.clone(),
+        source,
+    })?;
+    let state_dir = state_dir.canonicalize().unwrap_or(state_dir);
+    let lock = lock_state_dir(&state_dir)?;
+    let clock = Clock::system();
+    let mailboxes = if options.keep_mail {
+        Mailboxes::open(&directory, &clock, &options.limits, &state_dir).map_err(|source| {
+            ServeError::File {
+                path: state_dir.join("mail"),
+                source,
+            }
+        })?
+    } else {
+        Mailboxes::in_memory(&directory, &clock, &options.limits)
+    };
+    let mail_restored = mailboxes.restored();
+    let seeded = match &options.seed {
+        // Kept mail already holds what a seed once put there.
+        Some(_) if mail_restored => None,
+        Some(seed) => Some(
+            mailboxes
+                .seed(seed)
+                .map_err(|error| ServeError::Seed(error.to_string()))?,
+        ),
+        None => None,
+    };
     let listeners = Listeners {
         smtp: bind(options.smtp_port).await?,
         imap: bind(options.imap_port).await?,
@@ -183,20 +286,13 @@ pub async fn start(options: &ServeOptions) -> Result<Served, ServeError> {
         limits: options.limits,
     };
     let https_listener = bind(options.https_port).await?;
-    let cloud = SimulatedCloud::start_on(directory, Clock::system(), listeners)
+    let cloud = SimulatedCloud::start_with_mailboxes(directory, clock, listeners, mailboxes)
         .await
         .map_err(|source| ServeError::Bind { port: 0, source })?;
     let https = HttpsFront::start(https_listener, &cloud).map_err(|source| ServeError::Bind {
         port: options.https_port,
         source,
     })?;
-
-    let state_dir = options.state_dir.clone().unwrap_or_else(std::env::temp_dir);
-    std::fs::create_dir_all(&state_dir).map_err(|source| ServeError::File {
-        path: state_dir.clone(),
-        source,
-    })?;
-    let state_dir = state_dir.canonicalize().unwrap_or(state_dir);
     let ca_file = state_dir.join("ca.pem");
     write(&ca_file, cloud.ca_pem().as_bytes())?;
 
@@ -212,9 +308,10 @@ pub async fn start(options: &ServeOptions) -> Result<Served, ServeError> {
         tenant_domain: cloud.directory().tenant.domain.clone(),
         pid: std::process::id(),
         host: "localhost".into(),
-        smtp: cloud.endpoints().smtp.to_string(),
-        imap: cloud.endpoints().imap.to_string(),
-        pop3: cloud.endpoints().pop3.to_string(),
+        smtp: format!("localhost:{}", cloud.endpoints().smtp.port()),
+        imap: format!("localhost:{}", cloud.endpoints().imap.port()),
+        pop3: format!("localhost:{}", cloud.endpoints().pop3.port()),
+        credentials: CREDENTIALS_NOTE.into(),
         ca_file,
         directory_file: options
             .directory
@@ -226,8 +323,20 @@ pub async fn start(options: &ServeOptions) -> Result<Served, ServeError> {
             .iter()
             .map(|user| EndpointUser {
                 upn: user.upn.clone(),
+                password: user.password.clone(),
             })
             .collect(),
+        shared_mailboxes: {
+            let mut shared: Vec<String> = cloud
+                .directory()
+                .users
+                .iter()
+                .flat_map(|user| user.full_access.iter().cloned())
+                .collect();
+            shared.sort_unstable();
+            shared.dedup();
+            shared
+        },
         apps: cloud
             .directory()
             .apps
@@ -240,6 +349,10 @@ pub async fn start(options: &ServeOptions) -> Result<Served, ServeError> {
                     ClientType::Confidential { .. } => "confidential".into(),
                 },
                 redirect_uri: app.redirect_uris.first().cloned().unwrap_or_default(),
+                client_secret: match &app.client_type {
+                    ClientType::Public => None,
+                    ClientType::Confidential { secret } => Some(secret.clone()),
+                },
             })
             .collect(),
     };
@@ -255,8 +368,12 @@ pub async fn start(options: &ServeOptions) -> Result<Served, ServeError> {
     })?;
     Ok(Served {
         endpoints,
+        state_dir,
+        seeded,
+        mail_restored,
         _https: https,
         _cloud: cloud,
+        _lock: lock,
     })
 }
 

@@ -9,7 +9,7 @@ use crate::identity::{
 };
 
 /// Returns every rule: the identity platform's first, then Exchange Online's.
-pub fn rules() -> [&'static Rule; 38] {
+pub fn rules() -> [&'static Rule; 39] {
     [
         &resolve::SCOPE_SYNTAX,
         &resolve::SCOPE_RESOURCE,
@@ -45,6 +45,7 @@ pub fn rules() -> [&'static Rule; 38] {
         &imap::IMAP_NOT_CONNECTED,
         &imap_mail::IMAP_MAILBOX,
         &pop3::POP3_FRONT_DOOR,
+        &pop3::POP3_MAILDROP,
         &basic::BASIC_AUTH,
         &basic::SECURITY_DEFAULTS,
         &crate::store::MAILBOX_STORE,

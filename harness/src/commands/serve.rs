@@ -9,9 +9,15 @@ use crate::{EXIT_UNMET, EXIT_USAGE, FlowArg, eprint_line, flow_of, print_line, r
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct ServeArgs {
-    /// Write endpoints.json and ca.pem here.
+    /// Write endpoints.json and ca.pem here (default: a new directory, printed).
     #[arg(long, value_name = "DIR")]
     state_dir: Option<PathBuf>,
+    /// Keep the mailboxes under STATE_DIR/mail, so that a restart finds the mail.
+    #[arg(long, requires = "state_dir")]
+    keep_mail: bool,
+    /// Start with these messages: ADDRESS/*.eml (INBOX), ADDRESS/FOLDER/*.eml, ADDRESS.mbox.
+    #[arg(long, value_name = "DIR")]
+    seed: Option<PathBuf>,
     /// A directory file: the [tenant], [app] and [user] tables of a scenario.
     #[arg(long, value_name = "FILE")]
     directory: Option<PathBuf>,
@@ -33,9 +39,16 @@ pub(crate) struct ServeArgs {
     /// Connections per listener in their TLS handshake at once; past it the oldest is dropped.
     #[arg(long, value_name = "N")]
     handshakes_in_flight: Option<usize>,
-    /// Seconds a mail client may stay silent (default 300, RFC 5321's).
+    /// Seconds a mail client may stay silent (default 300, RFC 5321's); IMAP and POP3 only
+    /// before authentication.
     #[arg(long, value_name = "SECS")]
     mail_idle_timeout: Option<u64>,
+    /// Seconds an authenticated IMAP or POP3 client may stay silent (default 1800, Exchange's).
+    #[arg(long, value_name = "SECS")]
+    authenticated_idle_timeout: Option<u64>,
+    /// The most mail the mailboxes hold together, in bytes (default 1 GiB).
+    #[arg(long, value_name = "BYTES")]
+    mail_store_limit: Option<u64>,
     /// Seconds an HTTPS connection may wait between requests (default 130, Kestrel's).
     #[arg(long, value_name = "SECS")]
     http_keep_alive: Option<u64>,
@@ -60,6 +73,8 @@ impl ServeArgs {
             tls_handshake: seconds(self.tls_handshake_timeout, defaults.tls_handshake),
             handshakes_in_flight: self.handshakes_in_flight.unwrap_or(defaults.handshakes_in_flight),
             mail_idle: seconds(self.mail_idle_timeout, defaults.mail_idle),
+            authenticated_idle: seconds(self.authenticated_idle_timeout, defaults.authenticated_idle),
+            mail_store: self.mail_store_limit.unwrap_or(defaults.mail_store),
             http_keep_alive: seconds(self.http_keep_alive, defaults.http_keep_alive),
             http_request: seconds(self.http_request_timeout, defaults.http_request),
             http_body: self.http_body_limit.unwrap_or(defaults.http_body),
@@ -96,6 +111,8 @@ pub(crate) fn serve(args: ServeArgs) -> ExitCode {
         smtp_port: args.smtp_port,
         imap_port: args.imap_port,
         pop3_port: args.pop3_port,
+        keep_mail: args.keep_mail,
+        seed: args.seed,
     };
     runtime.block_on(async {
         let served = match serve::start(&options).await {
@@ -106,11 +123,21 @@ pub(crate) fn serve(args: ServeArgs) -> ExitCode {
             }
         };
         let endpoints = &served.endpoints;
+        print_line(&format!("state directory    {}", served.state_dir.display()));
         print_line(&format!("identity platform  {}", endpoints.authority));
         print_line(&format!("smtp (STARTTLS)    {}", endpoints.smtp));
         print_line(&format!("imaps              {}", endpoints.imap));
         print_line(&format!("pop3s              {}", endpoints.pop3));
         print_line(&format!("CA certificate     {}", endpoints.ca_file.display()));
+        let mail = match (served.mail_restored, served.seeded) {
+            (true, _) => format!(
+                "kept under {} (read back)",
+                served.state_dir.join("mail").display()
+            ),
+            (false, Some(count)) => format!("{count} seed message(s) stored"),
+            (false, None) => "empty".to_owned(),
+        };
+        print_line(&format!("mailboxes          {mail}"));
         print_line("serving; Ctrl-C or SIGTERM stops");
         wait_for_shutdown().await;
         // A stopped serve leaves no endpoints.json behind for a script to trust.

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use crate::clock::Clock;
-use crate::store::shared::Store;
 use crate::directory::{Directory, ServerProfile};
+use crate::store::shared::Store;
 use crate::tls::TestPki;
 use crate::token::{Jwks, TokenVerifier};
 

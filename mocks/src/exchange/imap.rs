@@ -165,7 +165,9 @@ impl ImapSession {
                 let body = command.body;
                 self.execute(&pending.tag, body)
             }
-            Ok(_) | Err(CommandDecodeError::Incomplete) => self.malformed(&pending.tag, reply::ARGUMENT_ERROR),
+            Ok(_) | Err(CommandDecodeError::Incomplete) => {
+                self.malformed(&pending.tag, reply::ARGUMENT_ERROR)
+            }
             Err(CommandDecodeError::LiteralFound { length, mode, .. }) => {
                 let length = usize::try_from(length).unwrap_or(usize::MAX);
                 let tag = pending.tag.clone();
@@ -193,7 +195,11 @@ impl ImapSession {
             }
             Err(CommandDecodeError::Failed) => {
                 let known = is_known_verb(&pending.verb);
-                let text = if known { reply::ARGUMENT_ERROR } else { reply::COMMAND_ERROR };
+                let text = if known {
+                    reply::ARGUMENT_ERROR
+                } else {
+                    reply::COMMAND_ERROR
+                };
                 self.malformed(&pending.tag, text)
             }
         }
@@ -481,7 +487,6 @@ impl ImapSession {
         }
         actions
     }
-
 }
 
 fn rejected(tag: &str, mechanism: Mechanism, refusal: Refusal) -> Vec<Action> {

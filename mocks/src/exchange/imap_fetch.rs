@@ -77,7 +77,9 @@ fn nstring(value: Option<&str>) -> NString<'static> {
 fn istring(value: &str) -> IString<'static> {
     IString::try_from(value.to_owned())
         .or_else(|_| IString::try_from(value.replace('\0', "")))
-        .unwrap_or_else(|_| IString::try_from(String::new()).expect("the empty string is a valid quoted string"))
+        .unwrap_or_else(|_| {
+            IString::try_from(String::new()).expect("the empty string is a valid quoted string")
+        })
 }
 
 /// A header's raw value, unfolded and trimmed (RFC 5322 §2.2.3).
@@ -350,7 +352,12 @@ impl Node {
                 .as_ref()
                 .map(|(kind, parameters)| (istring(kind), parameter_list(parameters))),
             tail: Some(Language {
-                language: self.fields.language.iter().map(|language| istring(language)).collect(),
+                language: self
+                    .fields
+                    .language
+                    .iter()
+                    .map(|language| istring(language))
+                    .collect(),
                 tail: Some(Location {
                     location: nstring(self.fields.location.as_deref()),
                     extensions: Vec::new(),
@@ -502,29 +509,42 @@ impl<'a> Parsed<'a> {
     /// does not exist, as RFC 9051 §6.4.5 asks.
     pub(crate) fn section(&self, section: Option<&Section<'_>>) -> Cow<'a, [u8]> {
         let names = |fields: &NonEmptyVec<imap_codec::imap_types::core::AString<'_>>| -> Vec<Vec<u8>> {
-            fields.as_ref().iter().map(|name| name.as_ref().to_vec()).collect()
+            fields
+                .as_ref()
+                .iter()
+                .map(|name| name.as_ref().to_vec())
+                .collect()
         };
         let raw = self.raw;
         // The header and body of the message a HEADER/TEXT section refers to.
-        let message = |part: Option<&imap_codec::imap_types::fetch::Part>| -> Option<(Range<usize>, Range<usize>)> {
-            match part {
-                None => Some((self.root.header.clone(), self.root.body.clone())),
-                Some(part) => match &self.find(part.0.as_ref())?.kind {
-                    Kind::Message(inner, _) => Some((inner.header.clone(), inner.body.clone())),
-                    _ => None,
-                },
-            }
-        };
+        let message =
+            |part: Option<&imap_codec::imap_types::fetch::Part>| -> Option<(Range<usize>, Range<usize>)> {
+                match part {
+                    None => Some((self.root.header.clone(), self.root.body.clone())),
+                    Some(part) => match &self.find(part.0.as_ref())?.kind {
+                        Kind::Message(inner, _) => Some((inner.header.clone(), inner.body.clone())),
+                        _ => None,
+                    },
+                }
+            };
         let bytes: Option<Cow<'a, [u8]>> = match section {
             None => Some(Cow::Borrowed(raw)),
-            Some(Section::Part(part)) => self.find(part.0.as_ref()).map(|node| Cow::Borrowed(&raw[node.body.clone()])),
-            Some(Section::Mime(part)) => self.find(part.0.as_ref()).map(|node| Cow::Borrowed(&raw[node.header.clone()])),
-            Some(Section::Header(part)) => message(part.as_ref()).map(|(header, _)| Cow::Borrowed(&raw[header])),
+            Some(Section::Part(part)) => self
+                .find(part.0.as_ref())
+                .map(|node| Cow::Borrowed(&raw[node.body.clone()])),
+            Some(Section::Mime(part)) => self
+                .find(part.0.as_ref())
+                .map(|node| Cow::Borrowed(&raw[node.header.clone()])),
+            Some(Section::Header(part)) => {
+                message(part.as_ref()).map(|(header, _)| Cow::Borrowed(&raw[header]))
+            }
             Some(Section::Text(part)) => message(part.as_ref()).map(|(_, body)| Cow::Borrowed(&raw[body])),
-            Some(Section::HeaderFields(part, fields)) => message(part.as_ref())
-                .map(|(header, _)| Cow::Owned(filter_header(&raw[header], &FieldFilter::Only(&names(fields))))),
-            Some(Section::HeaderFieldsNot(part, fields)) => message(part.as_ref())
-                .map(|(header, _)| Cow::Owned(filter_header(&raw[header], &FieldFilter::AllBut(&names(fields))))),
+            Some(Section::HeaderFields(part, fields)) => message(part.as_ref()).map(|(header, _)| {
+                Cow::Owned(filter_header(&raw[header], &FieldFilter::Only(&names(fields))))
+            }),
+            Some(Section::HeaderFieldsNot(part, fields)) => message(part.as_ref()).map(|(header, _)| {
+                Cow::Owned(filter_header(&raw[header], &FieldFilter::AllBut(&names(fields))))
+            }),
         };
         bytes.unwrap_or(Cow::Borrowed(&[]))
     }

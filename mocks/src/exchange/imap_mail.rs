@@ -14,7 +14,9 @@ use imap_codec::encode::Encoder;
 use imap_codec::imap_types::command::CommandBody;
 use imap_codec::imap_types::core::{Atom, NonEmptyVec};
 use imap_codec::imap_types::datetime::DateTime;
-use imap_codec::imap_types::fetch::{Macro, MacroOrMessageDataItemNames, MessageDataItem, MessageDataItemName};
+use imap_codec::imap_types::fetch::{
+    Macro, MacroOrMessageDataItemNames, MessageDataItem, MessageDataItemName,
+};
 use imap_codec::imap_types::flag::{Flag, FlagFetch, StoreResponse, StoreType};
 use imap_codec::imap_types::mailbox::{ListMailbox, Mailbox as WireMailbox};
 use imap_codec::imap_types::response::{Data, Response};
@@ -228,8 +230,14 @@ impl Selected {
                 if let Some(first) = flags.iter().position(|flags| !flags.contains(Flags::SEEN)) {
                     lines.push(format!("* OK [UNSEEN {}] Is the first unseen message", first + 1));
                 }
-                lines.push(format!("* OK [UIDVALIDITY {}] UIDVALIDITY value", folder.uid_validity));
-                lines.push(format!("* OK [UIDNEXT {}] The next unique identifier value", folder.uid_next));
+                lines.push(format!(
+                    "* OK [UIDVALIDITY {}] UIDVALIDITY value",
+                    folder.uid_validity
+                ));
+                lines.push(format!(
+                    "* OK [UIDNEXT {}] The next unique identifier value",
+                    folder.uid_next
+                ));
                 let view = Self {
                     folder: folder.name.clone(),
                     uid_validity: folder.uid_validity,
@@ -290,7 +298,11 @@ impl Selected {
                 && messages[position].1 != self.flags[index]
             {
                 self.flags[index] = messages[position].1;
-                lines.push(format!("* {} FETCH (FLAGS ({}))", index + 1, flag_list(self.flags[index])));
+                lines.push(format!(
+                    "* {} FETCH (FLAGS ({}))",
+                    index + 1,
+                    flag_list(self.flags[index])
+                ));
             }
         }
         let last = self.uids.last().copied().unwrap_or(0);
@@ -311,7 +323,11 @@ impl Selected {
     /// The (sequence number, UID) pairs a set names, in ascending order.
     fn resolve(&self, set: &SequenceSet, uid: bool) -> Result<Vec<(u32, u32)>, SetError> {
         let count = u32::try_from(self.uids.len()).unwrap_or(u32::MAX);
-        let largest = if uid { self.uids.last().copied().unwrap_or(0) } else { count };
+        let largest = if uid {
+            self.uids.last().copied().unwrap_or(0)
+        } else {
+            count
+        };
         let value = |value: &SeqOrUid| match value {
             SeqOrUid::Value(number) => number.get(),
             SeqOrUid::Asterisk => largest,
@@ -400,7 +416,10 @@ impl Run<'_> {
             // Exchange's text when the selected folder went away (Imap4Request.MailboxDoesNotExist).
             if !matches!(
                 body,
-                CommandBody::Select { .. } | CommandBody::Examine { .. } | CommandBody::List { .. } | CommandBody::Lsub { .. }
+                CommandBody::Select { .. }
+                    | CommandBody::Examine { .. }
+                    | CommandBody::List { .. }
+                    | CommandBody::Lsub { .. }
             ) {
                 return stay(self.done(reply::MAILBOX_GONE));
             }
@@ -408,22 +427,47 @@ impl Run<'_> {
         match body {
             CommandBody::Select { mailbox } => stay(self.select(&wire_name(&mailbox), false)),
             CommandBody::Examine { mailbox } => stay(self.select(&wire_name(&mailbox), true)),
-            CommandBody::Create { mailbox } => stay(self.folder_change("CREATE", &wire_name(&mailbox), |mailbox, name| mailbox.create(name))),
+            CommandBody::Create { mailbox } => stay(self.folder_change(
+                "CREATE",
+                &wire_name(&mailbox),
+                |mailbox, name| mailbox.create(name),
+            )),
             CommandBody::Delete { mailbox } => stay(self.delete(&wire_name(&mailbox))),
             CommandBody::Rename { from, to } => {
                 let to = wire_name(&to);
-                stay(self.folder_change("RENAME", &wire_name(&from), move |mailbox, from| mailbox.rename(from, &to)))
+                stay(
+                    self.folder_change("RENAME", &wire_name(&from), move |mailbox, from| {
+                        mailbox.rename(from, &to)
+                    }),
+                )
             }
-            CommandBody::Subscribe { mailbox } => stay(self.folder_change("SUBSCRIBE", &wire_name(&mailbox), |mailbox, name| mailbox.subscribe(name, true))),
-            CommandBody::Unsubscribe { mailbox } => stay(self.folder_change("UNSUBSCRIBE", &wire_name(&mailbox), |mailbox, name| mailbox.subscribe(name, false))),
-            CommandBody::List { reference, mailbox_wildcard } => {
-                stay(self.list("LIST", &wire_name(&reference), &list_pattern(&mailbox_wildcard)))
+            CommandBody::Subscribe { mailbox } => stay(self.folder_change(
+                "SUBSCRIBE",
+                &wire_name(&mailbox),
+                |mailbox, name| mailbox.subscribe(name, true),
+            )),
+            CommandBody::Unsubscribe { mailbox } => stay(self.folder_change(
+                "UNSUBSCRIBE",
+                &wire_name(&mailbox),
+                |mailbox, name| mailbox.subscribe(name, false),
+            )),
+            CommandBody::List {
+                reference,
+                mailbox_wildcard,
+            } => stay(self.list("LIST", &wire_name(&reference), &list_pattern(&mailbox_wildcard))),
+            CommandBody::Lsub {
+                reference,
+                mailbox_wildcard,
+            } => stay(self.list("LSUB", &wire_name(&reference), &list_pattern(&mailbox_wildcard))),
+            CommandBody::Status { mailbox, item_names } => {
+                stay(self.status(&wire_name(&mailbox), &item_names))
             }
-            CommandBody::Lsub { reference, mailbox_wildcard } => {
-                stay(self.list("LSUB", &wire_name(&reference), &list_pattern(&mailbox_wildcard)))
-            }
-            CommandBody::Status { mailbox, item_names } => stay(self.status(&wire_name(&mailbox), &item_names)),
-            CommandBody::Append { mailbox, flags, date, message } => {
+            CommandBody::Append {
+                mailbox,
+                flags,
+                date,
+                message,
+            } => {
                 let date = date.map(|date| date.as_ref().timestamp());
                 stay(self.append(&wire_name(&mailbox), &flags, date, message.data()))
             }
@@ -433,7 +477,9 @@ impl Run<'_> {
                     replies.lines(selected.sync(&self.context.store, &self.mail.address, true));
                 }
                 replies.line(reply::IDLE_ACCEPTED);
-                replies.actions.push(Action::Watch(Watcher(self.context.store.watch())));
+                replies
+                    .actions
+                    .push(Action::Watch(Watcher(self.context.store.watch())));
                 (replies.actions, Next::Idle(self.tag.to_owned()))
             }
             CommandBody::Check => stay(self.finish(Replies::new(), true, "OK CHECK completed.")),
@@ -453,7 +499,9 @@ impl Run<'_> {
                     && !selected.read_only
                 {
                     let folder = selected.folder.clone();
-                    self.context.store.write(&self.mail.address, |mailbox, _| mailbox.expunge(&folder, None));
+                    self.context
+                        .store
+                        .write(&self.mail.address, |mailbox, _| mailbox.expunge(&folder, None));
                 }
                 self.done("OK CLOSE completed.")
             }
@@ -462,17 +510,39 @@ impl Run<'_> {
                 self.done("OK UNSELECT completed.")
             }
             CommandBody::Expunge => self.expunge(None),
-            CommandBody::Search { charset, criteria, uid } => {
+            CommandBody::Search {
+                charset,
+                criteria,
+                uid,
+            } => {
                 let charset = charset.map(|charset| match charset {
                     imap_codec::imap_types::core::Charset::Atom(atom) => atom.inner().to_owned(),
                     imap_codec::imap_types::core::Charset::Quoted(quoted) => quoted.inner().to_owned(),
                 });
                 self.search(charset.as_deref(), &criteria, uid)
             }
-            CommandBody::Fetch { sequence_set, macro_or_item_names, uid } => self.fetch(&sequence_set, &macro_or_item_names, uid),
-            CommandBody::Store { sequence_set, kind, response, flags, uid } => self.store_flags(&sequence_set, &kind, &response, &flags, uid),
-            CommandBody::Copy { sequence_set, mailbox, uid } => self.copy(&sequence_set, &wire_name(&mailbox), uid, false),
-            CommandBody::Move { sequence_set, mailbox, uid } => self.copy(&sequence_set, &wire_name(&mailbox), uid, true),
+            CommandBody::Fetch {
+                sequence_set,
+                macro_or_item_names,
+                uid,
+            } => self.fetch(&sequence_set, &macro_or_item_names, uid),
+            CommandBody::Store {
+                sequence_set,
+                kind,
+                response,
+                flags,
+                uid,
+            } => self.store_flags(&sequence_set, &kind, &response, &flags, uid),
+            CommandBody::Copy {
+                sequence_set,
+                mailbox,
+                uid,
+            } => self.copy(&sequence_set, &wire_name(&mailbox), uid, false),
+            CommandBody::Move {
+                sequence_set,
+                mailbox,
+                uid,
+            } => self.copy(&sequence_set, &wire_name(&mailbox), uid, true),
             _ => self.done(reply::COMMAND_ERROR),
         }
     }
@@ -574,12 +644,18 @@ impl Run<'_> {
                         StatusDataItemName::Messages => Some(format!("MESSAGES {}", folder.messages.len())),
                         StatusDataItemName::Recent => Some("RECENT 0".to_owned()),
                         StatusDataItemName::UidNext => Some(format!("UIDNEXT {}", folder.uid_next)),
-                        StatusDataItemName::UidValidity => Some(format!("UIDVALIDITY {}", folder.uid_validity)),
+                        StatusDataItemName::UidValidity => {
+                            Some(format!("UIDVALIDITY {}", folder.uid_validity))
+                        }
                         StatusDataItemName::Unseen => Some(format!("UNSEEN {}", folder.unseen())),
                         _ => None,
                     })
                     .collect();
-                Some(format!("* STATUS {} ({})", astring(&folder.name), values.join(" ")))
+                Some(format!(
+                    "* STATUS {} ({})",
+                    astring(&folder.name),
+                    values.join(" ")
+                ))
             })
             .flatten();
         match line {
@@ -609,9 +685,15 @@ impl Run<'_> {
                     // Exchange keeps no keywords but its own (Imap4RequestAppend).
                     replies.line(reply::NO_KEYWORDS);
                 }
-                self.finish(replies, true, &format!("OK [APPENDUID {validity} {uid}] APPEND completed."))
+                self.finish(
+                    replies,
+                    true,
+                    &format!("OK [APPENDUID {validity} {uid}] APPEND completed."),
+                )
             }
-            Err(StoreError::Folder(FolderError::NotFound) | StoreError::NoMailbox) => self.done(reply::APPEND_NO_FOLDER),
+            Err(StoreError::Folder(FolderError::NotFound) | StoreError::NoMailbox) => {
+                self.done(reply::APPEND_NO_FOLDER)
+            }
             Err(StoreError::Full) => self.done(reply::OVER_QUOTA),
             Err(StoreError::Folder(_)) => self.done(reply::ARGUMENT_ERROR),
         }
@@ -625,9 +707,9 @@ impl Run<'_> {
             return self.done(reply::READ_ONLY);
         }
         let folder = selected.folder.clone();
-        self.context
-            .store
-            .write(&self.mail.address, |mailbox, _| mailbox.expunge(&folder, within.as_deref()));
+        self.context.store.write(&self.mail.address, |mailbox, _| {
+            mailbox.expunge(&folder, within.as_deref())
+        });
         self.finish(Replies::new(), true, "OK EXPUNGE completed.")
     }
 
@@ -643,7 +725,12 @@ impl Run<'_> {
         self.expunge(Some(uids))
     }
 
-    fn fetch(&mut self, set: &SequenceSet, names: &MacroOrMessageDataItemNames<'_>, uid: bool) -> Vec<Action> {
+    fn fetch(
+        &mut self,
+        set: &SequenceSet,
+        names: &MacroOrMessageDataItemNames<'_>,
+        uid: bool,
+    ) -> Vec<Action> {
         let Some(selected) = &self.mail.selected else {
             return self.done(reply::INVALID_STATE);
         };
@@ -685,7 +772,9 @@ impl Run<'_> {
             && names.iter().any(|name| {
                 matches!(
                     name,
-                    MessageDataItemName::BodyExt { peek: false, .. } | MessageDataItemName::Rfc822 | MessageDataItemName::Rfc822Text
+                    MessageDataItemName::BodyExt { peek: false, .. }
+                        | MessageDataItemName::Rfc822
+                        | MessageDataItemName::Rfc822Text
                 )
             });
         let folder = selected.folder.clone();
@@ -695,9 +784,11 @@ impl Run<'_> {
         for (seq, message_uid) in picked {
             if marks_seen {
                 self.context.store.write(&address, |mailbox, _| {
-                    let current = mailbox
-                        .folder(&folder)
-                        .and_then(|folder| folder.index_of(message_uid).map(|index| folder.messages[index].flags));
+                    let current = mailbox.folder(&folder).and_then(|folder| {
+                        folder
+                            .index_of(message_uid)
+                            .map(|index| folder.messages[index].flags)
+                    });
                     if let Some(current) = current
                         && !current.contains(Flags::SEEN)
                     {
@@ -708,9 +799,11 @@ impl Run<'_> {
             let message = self
                 .store()
                 .read(&address, |mailbox| {
-                    mailbox
-                        .folder(&folder)
-                        .and_then(|folder| folder.index_of(message_uid).map(|index| folder.messages[index].clone()))
+                    mailbox.folder(&folder).and_then(|folder| {
+                        folder
+                            .index_of(message_uid)
+                            .map(|index| folder.messages[index].clone())
+                    })
                 })
                 .flatten();
             let Some(message) = message else {
@@ -740,27 +833,34 @@ impl Run<'_> {
                         flags_sent = true;
                         Some(MessageDataItem::Flags(flag_fetch(message.flags)))
                     }
-                    MessageDataItemName::InternalDate => internal_date(message.internal_date).map(MessageDataItem::InternalDate),
+                    MessageDataItemName::InternalDate => {
+                        internal_date(message.internal_date).map(MessageDataItem::InternalDate)
+                    }
                     MessageDataItemName::Rfc822Size => Some(MessageDataItem::Rfc822Size(
                         u32::try_from(message.size()).unwrap_or(u32::MAX),
                     )),
-                    MessageDataItemName::Envelope => parsed.as_ref().map(|parsed| MessageDataItem::Envelope(parsed.envelope())),
-                    MessageDataItemName::Body => parsed.as_ref().map(|parsed| MessageDataItem::Body(parsed.structure(false))),
-                    MessageDataItemName::BodyStructure => {
-                        parsed.as_ref().map(|parsed| MessageDataItem::BodyStructure(parsed.structure(true)))
-                    }
+                    MessageDataItemName::Envelope => parsed
+                        .as_ref()
+                        .map(|parsed| MessageDataItem::Envelope(parsed.envelope())),
+                    MessageDataItemName::Body => parsed
+                        .as_ref()
+                        .map(|parsed| MessageDataItem::Body(parsed.structure(false))),
+                    MessageDataItemName::BodyStructure => parsed
+                        .as_ref()
+                        .map(|parsed| MessageDataItem::BodyStructure(parsed.structure(true))),
                     MessageDataItemName::Rfc822 => Some(MessageDataItem::Rfc822(literal(&message.data))),
-                    MessageDataItemName::Rfc822Header => {
-                        parsed.as_ref().map(|parsed| MessageDataItem::Rfc822Header(literal(parsed.header())))
-                    }
-                    MessageDataItemName::Rfc822Text => {
-                        parsed.as_ref().map(|parsed| MessageDataItem::Rfc822Text(literal(parsed.text())))
-                    }
+                    MessageDataItemName::Rfc822Header => parsed
+                        .as_ref()
+                        .map(|parsed| MessageDataItem::Rfc822Header(literal(parsed.header()))),
+                    MessageDataItemName::Rfc822Text => parsed
+                        .as_ref()
+                        .map(|parsed| MessageDataItem::Rfc822Text(literal(parsed.text()))),
                     MessageDataItemName::BodyExt { section, partial, .. } => parsed.as_ref().map(|parsed| {
                         let bytes = parsed.section(section.as_ref());
                         let (origin, bytes) = match partial {
                             Some((start, length)) => {
-                                let start_index = usize::try_from(*start).unwrap_or(usize::MAX).min(bytes.len());
+                                let start_index =
+                                    usize::try_from(*start).unwrap_or(usize::MAX).min(bytes.len());
                                 let end = start_index
                                     .saturating_add(usize::try_from(length.get()).unwrap_or(usize::MAX))
                                     .min(bytes.len());
@@ -785,7 +885,11 @@ impl Run<'_> {
                 && let Some(index) = usize::try_from(seq).ok().and_then(|seq| seq.checked_sub(1))
                 && index < selected.flags.len()
             {
-                selected.flags[index] = if marks_seen { message.flags.union(Flags::SEEN) } else { message.flags };
+                selected.flags[index] = if marks_seen {
+                    message.flags.union(Flags::SEEN)
+                } else {
+                    message.flags
+                };
             }
             replies.actions.extend(fetch_response(seq, items));
         }
@@ -823,9 +927,11 @@ impl Run<'_> {
                 .context
                 .store
                 .write(&address, |mailbox, _| {
-                    let current = mailbox
-                        .folder(&folder)
-                        .and_then(|folder| folder.index_of(message_uid).map(|index| folder.messages[index].flags))?;
+                    let current = mailbox.folder(&folder).and_then(|folder| {
+                        folder
+                            .index_of(message_uid)
+                            .map(|index| folder.messages[index].flags)
+                    })?;
                     let new = match kind {
                         StoreType::Replace => wanted,
                         StoreType::Add => current.union(wanted),
@@ -845,8 +951,15 @@ impl Run<'_> {
                 selected.flags[index] = updated;
             }
             if *response == StoreResponse::Answer {
-                let uid_part = if uid { format!("UID {message_uid} ") } else { String::new() };
-                replies.line(format!("* {seq} FETCH ({uid_part}FLAGS ({}))", flag_list(updated)));
+                let uid_part = if uid {
+                    format!("UID {message_uid} ")
+                } else {
+                    String::new()
+                };
+                replies.line(format!(
+                    "* {seq} FETCH ({uid_part}FLAGS ({}))",
+                    flag_list(updated)
+                ));
             }
         }
         if missing {
@@ -884,7 +997,9 @@ impl Run<'_> {
                 if needed > room {
                     return Err(StoreError::Full);
                 }
-                let copied = mailbox.copy(&source, &uids, destination).map_err(StoreError::Folder)?;
+                let copied = mailbox
+                    .copy(&source, &uids, destination)
+                    .map_err(StoreError::Folder)?;
                 if moving {
                     let moved: Vec<u32> = copied.1.iter().map(|(from, _)| *from).collect();
                     mailbox.remove(&source, &moved);
@@ -920,7 +1035,9 @@ impl Run<'_> {
 
     fn search(&mut self, charset: Option<&str>, criteria: &SearchKey<'_>, uid: bool) -> Vec<Action> {
         if let Some(charset) = charset
-            && !["US-ASCII", "UTF-8"].iter().any(|known| known.eq_ignore_ascii_case(charset))
+            && !["US-ASCII", "UTF-8"]
+                .iter()
+                .any(|known| known.eq_ignore_ascii_case(charset))
         {
             return self.done(reply::BAD_CHARSET);
         }
@@ -940,9 +1057,11 @@ impl Run<'_> {
             let message = self
                 .store()
                 .read(&address, |mailbox| {
-                    mailbox
-                        .folder(&folder)
-                        .and_then(|folder| folder.index_of(*message_uid).map(|index| folder.messages[index].clone()))
+                    mailbox.folder(&folder).and_then(|folder| {
+                        folder
+                            .index_of(*message_uid)
+                            .map(|index| folder.messages[index].clone())
+                    })
                 })
                 .flatten();
             let Some(message) = message else { continue };
@@ -994,9 +1113,12 @@ impl<'c> Candidate<'c> {
             }
         };
         let header_has = |parsed: &mut Option<Parsed<'c>>, name: &str, value: &[u8]| {
-            parsed
-                .as_ref()
-                .is_some_and(|parsed| parsed.header_values(name).iter().any(|field| contains_text(field.as_bytes(), value)))
+            parsed.as_ref().is_some_and(|parsed| {
+                parsed
+                    .header_values(name)
+                    .iter()
+                    .any(|field| contains_text(field.as_bytes(), value))
+            })
         };
         let internal = day(self.message.internal_date);
         match key {
@@ -1037,7 +1159,11 @@ impl<'c> Candidate<'c> {
                 .selected
                 .resolve(set, true)
                 .is_ok_and(|picked| picked.iter().any(|(_, uid)| *uid == self.message.uid)),
-            SearchKey::From(value) | SearchKey::To(value) | SearchKey::Cc(value) | SearchKey::Bcc(value) | SearchKey::Subject(value) => {
+            SearchKey::From(value)
+            | SearchKey::To(value)
+            | SearchKey::Cc(value)
+            | SearchKey::Bcc(value)
+            | SearchKey::Subject(value) => {
                 parse(parsed);
                 let name = match key {
                     SearchKey::From(_) => "From",
@@ -1055,7 +1181,9 @@ impl<'c> Candidate<'c> {
             }
             SearchKey::Body(value) => {
                 parse(parsed);
-                parsed.as_ref().is_some_and(|parsed| contains_text(parsed.text(), value.as_ref()))
+                parsed
+                    .as_ref()
+                    .is_some_and(|parsed| contains_text(parsed.text(), value.as_ref()))
             }
             SearchKey::Text(value) => contains_text(&self.message.data, value.as_ref()),
         }
@@ -1080,7 +1208,11 @@ fn uid_list(uids: &[u32]) -> String {
         match start {
             Some(_) if uid == previous + 1 => {}
             Some(first) => {
-                parts.push(if first == previous { first.to_string() } else { format!("{first}:{previous}") });
+                parts.push(if first == previous {
+                    first.to_string()
+                } else {
+                    format!("{first}:{previous}")
+                });
                 start = Some(uid);
             }
             None => start = Some(uid),
@@ -1088,7 +1220,11 @@ fn uid_list(uids: &[u32]) -> String {
         previous = uid;
     }
     if let Some(first) = start {
-        parts.push(if first == previous { first.to_string() } else { format!("{first}:{previous}") });
+        parts.push(if first == previous {
+            first.to_string()
+        } else {
+            format!("{first}:{previous}")
+        });
     }
     parts.join(",")
 }

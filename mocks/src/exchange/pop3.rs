@@ -3,7 +3,9 @@
 //!
 //! `AUTH XOAUTH2` only in the two-step form; an inline initial response gets
 //! `-ERR Protocol error. Connection is closed. 10` and the connection closes
-//! (fidelity: pop-xoauth2-inline-rejected). The mailbox is empty.
+//! (fidelity: pop-xoauth2-inline-rejected). After authentication the maildrop is the INBOX as it
+//! was then (RFC 1939 §4): STAT, LIST, UIDL, RETR, TOP, DELE, RSET and NOOP, with the deletions
+//! applied at QUIT and nowhere else.
 
 use std::sync::Arc;
 
@@ -41,7 +43,34 @@ pub(crate) struct Pop3Session {
     state: State,
     /// The name `USER` gave, for the `PASS` after it.
     username: String,
+    /// The mailbox, once authenticated.
+    address: String,
+    /// The maildrop: the INBOX when the session authenticated.
+    maildrop: Vec<Dropped>,
+    /// The INBOX's UIDVALIDITY, for UIDL.
+    validity: u32,
 }
+
+/// A message of the maildrop.
+#[derive(Debug, Clone, Copy)]
+struct Dropped {
+    uid: u32,
+    size: usize,
+    deleted: bool,
+}
+
+/// Rule: the POP3 maildrop.
+pub(crate) const POP3_MAILDROP: Rule = Rule {
+    id: "pop3-maildrop",
+    part: Part::Exchange,
+    title: "POP3 after authentication: the INBOX as a maildrop, deletions applied at QUIT",
+    text: "STAT, LIST, UIDL, RETR, TOP, DELE, RSET and NOOP work on the INBOX as it was when the            session authenticated (RFC 1939). RETR marks the message read; DELE marks it for            deletion, RSET unmarks, and only QUIT deletes. A message number past the maildrop is            `-ERR The specified message is out of range.`, a deleted one `-ERR The requested message            is no longer available; it may have been deleted.` (Exchange's code).",
+    cases: &["pop3-maildrop"],
+    sources: &[
+        "https://www.rfc-editor.org/rfc/rfc1939",
+        "https://github.com/evilashz/exchange-server-27065/blob/main/Microsoft.Exchange.Pop3/Pop3RequestWithIntParameters.cs",
+    ],
+};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum State {
@@ -60,7 +89,133 @@ impl Pop3Session {
             context,
             state: State::Authorization,
             username: String::new(),
+            address: String::new(),
+            maildrop: Vec::new(),
+            validity: 0,
         }
+    }
+
+    /// Takes the INBOX of `address` as the maildrop.
+    fn open_maildrop(&mut self, address: &str) {
+        self.address = address.to_owned();
+        let snapshot = self.context.store.read(address, |mailbox| {
+            mailbox.folder(crate::store::mailbox::INBOX).map(|inbox| {
+                (
+                    inbox.uid_validity,
+                    inbox
+                        .messages
+                        .iter()
+                        .map(|message| Dropped {
+                            uid: message.uid,
+                            size: message.size(),
+                            deleted: false,
+                        })
+                        .collect::<Vec<_>>(),
+                )
+            })
+        });
+        if let Some(Some((validity, maildrop))) = snapshot {
+            self.validity = validity;
+            self.maildrop = maildrop;
+        }
+    }
+
+    /// The message numbered `argument` (RFC 1939: from 1), or Exchange's refusal.
+    fn message(&self, argument: &str) -> Result<(usize, Dropped), &'static str> {
+        let number: usize = argument
+            .trim()
+            .parse()
+            .map_err(|_| reply::PROTOCOL_ERROR_ARGUMENT)?;
+        let dropped = number
+            .checked_sub(1)
+            .and_then(|index| self.maildrop.get(index))
+            .ok_or(reply::OUT_OF_RANGE)?;
+        if dropped.deleted {
+            return Err(reply::NO_LONGER_AVAILABLE);
+        }
+        Ok((number, *dropped))
+    }
+
+    /// The stored octets of a maildrop message.
+    fn data(&self, uid: u32) -> Option<std::sync::Arc<[u8]>> {
+        self.context
+            .store
+            .read(&self.address, |mailbox| {
+                mailbox.folder(crate::store::mailbox::INBOX).and_then(|inbox| {
+                    inbox
+                        .index_of(uid)
+                        .map(|index| inbox.messages[index].data.clone())
+                })
+            })
+            .flatten()
+    }
+
+    /// `+OK`, the message (its first `lines` body lines for TOP) dot-stuffed, and the final dot.
+    fn send(&mut self, dropped: Dropped, lines: Option<usize>) -> Vec<Action> {
+        let Some(data) = self.data(dropped.uid) else {
+            // Expunged over IMAP since the maildrop was taken.
+            return vec![Action::reply(reply::NO_LONGER_AVAILABLE)];
+        };
+        let mut out = Vec::with_capacity(data.len() + 64);
+        out.extend_from_slice(b"+OK\r\n");
+        let mut in_body = false;
+        let mut body_lines = 0usize;
+        for line in data.split_inclusive(|&byte| byte == b'\n') {
+            if in_body && lines.is_some_and(|limit| body_lines >= limit) {
+                break;
+            }
+            if line.starts_with(b".") {
+                out.push(b'.');
+            }
+            out.extend_from_slice(line);
+            if in_body {
+                body_lines += 1;
+            } else if line == b"\r\n" || line == b"\n" {
+                in_body = true;
+            }
+        }
+        if !out.ends_with(b"\r\n") {
+            out.extend_from_slice(b"\r\n");
+        }
+        out.extend_from_slice(b".\r\n");
+        if lines.is_none() {
+            // RETR marks the message read (Exchange's Pop3RequestRetr).
+            let uid = dropped.uid;
+            self.context.store.write(&self.address, |mailbox, _| {
+                let inbox = crate::store::mailbox::INBOX;
+                let flags = mailbox
+                    .folder(inbox)
+                    .and_then(|folder| folder.index_of(uid).map(|index| folder.messages[index].flags));
+                if let Some(flags) = flags {
+                    mailbox.set_flags(inbox, uid, flags.union(crate::store::message::Flags::SEEN));
+                }
+            });
+        }
+        let summary = format!("+OK <message, {} octets>", data.len());
+        vec![Action::Bytes { bytes: out, summary }]
+    }
+
+    /// QUIT in the transaction state: the deletions are applied (RFC 1939 §6).
+    fn update(&mut self) -> Vec<Action> {
+        let mut doomed: Vec<u32> = self
+            .maildrop
+            .iter()
+            .filter(|dropped| dropped.deleted)
+            .map(|dropped| dropped.uid)
+            .collect();
+        doomed.sort_unstable();
+        let mut actions = Vec::new();
+        if !doomed.is_empty() {
+            self.context.store.write(&self.address, |mailbox, _| {
+                mailbox.remove(crate::store::mailbox::INBOX, &doomed)
+            });
+            actions.push(Action::decided(Decision::new(
+                &POP3_MAILDROP,
+                format!("QUIT: {} message(s) deleted from the INBOX.", doomed.len()),
+            )));
+        }
+        actions.extend([Action::reply(reply::SIGNING_OFF), Action::Close]);
+        actions
     }
 
     fn bearer(&mut self, bearer: BearerMechanism, encoded: &[u8]) -> Vec<Action> {
@@ -85,6 +240,9 @@ impl Pop3Session {
         match checked {
             Ok(access) => {
                 self.state = State::Transaction;
+                let idle = context.limits.authenticated_idle;
+                self.open_maildrop(&access.mailbox);
+                actions.push(Action::IdleTimeout(idle));
                 actions.extend([
                     Action::decided(Decision::new(
                         &POP3_FRONT_DOOR,
@@ -132,7 +290,8 @@ impl Pop3Session {
                 lines.push(".".into());
                 vec![Action::Reply(lines)]
             }
-            ("QUIT", _) => vec![Action::reply(reply::SIGNING_OFF), Action::Close],
+            ("QUIT", true) => self.update(),
+            ("QUIT", false) => vec![Action::reply(reply::SIGNING_OFF), Action::Close],
             ("NOOP", true) => vec![Action::reply(reply::OK)],
             ("AUTH", false) => self.auth(arguments),
             ("USER", false) => {
@@ -144,16 +303,69 @@ impl Pop3Session {
                 let username = std::mem::take(&mut self.username);
                 self.password(Mechanism::Login, &username)
             }
-            ("STAT", true) => vec![Action::reply("+OK 0 0")],
-            ("LIST" | "UIDL", true) if arguments.is_empty() => {
-                vec![Action::Reply(vec!["+OK".into(), ".".into()])]
+            ("STAT", true) => {
+                let live = self.maildrop.iter().filter(|dropped| !dropped.deleted);
+                let (count, size) =
+                    live.fold((0, 0), |(count, size), dropped| (count + 1, size + dropped.size));
+                vec![Action::reply(format!("+OK {count} {size}"))]
             }
-            ("LIST" | "UIDL" | "RETR" | "DELE" | "TOP", true) => {
-                vec![Action::reply("-ERR The specified message is out of range.")]
+            ("LIST" | "UIDL", true) if arguments.trim().is_empty() => {
+                let mut lines = vec!["+OK".to_owned()];
+                for (index, dropped) in self
+                    .maildrop
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, dropped)| !dropped.deleted)
+                {
+                    lines.push(match verb {
+                        "LIST" => format!("{} {}", index + 1, dropped.size),
+                        _ => format!("{} {}", index + 1, self.unique_id(dropped.uid)),
+                    });
+                }
+                lines.push(".".into());
+                vec![Action::Reply(lines)]
             }
-            ("RSET", true) => vec![Action::reply(reply::OK)],
+            ("LIST" | "UIDL" | "RETR" | "DELE", true) => match self.message(arguments) {
+                Err(text) => vec![Action::reply(text)],
+                Ok((number, dropped)) => match verb {
+                    "LIST" => vec![Action::reply(format!("+OK {number} {}", dropped.size))],
+                    "UIDL" => vec![Action::reply(format!(
+                        "+OK {number} {}",
+                        self.unique_id(dropped.uid)
+                    ))],
+                    "RETR" => self.send(dropped, None),
+                    _ => {
+                        self.maildrop[number - 1].deleted = true;
+                        vec![Action::reply(reply::OK)]
+                    }
+                },
+            },
+            ("TOP", true) => {
+                let mut words = arguments.split_whitespace();
+                let (Some(number), Some(lines), None) = (words.next(), words.next(), words.next()) else {
+                    return vec![Action::reply(reply::PROTOCOL_ERROR_ARGUMENTS)];
+                };
+                let Ok(lines) = lines.parse::<usize>() else {
+                    return vec![Action::reply(reply::PROTOCOL_ERROR_ARGUMENT)];
+                };
+                match self.message(number) {
+                    Err(text) => vec![Action::reply(text)],
+                    Ok((_, dropped)) => self.send(dropped, Some(lines)),
+                }
+            }
+            ("RSET", true) => {
+                for dropped in &mut self.maildrop {
+                    dropped.deleted = false;
+                }
+                vec![Action::reply(reply::OK)]
+            }
             _ => vec![Action::reply(reply::COMMAND_ERROR)],
         }
+    }
+
+    /// A message's UIDL: unique and kept while the INBOX lives (RFC 1939 §7).
+    fn unique_id(&self, uid: u32) -> String {
+        format!("{}.{uid}", self.validity)
     }
 
     fn auth(&mut self, arguments: &str) -> Vec<Action> {

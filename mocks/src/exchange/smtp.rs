@@ -451,7 +451,10 @@ impl SmtpSession {
 
     /// A BDAT chunk's octets.
     fn chunk(&mut self, bytes: Vec<u8>) -> Vec<Action> {
-        let State::Chunks { mut body, awaiting: Some((size, last)) } = std::mem::replace(&mut self.state, State::Command)
+        let State::Chunks {
+            mut body,
+            awaiting: Some((size, last)),
+        } = std::mem::replace(&mut self.state, State::Command)
         else {
             return Vec::new();
         };
@@ -513,7 +516,11 @@ impl SmtpSession {
         let data: Arc<[u8]> = body.message.into();
         let now = self.context.clock.now_unix();
         // fidelity: smtp-submission-saved-to-sent-items
-        match self.context.store.deliver(&access.mailbox, &body.recipients, &data, now) {
+        match self
+            .context
+            .store
+            .deliver(&access.mailbox, &body.recipients, &data, now)
+        {
             Ok(reached) => vec![
                 Action::decided(
                     Decision::new(

@@ -86,10 +86,7 @@ pub(super) fn assert_dialogue(mut session: impl Session, script: &str) {
                 ),
                 Action::ReadExact(count) => pending.push_back(format!("-- READ {count}")),
                 Action::Skip(count) => pending.push_back(format!("-- SKIP {count}")),
-                Action::Observe(_)
-                | Action::Watch(_)
-                | Action::Unwatch
-                | Action::IdleTimeout(_) => {}
+                Action::Observe(_) | Action::Watch(_) | Action::Unwatch | Action::IdleTimeout(_) => {}
             }
         }
     };
@@ -97,7 +94,10 @@ pub(super) fn assert_dialogue(mut session: impl Session, script: &str) {
     collect(session.greeting(), &mut pending);
     for expected in script.lines().filter(|line| !line.is_empty()) {
         if let Some(octets) = expected.strip_prefix("B: ") {
-            assert!(pending.is_empty(), "unexpected replies before {octets:?}: {pending:?}");
+            assert!(
+                pending.is_empty(),
+                "unexpected replies before {octets:?}: {pending:?}"
+            );
             let actions = session.on_bytes(octets.replace("\\r\\n", "\r\n").into_bytes());
             collect(actions, &mut pending);
             continue;

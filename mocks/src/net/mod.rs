@@ -553,7 +553,10 @@ async fn drive<S: Session>(
                 return Ok(());
             }
         }
-        if connection.read_exact.is_none() && connection.skip.is_none() && connection.buffer.len() > MAX_LINE_LEN {
+        if connection.read_exact.is_none()
+            && connection.skip.is_none()
+            && connection.buffer.len() > MAX_LINE_LEN
+        {
             connection.buffer.clear();
             if !discarding {
                 discarding = true;

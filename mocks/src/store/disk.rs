@@ -43,7 +43,10 @@ fn directory_name(address: &str) -> String {
     let mut name = String::with_capacity(address.len());
     for (index, byte) in address.to_lowercase().bytes().enumerate() {
         let dot_allowed = index > 0 || byte != b'.';
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'@' | b'_' | b'+' | b'-') || (byte == b'.' && dot_allowed) {
+        if byte.is_ascii_alphanumeric()
+            || matches!(byte, b'@' | b'_' | b'+' | b'-')
+            || (byte == b'.' && dot_allowed)
+        {
             name.push(char::from(byte));
         } else {
             name.push_str(&format!("%{byte:02X}"));
@@ -95,7 +98,9 @@ impl Disk {
             for (uid, flags, internal_date) in folder.messages {
                 let path = directory.join(message_file(folder.uid_validity, uid));
                 let data: Arc<[u8]> = std::fs::read(&path)
-                    .map_err(|error| std::io::Error::new(error.kind(), format!("{}: {error}", path.display())))?
+                    .map_err(|error| {
+                        std::io::Error::new(error.kind(), format!("{}: {error}", path.display()))
+                    })?
                     .into();
                 messages.push(Message {
                     uid,
@@ -176,8 +181,12 @@ mod tests {
         let disk = Disk::open(directory.path()).unwrap();
         let mut mailbox = Mailbox::new("Adele@Contoso.onmicrosoft.com", 100);
         let data: Arc<[u8]> = b"Subject: one\r\n\r\nbody\r\n".as_slice().into();
-        mailbox.append("INBOX", data.clone(), Flags::SEEN, 1_700_000_000).unwrap();
-        mailbox.append("INBOX", data, Flags::default(), 1_700_000_001).unwrap();
+        mailbox
+            .append("INBOX", data.clone(), Flags::SEEN, 1_700_000_000)
+            .unwrap();
+        mailbox
+            .append("INBOX", data, Flags::default(), 1_700_000_001)
+            .unwrap();
         mailbox.create("Projects/2026").unwrap();
         mailbox.remove("INBOX", &[1]);
         disk.save(&mut mailbox).unwrap();
@@ -190,9 +199,14 @@ mod tests {
         assert_eq!(&*inbox.messages[0].data, b"Subject: one\r\n\r\nbody\r\n");
         assert!(loaded.folder("Projects/2026").is_some());
         assert_eq!(loaded.next_uid_validity, mailbox.next_uid_validity);
-        let files = std::fs::read_dir(directory.path().join("mail").join(directory_name("adele@contoso.onmicrosoft.com")))
-            .unwrap()
-            .count();
+        let files = std::fs::read_dir(
+            directory
+                .path()
+                .join("mail")
+                .join(directory_name("adele@contoso.onmicrosoft.com")),
+        )
+        .unwrap()
+        .count();
         assert_eq!(files, 2, "the index and the one message left");
     }
 

@@ -97,7 +97,9 @@ impl Folder {
 
     /// The index of the message with `uid`.
     pub(crate) fn index_of(&self, uid: u32) -> Option<usize> {
-        self.messages.binary_search_by_key(&uid, |message| message.uid).ok()
+        self.messages
+            .binary_search_by_key(&uid, |message| message.uid)
+            .ok()
     }
 
     /// How many messages are not `\Seen`.
@@ -199,9 +201,10 @@ impl Mailbox {
         };
         for default in DEFAULT_FOLDERS {
             let validity = mailbox.take_validity();
-            mailbox
-                .folders
-                .insert(key(default.name), Folder::new(default.name, validity, default.subscribed));
+            mailbox.folders.insert(
+                key(default.name),
+                Folder::new(default.name, validity, default.subscribed),
+            );
         }
         mailbox
     }
@@ -337,7 +340,12 @@ impl Mailbox {
 
     /// Copies the messages `uids` (ascending) of `from` to the end of `to`, flags and dates kept;
     /// returns the destination's UIDVALIDITY and the (source, destination) UID pairs.
-    pub(crate) fn copy(&mut self, from: &str, uids: &[u32], to: &str) -> Result<(u32, Vec<(u32, u32)>), FolderError> {
+    pub(crate) fn copy(
+        &mut self,
+        from: &str,
+        uids: &[u32],
+        to: &str,
+    ) -> Result<(u32, Vec<(u32, u32)>), FolderError> {
         let source = self.folder(from).ok_or(FolderError::NotFound)?;
         let copies: Vec<Message> = uids
             .iter()
@@ -373,7 +381,8 @@ impl Mailbox {
             let path = levels[..depth].join("/");
             if self.folder(&path).is_none() {
                 let validity = self.take_validity();
-                self.folders.insert(key(&path), Folder::new(&path, validity, false));
+                self.folders
+                    .insert(key(&path), Folder::new(&path, validity, false));
             }
         }
         self.changes.dirty = true;

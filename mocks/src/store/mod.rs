@@ -36,9 +36,10 @@ pub(crate) const MAILBOX_STORE: Rule = Rule {
 /// The addresses with a mailbox: every user, and every shared mailbox some user has FullAccess on.
 pub(crate) fn addresses(directory: &Directory) -> Vec<String> {
     let mut addresses: Vec<String> = Vec::new();
-    let candidates = directory.users.iter().flat_map(|user| {
-        std::iter::once(user.upn.clone()).chain(user.full_access.iter().cloned())
-    });
+    let candidates = directory
+        .users
+        .iter()
+        .flat_map(|user| std::iter::once(user.upn.clone()).chain(user.full_access.iter().cloned()));
     for address in candidates {
         if !addresses.iter().any(|known| known.eq_ignore_ascii_case(&address)) {
             addresses.push(address);
@@ -73,7 +74,11 @@ impl Mailboxes {
     /// Empty mailboxes for `directory`, in memory, holding at most `limits.mail_store` octets.
     pub fn in_memory(directory: &Directory, clock: &Clock, limits: &Limits) -> Self {
         Self {
-            store: Arc::new(Store::new(addresses(directory), limits.mail_store, clock.now_unix())),
+            store: Arc::new(Store::new(
+                addresses(directory),
+                limits.mail_store,
+                clock.now_unix(),
+            )),
             clock: clock.clone(),
             restored: false,
         }
@@ -81,9 +86,19 @@ impl Mailboxes {
 
     /// Mailboxes for `directory` kept under `state_dir/mail`: read back when a previous run left
     /// them there, created otherwise; every change is written as it happens.
-    pub fn open(directory: &Directory, clock: &Clock, limits: &Limits, state_dir: &Path) -> std::io::Result<Self> {
+    pub fn open(
+        directory: &Directory,
+        clock: &Clock,
+        limits: &Limits,
+        state_dir: &Path,
+    ) -> std::io::Result<Self> {
         let restored = state_dir.join("mail").is_dir();
-        let store = Store::open(state_dir, addresses(directory), limits.mail_store, clock.now_unix())?;
+        let store = Store::open(
+            state_dir,
+            addresses(directory),
+            limits.mail_store,
+            clock.now_unix(),
+        )?;
         Ok(Self {
             store: Arc::new(store),
             clock: clock.clone(),
@@ -121,16 +136,21 @@ impl Mailboxes {
     pub fn messages(&self, address: &str, folder: &str) -> Option<Vec<Vec<u8>>> {
         self.store
             .read(address, |mailbox| {
-                mailbox
-                    .folder(folder)
-                    .map(|folder| folder.messages.iter().map(|message| message.data.to_vec()).collect())
+                mailbox.folder(folder).map(|folder| {
+                    folder
+                        .messages
+                        .iter()
+                        .map(|message| message.data.to_vec())
+                        .collect()
+                })
             })
             .flatten()
     }
 
     /// The names of the folders of the mailbox of `address`, in LIST's order.
     pub fn folders(&self, address: &str) -> Option<Vec<String>> {
-        self.store
-            .read(address, |mailbox| mailbox.folders().map(|folder| folder.name.clone()).collect())
+        self.store.read(address, |mailbox| {
+            mailbox.folders().map(|folder| folder.name.clone()).collect()
+        })
     }
 }

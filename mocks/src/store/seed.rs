@@ -69,7 +69,9 @@ pub(crate) fn seed(store: &Store, directory: &Path, now: i64) -> Result<usize, S
 fn not_a_mailbox(path: &Path, address: &str) -> SeedError {
     SeedError::Invalid {
         path: path.to_owned(),
-        message: format!("`{address}` is not a mailbox of the tenant (a user, or a shared mailbox a user has full_access on)"),
+        message: format!(
+            "`{address}` is not a mailbox of the tenant (a user, or a shared mailbox a user has full_access on)"
+        ),
     }
 }
 
@@ -90,10 +92,19 @@ fn sorted_entries(directory: &Path) -> Result<Vec<PathBuf>, SeedError> {
 }
 
 /// The `.eml` files of `directory` into `folder`; subdirectories into subfolders.
-fn seed_folder(store: &Store, address: &str, folder: &str, directory: &Path, now: i64) -> Result<usize, SeedError> {
+fn seed_folder(
+    store: &Store,
+    address: &str,
+    folder: &str,
+    directory: &Path,
+    now: i64,
+) -> Result<usize, SeedError> {
     let mut count = 0;
     for entry in sorted_entries(directory)? {
-        let name = entry.file_name().and_then(|name| name.to_str()).unwrap_or_default();
+        let name = entry
+            .file_name()
+            .and_then(|name| name.to_str())
+            .unwrap_or_default();
         if entry.is_dir() {
             if !name.is_ascii() {
                 return Err(SeedError::Invalid {
@@ -153,7 +164,14 @@ fn seed_mbox(store: &Store, address: &str, path: &Path, now: i64) -> Result<usiz
     Ok(count)
 }
 
-fn put(store: &Store, address: &str, folder: &str, data: &[u8], date: i64, path: &Path) -> Result<(), SeedError> {
+fn put(
+    store: &Store,
+    address: &str,
+    folder: &str,
+    data: &[u8],
+    date: i64,
+    path: &Path,
+) -> Result<(), SeedError> {
     let data: Arc<[u8]> = crlf(data).into();
     store
         .append(address, folder, data, Flags::default(), date)
@@ -194,17 +212,28 @@ mod tests {
         let adele = directory.path().join("adele@contoso.com");
         std::fs::create_dir_all(adele.join("Projects")).unwrap();
         std::fs::write(adele.join("1.eml"), "Subject: one\n\nfirst\n").unwrap();
-        std::fs::write(adele.join("Projects").join("2.eml"), "Subject: two\r\n\r\nsecond\r\n").unwrap();
+        std::fs::write(
+            adele.join("Projects").join("2.eml"),
+            "Subject: two\r\n\r\nsecond\r\n",
+        )
+        .unwrap();
         std::fs::write(
             directory.path().join("info@contoso.com.mbox"),
             "From a@b Sat Jan  3 01:05:34 1996\nSubject: three\n\n>From the start\n\nFrom c@d Sat Jan  3 01:05:35 1996\nSubject: four\n\nx\n",
         )
         .unwrap();
-        let store = Store::new(["adele@contoso.com".into(), "info@contoso.com".into()], 1 << 20, 0);
+        let store = Store::new(
+            ["adele@contoso.com".into(), "info@contoso.com".into()],
+            1 << 20,
+            0,
+        );
         assert_eq!(seed(&store, directory.path(), 0).unwrap(), 4);
         store
             .read("adele@contoso.com", |mailbox| {
-                assert_eq!(&*mailbox.folder("INBOX").unwrap().messages[0].data, b"Subject: one\r\n\r\nfirst\r\n");
+                assert_eq!(
+                    &*mailbox.folder("INBOX").unwrap().messages[0].data,
+                    b"Subject: one\r\n\r\nfirst\r\n"
+                );
                 assert_eq!(mailbox.folder("Projects").unwrap().messages.len(), 1);
             })
             .unwrap();
@@ -212,7 +241,12 @@ mod tests {
             .read("info@contoso.com", |mailbox| {
                 let inbox = mailbox.folder("INBOX").unwrap();
                 assert_eq!(inbox.messages.len(), 2);
-                assert!(inbox.messages[0].data.windows(15).any(|window| window == b"From the start\r"));
+                assert!(
+                    inbox.messages[0]
+                        .data
+                        .windows(15)
+                        .any(|window| window == b"From the start\r")
+                );
                 assert_eq!(inbox.messages[0].internal_date, 820_631_134);
             })
             .unwrap();
@@ -224,7 +258,10 @@ mod tests {
         std::fs::create_dir_all(directory.path().join("nobody@contoso.com")).unwrap();
         let store = Store::new(["adele@contoso.com".into()], 1 << 20, 0);
         let error = seed(&store, directory.path(), 0).unwrap_err().to_string();
-        assert!(error.contains("nobody@contoso.com") && error.contains("not a mailbox"), "{error}");
+        assert!(
+            error.contains("nobody@contoso.com") && error.contains("not a mailbox"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -217,7 +217,9 @@ mod tests {
         assert_eq!(reached, ["info@contoso.com"]);
         assert!(watch.has_changed().unwrap());
         watch.mark_unchanged();
-        let inbox = store.read("info@contoso.com", |mailbox| mailbox.folder("INBOX").unwrap().messages.len());
+        let inbox = store.read("info@contoso.com", |mailbox| {
+            mailbox.folder("INBOX").unwrap().messages.len()
+        });
         assert_eq!(inbox, Some(1));
         let sent = store
             .read("adele@contoso.com", |mailbox| {
@@ -237,13 +239,23 @@ mod tests {
             Err(StoreError::Full),
             "two copies of 20 octets do not fit in 30"
         );
-        assert!(store.append("adele@contoso.com", "INBOX", data.clone(), Flags::default(), 0).is_ok());
+        assert!(
+            store
+                .append("adele@contoso.com", "INBOX", data.clone(), Flags::default(), 0)
+                .is_ok()
+        );
         assert_eq!(
             store.append("adele@contoso.com", "INBOX", data, Flags::default(), 0),
             Err(StoreError::Full)
         );
         assert_eq!(
-            store.append("nobody@contoso.com", "INBOX", b"x".as_slice().into(), Flags::default(), 0),
+            store.append(
+                "nobody@contoso.com",
+                "INBOX",
+                b"x".as_slice().into(),
+                Flags::default(),
+                0
+            ),
             Err(StoreError::NoMailbox)
         );
     }

@@ -49,3 +49,15 @@ pub(crate) const SIGNING_OFF: &str = "+OK Microsoft Exchange Server POP3 server 
 pub(crate) const COMMAND_ERROR: &str = "-ERR Command is not valid in this state.";
 /// `+OK` with no text.
 pub(crate) const OK: &str = "+OK";
+
+// The texts below are those of Microsoft.Exchange.Pop3 (Exchange Server 15.00.1497, decompiled at
+// github.com/evilashz/exchange-server-27065): Pop3RequestWithIntParameters, Pop3ResponseFactory.
+/// A message number past the maildrop.
+pub(crate) const OUT_OF_RANGE: &str = "-ERR The specified message is out of range.";
+/// A message marked deleted.
+pub(crate) const NO_LONGER_AVAILABLE: &str =
+    "-ERR The requested message is no longer available; it may have been deleted.";
+/// An argument that is not a number.
+pub(crate) const PROTOCOL_ERROR_ARGUMENT: &str = "-ERR Protocol error. 14";
+/// The wrong number of arguments.
+pub(crate) const PROTOCOL_ERROR_ARGUMENTS: &str = "-ERR Protocol error. 16";
