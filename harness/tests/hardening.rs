@@ -128,9 +128,10 @@ async fn hostile_bodies_and_lines_leave_serves_memory_where_it_was() {
         }
     };
     let flood = async {
-        let mut line = b"a1 NOOP ".to_vec();
-        line.resize(8 * 1024 - 2, b'x');
-        line.extend_from_slice(b"\r\n");
+        // Well-formed lines: three malformed commands would end the connection (Exchange's rule).
+        let mut line = b"a1 ID (\"name\" \"".to_vec();
+        line.resize(8 * 1024 - 4, b'x');
+        line.extend_from_slice(b"\")\r\n");
         let block: Vec<u8> = line.repeat(64);
         for _ in 0..(200 * 1024 * 1024 / block.len()) {
             writer.write_all(&block).await.unwrap();

@@ -217,13 +217,21 @@ fn the_seed_scenarios_meet_their_expectations_live_and_write_no_secret() {
             .ends_with("8 same, 1 drifted (1 missing, 0 extra)"),
         "{text}"
     );
-    for file in ["live.toml", "live-daemon.toml", "endpoints.json"] {
+    for file in ["live.toml", "live-daemon.toml"] {
         let written = std::fs::read_to_string(serve.state_dir.join(file)).unwrap();
         assert!(
             !written.contains(MAIL_DAEMON_SECRET) && !written.contains(ADELE_PASSWORD),
             "{file}"
         );
     }
+    // endpoints.json lists the simulated tenant's test credentials for other clients, and says
+    // that they are test values.
+    let endpoints = std::fs::read_to_string(serve.state_dir.join("endpoints.json")).unwrap();
+    assert!(endpoints.contains(MAIL_DAEMON_SECRET) && endpoints.contains(ADELE_PASSWORD));
+    assert!(
+        endpoints.contains("test values of the simulated tenant"),
+        "{endpoints}"
+    );
 }
 
 #[test]

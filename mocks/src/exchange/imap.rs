@@ -161,7 +161,7 @@ impl ImapSession {
     fn decode(&mut self, pending: Pending) -> Vec<Action> {
         let decoded = CommandCodec::default().decode(&pending.bytes);
         match decoded {
-            Ok((rest, command)) if rest.is_empty() => {
+            Ok((b"", command)) => {
                 let body = command.body;
                 self.execute(&pending.tag, body)
             }

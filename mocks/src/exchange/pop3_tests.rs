@@ -164,3 +164,88 @@ fn a_password_never_reaches_the_transcript_whatever_it_holds() {
         assert_eq!(described.to_lowercase(), "pass <redacted>", "{line}");
     }
 }
+
+#[test]
+fn pop3_maildrop_lists_retrieves_and_deletes_at_quit() {
+    // fidelity: pop3-maildrop (texts: Exchange's Pop3RequestWithIntParameters; RFC 1939)
+    let context = context(Directory::contoso());
+    for body in [
+        "Subject: one\r\n\r\n.dot\r\nline 2\r\n",
+        "Subject: two\r\n\r\nx\r\n",
+    ] {
+        context
+            .store
+            .append(
+                ADELE,
+                "INBOX",
+                body.as_bytes().into(),
+                crate::store::message::Flags::default(),
+                0,
+            )
+            .unwrap();
+    }
+    let response = encode_xoauth2(ADELE, &token_for(POP_SCOPE));
+    assert_dialogue(
+        Pop3Session::new(context.clone()),
+        &format!(
+            "{GREETING}
+C: AUTH XOAUTH2
+S: + 
+C: {response}
+S: +OK User successfully authenticated.
+C: STAT
+S: +OK 2 49
+C: LIST
+S: +OK
+S: 1 30
+S: 2 19
+S: .
+C: UIDL 2
+S: +OK 2 ....2
+C: TOP 1 0
+S: +OK
+S: Subject: one
+S: 
+S: .
+C: RETR 1
+S: +OK
+S: Subject: one
+S: 
+S: ..dot
+S: line 2
+S: .
+C: DELE 1
+S: +OK
+C: RETR 1
+S: -ERR The requested message is no longer available; it may have been deleted.
+C: LIST 3
+S: -ERR The specified message is out of range.
+C: STAT
+S: +OK 1 19
+C: RSET
+S: +OK
+C: DELE 2
+S: +OK
+C: QUIT
+S: +OK Microsoft Exchange Server POP3 server signing off.
+-- CLOSE
+"
+        ),
+    );
+    let left = context
+        .store
+        .read(ADELE, |mailbox| {
+            let inbox = mailbox.folder("INBOX").unwrap();
+            inbox
+                .messages
+                .iter()
+                .map(|message| (message.uid, message.flags))
+                .collect::<Vec<_>>()
+        })
+        .unwrap();
+    assert_eq!(
+        left,
+        [(1, crate::store::message::Flags::SEEN)],
+        "QUIT deleted message 2 only; RETR marked message 1 read"
+    );
+}

@@ -126,7 +126,7 @@ impl Body {
     }
 
     /// The `From:` header's address, if the header has one.
-    fn from_header(&self) -> Option<String> {
+    fn sender_header(&self) -> Option<String> {
         let end = self
             .message
             .windows(4)
@@ -496,7 +496,7 @@ impl SmtpSession {
         // fidelity: smtp-sendas-denied: another sender than the authenticated mailbox needs SendAs
         // on that address, which no mailbox of the simulation grants; the refusal comes after the
         // final dot.
-        for address in std::iter::once(body.sender.clone()).chain(body.from_header()) {
+        for address in std::iter::once(body.sender.clone()).chain(body.sender_header()) {
             if !address.eq_ignore_ascii_case(&access.mailbox) {
                 return vec![
                     Action::decided(

@@ -352,3 +352,94 @@ fn setup_is_personal(setup: fn(&mut Directory)) -> bool {
     setup(&mut directory);
     directory.signed_in_user().account == AccountKind::Personal
 }
+
+#[test]
+fn smtp_submission_saved_to_sent_items_and_delivered_to_the_tenants_inboxes() {
+    // fidelity: smtp-submission-saved-to-sent-items (Exchange Team Blog, 2018), smtp-front-door
+    let context = context(Directory::contoso());
+    let connection = ConnectionInfo {
+        peer: "203.0.113.5:50000".parse().unwrap(),
+    };
+    let token = token_for("https://outlook.office.com/SMTP.Send");
+    assert_dialogue(
+        SmtpSession::new(context.clone(), connection, false),
+        &format!(
+            "{}
+C: AUTH XOAUTH2 {}
+S: 235 2.7.0 Authentication successful
+C: MAIL FROM:<adele@contoso.onmicrosoft.com>
+S: 250 2.1.0 Sender OK
+C: RCPT TO:<adele@contoso.onmicrosoft.com>
+S: 250 2.1.5 Recipient OK
+C: RCPT TO:<someone@example.org>
+S: 250 2.1.5 Recipient OK
+C: DATA
+S: 354 Start mail input; end with <CRLF>.<CRLF>
+C: From: <adele@contoso.onmicrosoft.com>
+C: Subject: by DATA
+C: 
+C: ..a line that began with a dot
+C: .
+S: 250 2.0.0 OK <08DD...
+C: MAIL FROM:<adele@contoso.onmicrosoft.com>
+S: 250 2.1.0 Sender OK
+C: RCPT TO:<adele@contoso.onmicrosoft.com>
+S: 250 2.1.5 Recipient OK
+C: BDAT 12
+-- READ 12
+B: Subject: by 
+S: 250 2.0.0 12 octets received
+C: BDAT 11 LAST
+-- READ 11
+B: BDAT\\r\\n\\r\\nx\\r\\n
+S: 250 2.0.0 OK <08DD...
+C: BDAT 1 LAST
+S: 503 5.5.1 Bad sequence of commands
+",
+            after_starttls(),
+            xoauth2(ADELE, &token)
+        ),
+    );
+    let inbox = context.store.read(ADELE, |mailbox| {
+        mailbox
+            .folder("INBOX")
+            .unwrap()
+            .messages
+            .iter()
+            .map(|message| message.data.to_vec())
+            .collect::<Vec<_>>()
+    });
+    assert_eq!(
+        inbox.unwrap(),
+        [
+            b"From: <adele@contoso.onmicrosoft.com>\r\nSubject: by DATA\r\n\r\n.a line that began with a dot\r\n".to_vec(),
+            b"Subject: by BDAT\r\n\r\nx\r\n".to_vec(),
+        ]
+    );
+    let sent = context.store.read(ADELE, |mailbox| {
+        mailbox.folder("Sent Items").unwrap().messages.len()
+    });
+    assert_eq!(sent, Some(2), "both submissions are saved in Sent Items");
+}
+
+#[test]
+fn a_message_past_size_is_refused_after_it_was_read() {
+    // fidelity: smtp-front-door (SIZE 157286400 in EHLO; the 552 text is RFC 3463's)
+    let context = context(Directory::contoso());
+    let connection = ConnectionInfo {
+        peer: "203.0.113.5:50000".parse().unwrap(),
+    };
+    let mut session = SmtpSession::new(context.clone(), connection, true);
+    session.greeting();
+    session.on_line(b"EHLO client.example.org");
+    let token = token_for("https://outlook.office.com/SMTP.Send");
+    session.on_line(format!("AUTH XOAUTH2 {}", xoauth2(ADELE, &token)).as_bytes());
+    session.on_line(b"MAIL FROM:<adele@contoso.onmicrosoft.com>");
+    session.on_line(b"RCPT TO:<adele@contoso.onmicrosoft.com>");
+    let too_big = session.on_line(format!("BDAT {}", reply::MAX_MESSAGE_SIZE + 1).as_bytes());
+    assert_eq!(
+        too_big,
+        [Action::reply(reply::MESSAGE_TOO_BIG), Action::Close],
+        "a chunk the limit cannot hold is not read into memory"
+    );
+}

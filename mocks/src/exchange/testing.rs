@@ -70,8 +70,14 @@ pub(super) fn token_for(scope: &str) -> String {
 /// Plays `script`: `C:` lines are sent, `B:` lines are octets the session asked for (`\r\n`
 /// written out), `S:` lines must be the replies, in order; `-- STARTTLS`, `-- DEADLINE`,
 /// `-- READ n` and `-- CLOSE` mark those actions. A reply written with ` [...]` at its end matches any
-/// `[host timestamp id]` suffix; one ending in `...` matches any reply it begins.
-pub(super) fn assert_dialogue(mut session: impl Session, script: &str) {
+/// `[host timestamp id]` suffix; `...` in a reply stands for any text.
+pub(super) fn assert_dialogue(session: impl Session, script: &str) {
+    play(session, script, |_| {});
+}
+
+/// [`assert_dialogue`], with two more kinds of line: `! ...` is handed to `step` (a test puts
+/// mail in the store there), and `-- CHANGE` tells the session what it watches changed.
+pub(super) fn play(mut session: impl Session, script: &str, mut step: impl FnMut(&str)) {
     let collect = |actions: Vec<Action>, pending: &mut VecDeque<String>| {
         for action in actions {
             match action {
@@ -93,6 +99,18 @@ pub(super) fn assert_dialogue(mut session: impl Session, script: &str) {
     let mut pending = VecDeque::new();
     collect(session.greeting(), &mut pending);
     for expected in script.lines().filter(|line| !line.is_empty()) {
+        if let Some(instruction) = expected.strip_prefix("! ") {
+            step(instruction);
+            continue;
+        }
+        if expected == "-- CHANGE" {
+            assert!(
+                pending.is_empty(),
+                "unexpected replies before a change: {pending:?}"
+            );
+            collect(session.on_change(), &mut pending);
+            continue;
+        }
         if let Some(octets) = expected.strip_prefix("B: ") {
             assert!(
                 pending.is_empty(),
@@ -122,11 +140,25 @@ pub(super) fn assert_dialogue(mut session: impl Session, script: &str) {
                     && actual.ends_with(']'),
                 "expected {expected:?}, got {actual:?}"
             );
-        } else if let Some(prefix) = expected.strip_suffix("...") {
-            assert!(
-                actual.starts_with(prefix),
-                "expected {expected:?}, got {actual:?}"
-            );
+        } else if expected.contains("...") {
+            // `...` stands for any text: the pieces between must appear in order, the first at
+            // the start and the last at the end.
+            let pieces: Vec<&str> = expected.split("...").collect();
+            let mut rest = actual.as_str();
+            let mut matched = true;
+            for (index, piece) in pieces.iter().enumerate() {
+                if index == 0 {
+                    matched &= rest.starts_with(piece);
+                    rest = &rest[piece.len().min(rest.len())..];
+                } else if index == pieces.len() - 1 {
+                    matched &= rest.ends_with(piece);
+                } else if let Some(at) = rest.find(piece) {
+                    rest = &rest[at + piece.len()..];
+                } else {
+                    matched = false;
+                }
+            }
+            assert!(matched, "expected {expected:?}, got {actual:?}");
         } else {
             assert_eq!(actual, expected);
         }

@@ -167,7 +167,6 @@ impl Disk {
 
 #[cfg(test)]
 mod tests {
-    #![expect(clippy::unwrap_used, reason = "test code fails by panicking")]
 
     use std::sync::Arc;
 

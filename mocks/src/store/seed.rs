@@ -201,7 +201,6 @@ fn crlf(data: &[u8]) -> Vec<u8> {
 
 #[cfg(test)]
 mod tests {
-    #![expect(clippy::unwrap_used, reason = "test code fails by panicking")]
 
     use super::{crlf, seed};
     use crate::store::shared::Store;

@@ -186,7 +186,6 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    #![expect(clippy::unwrap_used, reason = "test code fails by panicking")]
 
     use std::sync::Arc;
 
