@@ -33,6 +33,22 @@ fn line(verbs: &'static [&'static str], token: Arc<String>) -> impl Strategy<Val
             " INBOX".into(),
             " \"INBOX\"".into(),
             " 1:* (FLAGS)".into(),
+            " 1:* (BODY.PEEK[HEADER.FIELDS (SUBJECT)]<0.10> BODYSTRUCTURE ENVELOPE RFC822.SIZE)".into(),
+            " 1 (BODY[1.MIME] BODY[TEXT] BODY[2.HEADER] RFC822)".into(),
+            " INBOX (\\Seen) {10}".into(),
+            " INBOX {3+}".into(),
+            " Drafts {40000000+}".into(),
+            " 1:* +FLAGS (\\Deleted)".into(),
+            " 2:4 -FLAGS.SILENT (\\Seen $MDNSent)".into(),
+            " 1 Drafts".into(),
+            " 1:* \"Deleted Items\"".into(),
+            " CHARSET UTF-8 TEXT x".into(),
+            " OR SEEN NOT UID 1:3".into(),
+            " Drafts (MESSAGES UIDNEXT UNSEEN)".into(),
+            " \"\" \"*\"".into(),
+            " a/b/c".into(),
+            " a/b z".into(),
+            " EXPUNGE 1:*".into(),
             format!(" {ADELE} {ADELE_PASSWORD}"),
             " {5}".into(),
             " mailscope.test".into(),
@@ -51,19 +67,25 @@ fn token() -> Arc<String> {
     ))
 }
 
-/// Every reply line of `actions`.
+/// Every reply line of `actions` (a reply sent as octets counts as its first line: what follows
+/// its literal is data).
 fn replies(actions: &[Action]) -> Vec<String> {
     actions
         .iter()
         .filter_map(|action| match action {
             Action::Reply(lines) => Some(lines.clone()),
+            Action::Bytes { bytes, .. } => Some(vec![
+                String::from_utf8_lossy(bytes.split(|&byte| byte == b'\r').next().unwrap_or_default())
+                    .into_owned(),
+            ]),
             _ => None,
         })
         .flatten()
         .collect()
 }
 
-/// Feeds `lines` to `session` until it closes, checking each reply with `well_formed`.
+/// Feeds `lines` to `session` until it closes, checking each reply with `well_formed`. When the
+/// session asks for octets (a literal), the next input is cut or padded to that many.
 fn drive<S: Session>(
     mut session: S,
     lines: &[Vec<u8>],
@@ -71,8 +93,23 @@ fn drive<S: Session>(
 ) -> Result<(), TestCaseError> {
     let greeting = session.greeting();
     well_formed(&replies(&greeting)).map_err(TestCaseError::fail)?;
+    let mut wanted: Option<usize> = None;
     for line in lines {
-        let actions = session.on_line(line);
+        let actions = match wanted.take() {
+            Some(count) => {
+                let mut octets = line.clone();
+                octets.resize(count.min(4096), b'x');
+                session.on_bytes(octets)
+            }
+            None => session.on_line(line),
+        };
+        for action in &actions {
+            match action {
+                Action::ReadExact(count) => wanted = Some(*count),
+                Action::Skip(_) => wanted = Some(0),
+                _ => {}
+            }
+        }
         well_formed(&replies(&actions))
             .map_err(|why| TestCaseError::fail(format!("{why} after {:?}", String::from_utf8_lossy(line))))?;
         if actions.contains(&Action::Close) {
@@ -145,6 +182,24 @@ fn pop3_reply(lines: &[String]) -> Result<(), String> {
     Ok(())
 }
 
+/// Three messages in the INBOX: plain, multipart with a message inside, and not MIME at all.
+fn seed_mail(context: &ExchangeContext) {
+    let messages: [&[u8]; 3] = [
+        b"Subject: one\r\n\r\n.first\r\n",
+        b"Subject: two\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\ntext\r\n--b\r\nContent-Type: message/rfc822\r\n\r\nSubject: in\r\n\r\nx\r\n--b--\r\n",
+        b"garbage \x00\xff without a header",
+    ];
+    for message in messages {
+        let _ = context.store.append(
+            ADELE,
+            "INBOX",
+            message.into(),
+            crate::store::message::Flags::default(),
+            0,
+        );
+    }
+}
+
 fn connection() -> ConnectionInfo {
     ConnectionInfo {
         peer: "203.0.113.5:50000".parse().expect("a literal address"),
@@ -170,6 +225,24 @@ const IMAP_VERBS: &[&str] = &[
     "a8 FETCH",
     "a9 LIST",
     "b1 STARTTLS",
+    "b2 APPEND",
+    "b3 UID FETCH",
+    "b4 STORE",
+    "b5 UID SEARCH",
+    "b6 COPY",
+    "b7 UID MOVE",
+    "b8 UID",
+    "b9 IDLE",
+    "DONE",
+    "c1 EXAMINE",
+    "c2 CREATE",
+    "c3 RENAME",
+    "c4 STATUS",
+    "c5 LSUB",
+    "c6 EXPUNGE",
+    "c7 DELETE",
+    "c8 SEARCH",
+    "c9 CLOSE",
     "* NOOP",
     "+",
     "a1",
@@ -199,6 +272,27 @@ proptest! {
     #[test]
     fn imap_never_panics_and_every_reply_is_an_imap_response(lines in proptest::collection::vec(line(IMAP_VERBS, token()), 0..40)) {
         drive(ImapSession::new(contexts()), &lines, imap_reply)?;
+    }
+
+    #[test]
+    fn imap_with_mail_never_panics_and_every_reply_is_an_imap_response(lines in proptest::collection::vec(line(IMAP_VERBS, token()), 0..60)) {
+        let context = contexts();
+        seed_mail(&context);
+        let mut script = vec![
+            format!("s1 AUTHENTICATE XOAUTH2 {}", crate::sasl::encode_xoauth2(ADELE, &token())).into_bytes(),
+            b"s2 SELECT INBOX".to_vec(),
+        ];
+        script.extend(lines);
+        drive(ImapSession::new(context), &script, imap_reply)?;
+    }
+
+    #[test]
+    fn pop3_with_mail_never_panics_and_every_reply_is_a_pop3_reply(lines in proptest::collection::vec(line(POP3_VERBS, token()), 0..40)) {
+        let context = contexts();
+        seed_mail(&context);
+        let mut script = vec![b"AUTH XOAUTH2".to_vec(), crate::sasl::encode_xoauth2(ADELE, &token()).into_bytes()];
+        script.extend(lines);
+        drive(Pop3Session::new(context), &script, pop3_reply)?;
     }
 
     #[test]
