@@ -48,7 +48,7 @@ pub async fn run_case(target: &Target, scenario: &Scenario, case: &Case) -> Resu
         id: case.id.clone(),
         message,
     };
-    if let Some(reason) = target.inapplicable(scenario) {
+    if let Some(reason) = target.inapplicable(scenario, case) {
         return Ok(Outcome::skipped(
             case,
             &scenario.file.title,

@@ -85,12 +85,27 @@ impl Target {
         }
     }
 
-    /// Why `scenario` cannot run here: live tenants are not changed, so a scenario whose
-    /// directory changes `[facts]` does not declare is skipped.
-    pub fn inapplicable(&self, scenario: &Scenario) -> Option<String> {
+    /// Why `case` of `scenario` cannot run here: live tenants are not changed, so a scenario
+    /// whose directory changes `[facts]` does not declare is skipped; so is a case that sends the
+    /// user's password when live.toml's `password_env` names no set variable.
+    pub fn inapplicable(&self, scenario: &Scenario, case: &Case) -> Option<String> {
         match self {
             Self::Simulated | Self::Pooled(_) => None,
-            Self::Live(config) => config.inapplicable(&scenario.path),
+            Self::Live(config) => {
+                let mut reasons: Vec<String> = config.inapplicable(&scenario.path).into_iter().collect();
+                if needs_password(case) {
+                    match &config.password_env {
+                        None => reasons.push(
+                            "needs the user's password, and live.toml names no `password_env`".to_owned(),
+                        ),
+                        Some(variable) if std::env::var_os(variable).is_none() => reasons.push(format!(
+                            "needs the user's password: set {variable} (live.toml's `password_env`)"
+                        )),
+                        Some(_) => {}
+                    }
+                }
+                (!reasons.is_empty()).then(|| reasons.join("; "))
+            }
         }
     }
 
@@ -188,6 +203,13 @@ fn live_cache(config: &LiveConfig) -> Option<Arc<TokenCache>> {
 }
 
 /// Reads a secret from the environment variable `live.toml` names; the value never leaves memory.
+/// Whether `case` sends the user's password: ROPC, or a password probe. The password is read for
+/// those cases only.
+fn needs_password(case: &Case) -> bool {
+    case.request.flow == crate::scenario::types::Flow::Password
+        || case.probes.iter().any(|probe| probe.mechanism.is_password())
+}
+
 fn secret_from(variable: Option<&String>, kind: &'static str) -> std::io::Result<Option<Secret>> {
     let Some(variable) = variable else { return Ok(None) };
     match std::env::var(variable) {
@@ -229,10 +251,7 @@ fn prepare_live(
         None => Vec::new(),
     };
     let base = url::Url::parse(&config.authority).map_err(std::io::Error::other)?;
-    // The password is read only for a case that sends it: ROPC, or a password probe.
-    let needs_password = case.request.flow == crate::scenario::types::Flow::Password
-        || case.probes.iter().any(|probe| probe.mechanism.is_password());
-    let password = if needs_password {
+    let password = if needs_password(case) {
         secret_from(config.password_env.as_ref(), "password")?
     } else {
         None
