@@ -124,6 +124,7 @@ const EXERCISED_BY_FRONT_DOOR_TESTS: &[&str] = &[
     "imap-mailbox-commands",
     "imap-idle",
     "pop3-maildrop",
+    "id-token-client-info",
 ];
 
 #[test]
@@ -144,8 +145,9 @@ fn every_simulated_catalog_case_is_named_by_a_shipped_scenario_or_a_front_door_t
         .collect();
 
     assert_eq!(unnamed, EXERCISED_BY_FRONT_DOOR_TESTS);
-    let tests: String = std::fs::read_dir(root().join("mocks/src/exchange"))
-        .unwrap()
+    let tests: String = ["mocks/src/exchange", "mocks/src/identity"]
+        .iter()
+        .flat_map(|directory| std::fs::read_dir(root().join(directory)).unwrap())
         .map(|entry| entry.unwrap().path())
         .filter(|path| path.to_string_lossy().ends_with("_tests.rs"))
         .map(|path| std::fs::read_to_string(path).unwrap())

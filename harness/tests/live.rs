@@ -378,7 +378,10 @@ fn serves_live_toml_runs_the_seed_with_no_variable_and_skips_password_cases_nami
         .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap())
         .args(["run", "--target", "live", "--live-config"])
         .arg(serve.state_dir.join("live.toml"))
-        .args(["scenarios/seed", "scenarios/basic-auth-retirement/06-imap-and-pop.toml"])
+        .args([
+            "scenarios/seed",
+            "scenarios/basic-auth-retirement/06-imap-and-pop.toml",
+        ])
         .env_remove("MAILSCOPE_CLIENT_SECRET")
         .env_remove("MAILSCOPE_PASSWORD")
         .output()
@@ -387,10 +390,14 @@ fn serves_live_toml_runs_the_seed_with_no_variable_and_skips_password_cases_nami
     let text = stdout(&output);
     assert_eq!(output.status.code(), Some(0), "{text}");
     assert!(text.contains("ok    seed/outlook-scope/outlook-only"), "{text}");
-    assert!(text.contains("ok    basic-auth-retirement/06-imap-and-pop/oauth"), "{text}");
+    assert!(
+        text.contains("ok    basic-auth-retirement/06-imap-and-pop/oauth"),
+        "{text}"
+    );
     assert!(
         text.contains("skip  basic-auth-retirement/06-imap-and-pop/imap-login")
-            && text.contains("needs the user's password: set MAILSCOPE_PASSWORD (live.toml's `password_env`)"),
+            && text
+                .contains("needs the user's password: set MAILSCOPE_PASSWORD (live.toml's `password_env`)"),
         "{text}"
     );
 }

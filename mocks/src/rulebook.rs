@@ -9,13 +9,14 @@ use crate::identity::{
 };
 
 /// Returns every rule: the identity platform's first, then Exchange Online's.
-pub fn rules() -> [&'static Rule; 39] {
+pub fn rules() -> [&'static Rule; 40] {
     [
         &resolve::SCOPE_SYNTAX,
         &resolve::SCOPE_RESOURCE,
         &resolve::FIRST_SCOPE_WINS,
         &resolve::AUDIENCE,
         &grant::TOKEN_SHAPE,
+        &grant::ID_TOKEN,
         &grant::GRANTED_PERMISSIONS,
         &permissions::PERMISSION_REGISTRATION,
         &grant::CONSENT,

@@ -136,6 +136,7 @@ impl IdentityState {
             opaque: false,
             scope: String::new(),
             refresh_token: None,
+            id_token: None,
         })
     }
 }

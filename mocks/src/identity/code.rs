@@ -111,6 +111,7 @@ impl IdentityState {
                 user_object_id: user.object_id.clone(),
                 scopes: request.scope.clone(),
                 issued_at: now,
+                nonce: request.nonce.clone(),
             },
         );
         AuthorizeOutcome::Code(code)
@@ -154,7 +155,7 @@ impl IdentityState {
         // The code and the request agree: this presentation uses the code up, whatever follows.
         self.use_up(request.code.as_deref().unwrap_or_default(), now);
         let resolution = self.resolve_scopes(directory, user, &scope_parameter, Leg::Redeem)?;
-        self.delegated_grant(
+        let mut issued = self.delegated_grant(
             directory,
             app,
             user,
@@ -162,7 +163,11 @@ impl IdentityState {
             &request.tenant_segment,
             &scope_parameter,
             now,
-        )
+        )?;
+        if let Some(id_token) = issued.id_token.as_mut() {
+            id_token.nonce = grant.nonce;
+        }
+        Ok(issued)
     }
 
     /// The code's checks: present, unused, unexpired, this app's, the same redirect URI, the PKCE

@@ -123,6 +123,7 @@ proptest! {
                 "plain" => PkceMethod::Plain,
                 other => PkceMethod::Other(other.into()),
             }),
+            nonce: None,
         };
         match state.authorize(&directory, &request, NOW) {
             AuthorizeOutcome::Code(code) => prop_assert!(code.starts_with("1.A")),

@@ -11,7 +11,7 @@ use super::client::{app_authentication_class, pairwise_subject};
 use super::denial::Denial;
 use super::errors;
 use super::permissions::{self, consent_targets};
-use super::request::Grant;
+use super::request::{Grant, IdTokenClaims};
 use super::resolve::{
     self, AUDIENCE, FIRST_SCOPE_WINS, Leg, Resolution, ResolveError, SCOPE_RESOURCE, SCOPE_SYNTAX,
 };
@@ -22,6 +22,18 @@ pub(crate) const EXPIRES_IN: i64 = 3599;
 /// `exp - iat`: Entra draws 60–90 minutes; the simulation fixes one observed value, 4346 s
 /// (fidelity: token-lifetime, an outlook.office.com token in imapsync #250).
 pub(crate) const ACCESS_TOKEN_LIFETIME: i64 = 4346;
+/// `exp - iat` of an ID token: one hour (Microsoft's ID token reference: "one hour").
+pub(crate) const ID_TOKEN_LIFETIME: i64 = 3600;
+
+/// Rule: an ID token for `openid`, and `client_info` for MSAL.
+pub(crate) const ID_TOKEN: Rule = Rule {
+    id: "id-token",
+    part: Part::Identity,
+    title: "openid brings an ID token; client_info=1 brings client_info",
+    text: "A delegated grant whose scopes include `openid` carries an `id_token` signed like the            access token, with Microsoft's v2.0 claims: `aud` the client id, `iss`            `{authority}/{tenant}/v2.0` as the discovery document gives it, `name`, `oid`,            `preferred_username`, the access token's pairwise `sub`, `tid`, and the authorization            request's `nonce`. A token request with `client_info=1` (MSAL sends it) also gets            `client_info`: base64url of `{\"uid\": oid, \"utid\": tid}`, which MSAL needs to keep an            account and refresh silently.",
+    cases: &["id-token-client-info"],
+    sources: &[],
+};
 
 /// Rule: `scp` holds the consented permissions asked for, or all of them for `.default`.
 pub(crate) const GRANTED_PERMISSIONS: Rule = Rule {
@@ -275,9 +287,32 @@ impl IdentityState {
                 "The user has a personal account: the access token is opaque, not a JWT.",
             ));
         }
+        // fidelity: id-token-client-info: `openid` asks for an ID token (Microsoft's v2.0 claims).
+        let id_token = resolution
+            .oidc
+            .iter()
+            .any(|scope| scope.as_str() == "openid")
+            .then(|| IdTokenClaims {
+                aud: app.client_id.clone(),
+                iss: String::new(),
+                iat: now,
+                nbf: now,
+                exp: now + ID_TOKEN_LIFETIME,
+                aio: self.ids.base64url("aio", 48),
+                name: user.display_name(),
+                nonce: None,
+                oid: user.object_id.clone(),
+                preferred_username: user.upn.clone(),
+                rh: format!("1.A{}.", self.ids.base64url("rh", 24)),
+                sub: claims.sub.clone(),
+                tid: claims.tid.clone(),
+                uti: self.ids.base64url("uti", 16),
+                ver: "2.0".into(),
+            });
         Ok(Grant {
             claims,
             opaque,
+            id_token,
             scope: granted
                 .iter()
                 .map(|name| format!("{prefix}{name}"))

@@ -34,6 +34,7 @@ fn sign_in_at(
         scope: scope.into(),
         code_challenge: Some(CHALLENGE.into()),
         code_challenge_method: Some(PkceMethod::S256),
+        nonce: Some("n-0S6_WzA2Mj".into()),
     };
     match state.authorize(directory, &request, now) {
         AuthorizeOutcome::Code(code) => Ok(code),
@@ -527,4 +528,28 @@ fn a_refresh_cannot_consent_and_mfa_stops_the_non_interactive_legs() {
         code_flow(&directory, "https://outlook.office.com/SMTP.Send").is_ok(),
         "the interactive sign-in passes MFA"
     );
+}
+
+#[test]
+fn id_token_client_info_openid_brings_an_id_token_with_the_sign_ins_nonce() {
+    // fidelity: id-token-client-info (Microsoft's ID token claims reference)
+    let directory = Directory::contoso();
+    let with_openid = code_flow(
+        &directory,
+        "openid profile offline_access https://outlook.office.com/IMAP.AccessAsUser.All",
+    )
+    .unwrap();
+    let id_token = with_openid.id_token.expect("openid asks for an ID token");
+    assert_eq!(id_token.aud, MAIL_CLIENT_ID);
+    assert_eq!(id_token.nonce.as_deref(), Some("n-0S6_WzA2Mj"));
+    assert_eq!(id_token.oid, with_openid.claims.oid);
+    assert_eq!(
+        id_token.sub, with_openid.claims.sub,
+        "the pairwise subject of the access token"
+    );
+    assert_eq!(id_token.preferred_username, directory.signed_in_user().upn);
+    assert_eq!(id_token.ver, "2.0");
+    assert_eq!(id_token.exp - id_token.iat, 3600);
+    let without = code_flow(&directory, "https://outlook.office.com/IMAP.AccessAsUser.All").unwrap();
+    assert!(without.id_token.is_none(), "no openid, no ID token");
 }

@@ -110,6 +110,8 @@ pub(crate) struct TokenRequest {
     pub device_code: Option<String>,
     /// `resource` (the v1.0 endpoint).
     pub resource: Option<String>,
+    /// `client_info=1`: the response carries `client_info` (MSAL asks for it).
+    pub client_info: bool,
 }
 
 impl std::fmt::Debug for TokenRequest {
@@ -151,6 +153,8 @@ pub(crate) struct AuthorizeRequest {
     pub code_challenge: Option<String>,
     /// `code_challenge_method`.
     pub code_challenge_method: Option<PkceMethod>,
+    /// `nonce`: echoed in the ID token of the code's redemption (OpenID Connect Core §3.1.2.1).
+    pub nonce: Option<String>,
 }
 
 /// How an authorization request ends.
@@ -199,6 +203,45 @@ pub(crate) struct Grant {
     pub scope: String,
     /// A refresh token, when `offline_access` was asked for.
     pub refresh_token: Option<String>,
+    /// An ID token's claims, when `openid` was asked for; its issuer is set where the
+    /// platform's address is known.
+    pub id_token: Option<IdTokenClaims>,
+}
+
+/// The claims of a v2.0 ID token, as Microsoft's reference lists them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub(crate) struct IdTokenClaims {
+    /// The app's client id.
+    pub aud: String,
+    /// `{authority}/{tenant id}/v2.0`.
+    pub iss: String,
+    /// Issued at.
+    pub iat: i64,
+    /// Not before.
+    pub nbf: i64,
+    /// Expiry.
+    pub exp: i64,
+    /// An opaque value Entra uses internally.
+    pub aio: String,
+    /// The user's display name (`profile`).
+    pub name: String,
+    /// The authorization request's nonce.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+    /// The user's object id.
+    pub oid: String,
+    /// The user's sign-in name (`profile`).
+    pub preferred_username: String,
+    /// An opaque value Entra uses internally.
+    pub rh: String,
+    /// The pairwise subject, the same as the access token's.
+    pub sub: String,
+    /// The tenant id.
+    pub tid: String,
+    /// A token identifier.
+    pub uti: String,
+    /// `2.0`.
+    pub ver: String,
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@
 use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde_json::json;
 use wiremock::matchers::{method, path_regex};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
@@ -73,6 +73,15 @@ impl Platform {
     }
 
     /// Signs the grant's claims: a JWT, or the opaque token personal accounts get.
+    /// The platform's address as clients reach it: the HTTPS front's, or the request's own.
+    fn base(&self, request: &Request) -> String {
+        self.public_base
+            .lock()
+            .ok()
+            .and_then(|base| base.clone())
+            .unwrap_or_else(|| request.url.origin().ascii_serialization())
+    }
+
     fn access_token(&self, grant: &Grant) -> String {
         let jwt = self.key.mint(&grant.claims);
         if grant.opaque {
@@ -405,6 +414,7 @@ impl Respond for AuthorizeResponder {
             scope: query("scope").unwrap_or_default(),
             code_challenge: query("code_challenge"),
             code_challenge_method: query("code_challenge_method").map(|method| PkceMethod::parse(&method)),
+            nonce: query("nonce"),
         };
         let span = tracing::info_span!("identity", endpoint = "authorize", tenant = %authorize_request.tenant_segment);
         let _entered = span.enter();
@@ -539,6 +549,7 @@ impl TokenResponder {
                 "password" => token_request.password = value,
                 "device_code" => token_request.device_code = value,
                 "resource" => token_request.resource = value,
+                "client_info" => token_request.client_info = value.as_deref() == Some("1"),
                 _ => {}
             }
         }
@@ -590,6 +601,15 @@ impl Respond for TokenResponder {
                     }
                     if let Some(refresh_token) = grant.refresh_token {
                         body["refresh_token"] = refresh_token.into();
+                    }
+                    if let Some(mut id_token) = grant.id_token {
+                        // fidelity: id-token-client-info: the issuer is the discovery document's.
+                        id_token.iss = format!("{}/{}/v2.0", platform.base(request), id_token.tid);
+                        if token_request.client_info {
+                            let info = json!({"uid": id_token.oid, "utid": id_token.tid});
+                            body["client_info"] = URL_SAFE_NO_PAD.encode(info.to_string()).into();
+                        }
+                        body["id_token"] = platform.key.mint_json(&id_token).into();
                     }
                     (ResponseTemplate::new(200).set_body_json(body), 200)
                 }
@@ -678,12 +698,7 @@ struct MetadataResponder(Arc<Slot>);
 impl Respond for MetadataResponder {
     fn respond(&self, request: &Request) -> ResponseTemplate {
         let platform = self.0.get();
-        let base = platform
-            .public_base
-            .lock()
-            .ok()
-            .and_then(|base| base.clone())
-            .unwrap_or_else(|| request.url.origin().ascii_serialization());
+        let base = platform.base(request);
         let segment = tenant_segment(request);
         let tenant_id = &platform.directory.tenant.id;
         let issuer_tenant = if ["common", "organizations", "consumers"].contains(&segment.as_str()) {

@@ -28,6 +28,8 @@ pub(crate) struct CodeGrant {
     pub(crate) scopes: String,
     /// When the code was issued (Unix seconds, simulated clock).
     pub(crate) issued_at: i64,
+    /// The authorization request's nonce, for the ID token.
+    pub(crate) nonce: Option<String>,
 }
 
 /// An issued refresh token.

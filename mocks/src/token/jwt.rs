@@ -99,6 +99,11 @@ impl SigningKey {
 
     /// Signs `claims` as an RS256 JWT with `typ`, `alg`, `x5t` and `kid` in the header.
     pub fn mint(&self, claims: &Claims) -> String {
+        self.mint_json(claims)
+    }
+
+    /// Signs any claims set (an ID token's, for one).
+    pub(crate) fn mint_json(&self, claims: &impl serde::Serialize) -> String {
         let header = Header {
             typ: Some("JWT".into()),
             alg: "RS256".into(),
