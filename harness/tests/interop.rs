@@ -8,123 +8,12 @@
 
 #![expect(clippy::unwrap_used, reason = "test helpers fail the test by panicking")]
 
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+mod common;
 
-const USER: &str = "adele@contoso.onmicrosoft.com";
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
 
-/// A running `mailscope serve`, stopped when dropped.
-struct Serve {
-    child: Child,
-    state_dir: PathBuf,
-    endpoints: serde_json::Value,
-}
-
-impl Serve {
-    fn start(test: &str) -> Self {
-        Self::start_with(test, None)
-    }
-
-    /// Starts serve with a directory file holding `directory` (the [tenant], [app], [user] tables).
-    #[expect(
-        clippy::disallowed_methods,
-        reason = "a synchronous test polls for another process's file; there is no runtime to block"
-    )]
-    fn start_with(test: &str, directory: Option<&str>) -> Self {
-        let state_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("interop").join(test);
-        let _ = std::fs::remove_dir_all(&state_dir);
-        let mut command = Command::new(env!("CARGO_BIN_EXE_mailscope"));
-        command.args(["serve", "--state-dir"]).arg(&state_dir);
-        if let Some(directory) = directory {
-            let file = Path::new(env!("CARGO_TARGET_TMPDIR"))
-                .join("interop")
-                .join(format!("{test}-directory.toml"));
-            std::fs::create_dir_all(file.parent().unwrap()).unwrap();
-            std::fs::write(&file, directory).unwrap();
-            command.arg("--directory").arg(file);
-        }
-        let child = command
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let endpoints_file = state_dir.join("endpoints.json");
-        let started = Instant::now();
-        while !endpoints_file.exists() {
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "serve wrote no endpoints.json in 20 s"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let endpoints = serde_json::from_slice(&std::fs::read(&endpoints_file).unwrap()).unwrap();
-        Self {
-            child,
-            state_dir,
-            endpoints,
-        }
-    }
-
-    fn port(&self, protocol: &str) -> String {
-        let address = self.endpoints[protocol].as_str().unwrap();
-        address.rsplit_once(':').unwrap().1.to_owned()
-    }
-
-    fn ca_file(&self) -> String {
-        self.endpoints["ca_file"].as_str().unwrap().to_owned()
-    }
-
-    fn token(&self, scope: &str) -> String {
-        let output = Command::new(env!("CARGO_BIN_EXE_mailscope"))
-            .args(["token", "--state-dir"])
-            .arg(&self.state_dir)
-            .args(["--scope", scope])
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8(output.stdout).unwrap().trim().to_owned()
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Runs a client; a missing client is a broken test machine, never a pass.
-fn client(program: &str, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut command = Command::new(program);
-    command
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = command
-        .spawn()
-        .unwrap_or_else(|error| panic!("{program} is not installed ({error}); .ci/run installs it"));
-    if let Some(input) = stdin {
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
-    } else {
-        drop(child.stdin.take());
-    }
-    child.wait_with_output().unwrap()
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
+use common::serve::{Serve, USER, client, text};
 
 const IMAP_SCOPE: &str = "https://outlook.office.com/IMAP.AccessAsUser.All";
 const SMTP_SCOPE: &str = "https://outlook.office.com/SMTP.Send";

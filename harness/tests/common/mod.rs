@@ -4,6 +4,8 @@
 #![allow(dead_code, reason = "each test binary uses a different part of these helpers")]
 #![expect(clippy::unwrap_used, reason = "test helpers fail the test by panicking")]
 
+pub(crate) mod serve;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
