@@ -35,6 +35,8 @@ async fn line<S: AsyncRead + Unpin>(reader: &mut BufReader<S>) -> Option<String>
 
 async fn send<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut BufReader<S>, bytes: &[u8]) {
     let _ = stream.get_mut().write_all(bytes).await;
+    // Over TLS, records the socket could not take yet stay in the client until flushed.
+    let _ = stream.get_mut().flush().await;
 }
 
 /// A small deterministic generator (xorshift) for garbage.

@@ -31,6 +31,8 @@ async fn reply<S: AsyncRead + Unpin>(reader: &mut BufReader<S>) -> String {
 
 async fn send<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut BufReader<S>, bytes: &[u8]) {
     stream.get_mut().write_all(bytes).await.unwrap();
+    // Over TLS, records the socket could not take yet stay in the client until flushed.
+    stream.get_mut().flush().await.unwrap();
 }
 
 async fn starttls(

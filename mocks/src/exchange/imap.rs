@@ -612,7 +612,7 @@ impl Session for ImapSession {
             pending.bytes.extend_from_slice(b"\r\n");
             return self.decode(pending);
         }
-        let text = String::from_utf8_lossy(line);
+        let text = crate::net::lossy(line);
         let mut words = text.splitn(3, ' ');
         // A tag is ASTRING-CHARs but `+` (RFC 9051 §9): anything else cannot be echoed as a tag,
         // and the error is untagged.
@@ -689,7 +689,7 @@ impl Session for ImapSession {
         {
             return format!("<redacted {} B>", line.len());
         }
-        let text = String::from_utf8_lossy(line);
+        let text = crate::net::lossy(line);
         let words: Vec<&str> = text.splitn(4, ' ').collect();
         match words.as_slice() {
             [tag, verb, mechanism, response] if verb.eq_ignore_ascii_case("AUTHENTICATE") => {

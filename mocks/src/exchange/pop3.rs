@@ -497,7 +497,7 @@ impl Session for Pop3Session {
             }
             _ => {}
         }
-        let text = String::from_utf8_lossy(line);
+        let text = crate::net::lossy(line);
         let (verb, arguments) = match text.split_once(' ') {
             Some((verb, arguments)) => (verb.to_ascii_uppercase(), arguments.trim()),
             None => (text.trim().to_ascii_uppercase(), ""),
@@ -526,7 +526,7 @@ impl Session for Pop3Session {
         ) {
             return format!("<redacted {} B>", line.len());
         }
-        let text = String::from_utf8_lossy(line);
+        let text = crate::net::lossy(line);
         let words: Vec<&str> = text.splitn(3, ' ').collect();
         match words.as_slice() {
             [verb, mechanism, response] if verb.eq_ignore_ascii_case("AUTH") => {

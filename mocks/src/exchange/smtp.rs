@@ -688,7 +688,7 @@ impl Session for SmtpSession {
             }
             _ => {}
         }
-        let text = String::from_utf8_lossy(line);
+        let text = crate::net::lossy(line);
         let mut words = text.splitn(3, ' ');
         match (words.next(), words.next(), words.next()) {
             (Some(verb), Some(mechanism), Some(response)) if verb.eq_ignore_ascii_case("AUTH") => {

@@ -164,7 +164,7 @@ where
         }
     };
     let deadline = deadline.unwrap_or_else(|| Instant::now() + limits.http_request);
-    let head: Vec<u8> = buffer.drain(..head_end).collect();
+    let head = super::take_front(buffer, head_end);
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut parsed = httparse::Request::new(&mut headers);
     match parsed.parse(&head) {
@@ -225,7 +225,7 @@ where
                 None => return Ok(Some(Err(Refused(408, "Request Timeout")))),
             }
         }
-        buffer.drain(..length).collect()
+        super::take_front(buffer, length)
     };
 
     let mut upstream_head = format!("{method} {path} HTTP/1.1\r\n").into_bytes();

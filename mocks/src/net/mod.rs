@@ -190,7 +190,7 @@ pub(crate) trait Session: Send + 'static {
     fn on_line_too_long(&mut self) -> Vec<Action>;
     /// Returns how a client line appears in the transcript: SASL payloads are hidden here.
     fn describe_client_line(&self, line: &[u8]) -> String {
-        String::from_utf8_lossy(line).into_owned()
+        lossy(line).into_owned()
     }
     /// Handles the end of a wait the session asked for with [`Action::Deadline`].
     fn on_deadline(&mut self) -> Vec<Action> {
@@ -466,6 +466,22 @@ impl Connection {
     }
 }
 
+/// `bytes` as text, invalid UTF-8 replaced; valid text (nearly every line) is borrowed after one
+/// check at memory speed.
+pub(crate) fn lossy(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
+/// Takes the first `count` octets of `buffer` (a copy and a move, never a walk octet by octet).
+pub(crate) fn take_front(buffer: &mut Vec<u8>, count: usize) -> Vec<u8> {
+    let front = buffer[..count].to_vec();
+    buffer.drain(..count);
+    front
+}
+
 /// Runs `session` over `stream` until the session closes, the peer hangs up, or it idles out.
 async fn drive<S: Session>(
     stream: TcpStream,
@@ -524,7 +540,7 @@ async fn drive<S: Session>(
                     break;
                 }
                 connection.read_exact = None;
-                let bytes: Vec<u8> = connection.buffer.drain(..count).collect();
+                let bytes = take_front(&mut connection.buffer, count);
                 connection.log.line(format!("C: <{count} octets>"));
                 connection.deadline = None;
                 if connection.apply(session.on_bytes(bytes)).await? {
@@ -532,10 +548,10 @@ async fn drive<S: Session>(
                 }
                 continue;
             }
-            let Some(newline) = connection.buffer.iter().position(|&byte| byte == b'\n') else {
+            let Some(newline) = memchr::memchr(b'\n', &connection.buffer) else {
                 break;
             };
-            let mut line: Vec<u8> = connection.buffer.drain(..=newline).collect();
+            let mut line = take_front(&mut connection.buffer, newline + 1);
             line.pop();
             if line.last() == Some(&b'\r') {
                 line.pop();
