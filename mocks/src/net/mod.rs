@@ -321,6 +321,9 @@ pub(crate) async fn serve<S, F>(
     }
 }
 
+/// How much a connection reads at a time.
+const READ_ROOM: usize = 16 * 1024;
+
 enum Stream {
     Plain(TcpStream),
     Tls(Box<TlsStream<TcpStream>>),
@@ -328,10 +331,19 @@ enum Stream {
 }
 
 impl Stream {
-    async fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+    /// Reads what is there into `buffer`'s spare room. Room is reserved, not written: an idle
+    /// connection's pages stay untouched until a client sends that much.
+    async fn read(&mut self, buffer: &mut Vec<u8>) -> std::io::Result<usize> {
+        if buffer.is_empty() && buffer.capacity() > READ_ROOM * 4 {
+            // A large literal has passed: give its room back.
+            *buffer = Vec::with_capacity(READ_ROOM);
+        }
+        if buffer.capacity() - buffer.len() < READ_ROOM / 4 {
+            buffer.reserve(READ_ROOM);
+        }
         match self {
-            Self::Plain(stream) => stream.read(buffer).await,
-            Self::Tls(stream) => stream.read(buffer).await,
+            Self::Plain(stream) => stream.read_buf(buffer).await,
+            Self::Tls(stream) => stream.read_buf(buffer).await,
             Self::Upgrading => Ok(0),
         }
     }
@@ -353,7 +365,9 @@ impl Stream {
         let Self::Plain(plain) = std::mem::replace(self, Self::Upgrading) else {
             return Err(std::io::Error::other("TLS is already on"));
         };
-        let tls = accept_tls(&TlsAcceptor::from(config), plain, limits, handshakes).await?;
+        // The handshake's state (a whole TLS connection) lives on the heap while it runs, not in
+        // every connection's future for its whole life: an idle session is smaller by it.
+        let tls = Box::pin(accept_tls(&TlsAcceptor::from(config), plain, limits, handshakes)).await?;
         *self = Self::Tls(Box::new(tls));
         Ok(())
     }
@@ -519,7 +533,6 @@ async fn drive<S: Session>(
     if connection.apply(session.greeting()).await? {
         return Ok(());
     }
-    let mut chunk = vec![0u8; 16 * 1024];
     loop {
         loop {
             if let Some(remaining) = connection.skip {
@@ -560,6 +573,16 @@ async fn drive<S: Session>(
                 // The tail of an overlong line whose reply was already sent.
                 continue;
             }
+            if line.len() > MAX_LINE_LEN {
+                // It came whole in one read, but it is as overlong as one that did not.
+                connection
+                    .log
+                    .line(format!("C: <line longer than {MAX_LINE_LEN} octets>"));
+                if connection.apply(session.on_line_too_long()).await? {
+                    return Ok(());
+                }
+                continue;
+            }
             // Described as the transcript shows it: SASL payloads and passwords are hidden.
             let described = session.describe_client_line(&line);
             tracing::trace!("C: {described}");
@@ -586,7 +609,7 @@ async fn drive<S: Session>(
         }
         let wait = connection.deadline.unwrap_or(connection.idle);
         let read = tokio::select! {
-            read = tokio::time::timeout(wait, connection.stream.read(&mut chunk)) => read,
+            read = tokio::time::timeout(wait, connection.stream.read(&mut connection.buffer)) => read,
             changed = async {
                 match connection.watcher.as_mut() {
                     Some(watcher) => watcher.changed().await,
@@ -624,6 +647,5 @@ async fn drive<S: Session>(
             connection.log.line("-- client closed the connection".to_owned());
             return Ok(());
         }
-        connection.buffer.extend_from_slice(&chunk[..read]);
     }
 }
