@@ -165,11 +165,13 @@ pub enum ServeError {
 /// Reads a directory file; `None` gives the default directory.
 pub fn load_directory(path: Option<&Path>) -> Result<Directory, ServeError> {
     let file = load_directory_file(path)?;
-    Ok(crate::scenario::directory::build_from(
-        &file.tenant,
-        &file.app,
-        &file.user,
-    ))
+    crate::scenario::directory::build_directory(&file).map_err(|(span, message)| {
+        let (path, text) = match path {
+            Some(path) => (path, std::fs::read_to_string(path).unwrap_or_default()),
+            None => (Path::new("directory"), String::new()),
+        };
+        ServeError::Directory(crate::scenario::load::error_at(path, &text, span, message).to_string())
+    })
 }
 
 /// Reads a directory file as written (no file: no changes).
@@ -510,6 +512,7 @@ pub async fn token(
     scopes: &[String],
     app_name: &str,
     flow: Flow,
+    user: Option<&str>,
 ) -> Result<Secret, ServeError> {
     let endpoints = wait_for_endpoints(state_dir).await?;
     let directory = load_directory(endpoints.directory_file.as_deref())?;
@@ -543,9 +546,33 @@ pub async fn token(
             .cloned()
             .unwrap_or_else(|| "http://localhost".into()),
         sign_in: acquire::SignIn::Simulated,
+        login_hint: user.map(str::to_owned),
         cache: None,
     };
-    let user = directory.signed_in_user();
+    let user = match user {
+        None => directory.signed_in_user(),
+        Some(upn) => directory.user(upn).ok_or_else(|| {
+            ServeError::Token(format!(
+                "no user `{upn}` in serve's directory: it has {}",
+                directory
+                    .users
+                    .iter()
+                    .map(|user| format!("`{}`", user.upn))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })?,
+    };
+    if user.upn != directory.signed_in_user().upn
+        && matches!(flow, Flow::DeviceCode | Flow::ClientCredentials)
+    {
+        return Err(ServeError::Token(format!(
+            "--user goes with the flows where a user signs in by name: authorization-code and \
+             refresh-token (sent as login_hint) and password; a device code is entered by {}, the \
+             directory's first user, and client credentials sign in no user",
+            directory.signed_in_user().upn
+        )));
+    }
     let request = TokenRequest {
         asked: crate::scenario::Request::new(flow, scopes.to_vec()),
         refresh_segment: None,

@@ -167,6 +167,7 @@ impl Target {
                             .cloned()
                             .unwrap_or_else(|| "http://localhost".into()),
                         sign_in: SignIn::Simulated,
+                        login_hint: None,
                         cache: None,
                     },
                     user: cloud.directory().signed_in_user().upn.clone(),
@@ -276,6 +277,9 @@ fn prepare_live(
                 browser: config.browser,
                 port: config.redirect_port,
             },
+            // The sign-in page opens on live.toml's user: the browser's single sign-on must not
+            // pick another account, whose refusal would be recorded as this user's.
+            login_hint: Some(config.user.clone()),
             cache: cache.map(|cache| (cache, config.user.clone())),
         },
         user: config.user.clone(),

@@ -315,6 +315,34 @@ fn explain_follows_the_v1_endpoint_and_admin_consent() {
 }
 
 #[test]
+fn serve_reports_a_wrong_users_table_at_its_place_and_does_not_start() {
+    for (text, wanted) in [
+        (
+            "[[users]]\nupn = \"bob@contoso.onmicrosoft.com\"\n\n[[users]]\nupn = \"BOB@contoso.onmicrosoft.com\"\n",
+            ":5:7: the directory already has a user `BOB@contoso.onmicrosoft.com`",
+        ),
+        (
+            "[[users]]\nupn = \"adele@contoso.onmicrosoft.com\"\n",
+            ":2:7: the directory already has a user `adele@contoso.onmicrosoft.com`",
+        ),
+        (
+            "[[users]]\nupn = \"bob\"\n",
+            ":2:7: `bob` is not a user principal name",
+        ),
+        (
+            "[[users]]\nupn = \"bob@contoso.onmicrosoft.com\"\npasword = \"x\"\n",
+            ":3:1: unknown field `pasword`",
+        ),
+    ] {
+        let file = scenario_file("serve-users", "directory.toml", text);
+        let output = mailscope(&["serve", "--directory", file.to_str().unwrap()]);
+        let error = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{error}");
+        assert!(error.contains(&format!("directory.toml{wanted}")), "{error}");
+    }
+}
+
+#[test]
 fn selecting_no_case_is_an_error_naming_the_selector() {
     for (args, wanted) in [
         (

@@ -439,3 +439,106 @@ fn getmail_retrieves_over_imap() {
     );
     assert_eq!(delivered, [message.replace("\r\n", "\n")]);
 }
+
+#[test]
+fn the_directory_files_users_and_shared_mailboxes_get_mail_and_tokens_of_their_own() {
+    let bob = "bob@contoso.onmicrosoft.com";
+    let support = "support@contoso.onmicrosoft.com";
+    let serve = Serve::start_with(
+        "extra-users",
+        Some(&format!(
+            "[[users]]\nupn = \"{bob}\"\npassword = \"bob's test password\"\nfull_access = [\"{support}\"]\n"
+        )),
+    );
+    let users = serve.endpoints["users"].as_array().unwrap();
+    assert!(
+        users
+            .iter()
+            .any(|user| user["upn"] == bob && user["password"] == "bob's test password"),
+        "{users:?}"
+    );
+    assert_eq!(serve.endpoints["shared_mailboxes"], serde_json::json!([support]));
+
+    // Adele writes to Bob and to the shared mailbox.
+    let adele_token = serve.token(ALL_SCOPES);
+    let ca = serve.ca_file();
+    let message =
+        format!("From: {USER}\r\nTo: {bob}, {support}\r\nSubject: hi\r\n\r\nFor Bob and support.\r\n");
+    let smtp_url = format!("smtp://localhost:{}/client.example", serve.port("smtp"));
+    let sent = client(
+        "curl",
+        &[
+            "-sS",
+            "--url",
+            &smtp_url,
+            "--ssl-reqd",
+            "--cacert",
+            &ca,
+            "--user",
+            USER,
+            "--oauth2-bearer",
+            &adele_token,
+            "--mail-from",
+            USER,
+            "--mail-rcpt",
+            bob,
+            "--mail-rcpt",
+            support,
+            "--upload-file",
+            "-",
+        ],
+        Some(&message),
+    );
+    assert_eq!(sent.status.code(), Some(0), "{}", text(&sent));
+
+    // Bob signs in by name (login_hint) and by password; his token opens his mailbox and the
+    // shared one, not Adele's.
+    let imap = "https://outlook.office.com/IMAP.AccessAsUser.All";
+    let by_hint = serve.token_with(imap, &["--user", bob]);
+    let by_password = serve.token_with(imap, &["--user", bob, "--flow", "password"]);
+    let fetch = |mailbox: &str, token: &str| {
+        let url = format!("imaps://localhost:{}/INBOX;UID=1", serve.port("imap"));
+        client(
+            "curl",
+            &[
+                "-sS",
+                "--url",
+                &url,
+                "--cacert",
+                &ca,
+                "--user",
+                mailbox,
+                "--oauth2-bearer",
+                token,
+            ],
+            None,
+        )
+    };
+    for token in [&by_hint, &by_password] {
+        for mailbox in [bob, support] {
+            let fetched = fetch(mailbox, token);
+            assert_eq!(fetched.status.code(), Some(0), "{mailbox}: {}", text(&fetched));
+            assert_eq!(String::from_utf8_lossy(&fetched.stdout), message, "{mailbox}");
+        }
+    }
+    let refused = fetch(USER, &by_hint);
+    assert_ne!(
+        refused.status.code(),
+        Some(0),
+        "Bob's token does not open Adele's mailbox"
+    );
+
+    // A user the directory does not have is named in the error.
+    let unknown = Command::new(env!("CARGO_BIN_EXE_mailscope"))
+        .args(["token", "--state-dir"])
+        .arg(&serve.state_dir)
+        .args(["--scope", imap, "--user", "carol@contoso.onmicrosoft.com"])
+        .output()
+        .unwrap();
+    assert_eq!(unknown.status.code(), Some(1), "{}", text(&unknown));
+    assert!(
+        text(&unknown).contains("no user `carol@contoso.onmicrosoft.com`"),
+        "{}",
+        text(&unknown)
+    );
+}

@@ -33,6 +33,7 @@ async fn a_throttled_token_request_is_retried_after_retry_after() {
         client_secret: Some(Secret::new("client-secret", "secret")),
         redirect_uri: "http://localhost".into(),
         sign_in: SignIn::Simulated,
+        login_hint: None,
         cache: None,
     };
     let request = TokenRequest {

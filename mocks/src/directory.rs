@@ -220,7 +220,7 @@ impl std::fmt::Debug for User {
 impl User {
     /// Returns the display name (`name` claim).
     pub fn display_name(&self) -> String {
-        format!("{} {}", self.given_name, self.surname)
+        format!("{} {}", self.given_name, self.surname).trim().to_owned()
     }
 }
 
@@ -472,6 +472,53 @@ impl Directory {
     /// Finds an app by name, for changing it.
     pub fn app_by_name_mut(&mut self, name: &str) -> Option<&mut App> {
         self.apps.iter_mut().find(|app| app.name == name)
+    }
+
+    /// Adds a work user of the tenant with a mailbox and `password`, and the settings of a new
+    /// mailbox (the tenant's SMTP AUTH, IMAP and POP on). Its object id is derived from the UPN, so
+    /// the same directory file gives the same ids, and tokens, in every run. Returns `None` when a
+    /// user of that UPN exists.
+    ///
+    /// ```
+    /// let mut directory = mailscope_mocks::directory::Directory::contoso();
+    /// let bob = directory.add_user("bob@contoso.onmicrosoft.com", "bob's test password").unwrap();
+    /// assert_eq!(bob.display_name(), "Bob");
+    /// assert!(directory.add_user("BOB@contoso.onmicrosoft.com", "again").is_none());
+    /// ```
+    pub fn add_user(&mut self, upn: &str, password: &str) -> Option<&mut User> {
+        if self.user(upn).is_some() {
+            return None;
+        }
+        let digest = ring::digest::digest(&ring::digest::SHA256, upn.to_ascii_lowercase().as_bytes());
+        let hex: String = digest.as_ref()[..16]
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect();
+        let local = upn.split('@').next().unwrap_or(upn);
+        let mut given_name: String = local.chars().take(1).flat_map(char::to_uppercase).collect();
+        given_name.extend(local.chars().skip(1));
+        self.users.push(User {
+            upn: upn.to_owned(),
+            object_id: format!(
+                "{}-{}-{}-{}-{}",
+                &hex[..8],
+                &hex[8..12],
+                &hex[12..16],
+                &hex[16..20],
+                &hex[20..32]
+            ),
+            given_name,
+            surname: String::new(),
+            smtp_client_authentication: MailboxSetting::Tenant,
+            imap_enabled: true,
+            pop_enabled: true,
+            account: AccountKind::Work,
+            mfa: false,
+            password: password.to_owned(),
+            device_code: DeviceCodeAnswer::Approve,
+            full_access: Vec::new(),
+        });
+        self.users.last_mut()
     }
 
     /// Finds a user by UPN, case-insensitively.

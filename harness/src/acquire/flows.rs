@@ -291,11 +291,14 @@ async fn authorization_code(
         &authority.segment,
     )?;
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-    let (url, state) = client
+    let mut authorize = client
         .authorize_url(CsrfToken::new_random)
         .add_scopes(authorize_scopes.iter().map(|scope| Scope::new(scope.clone())))
-        .set_pkce_challenge(challenge)
-        .url();
+        .set_pkce_challenge(challenge);
+    if let Some(hint) = &authority.login_hint {
+        authorize = authorize.add_extra_param("login_hint", hint.clone());
+    }
+    let (url, state) = authorize.url();
     let signed_in = match browse(http, authority, url, listener).await? {
         Ok(redirect) => read_code(&redirect, &state)?,
         Err(denial) => Err(denial),

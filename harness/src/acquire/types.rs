@@ -78,6 +78,9 @@ pub struct Authority {
     pub redirect_uri: String,
     /// How the authorization code is obtained.
     pub sign_in: SignIn,
+    /// `login_hint` on the authorize URL: the account the sign-in page is filled in with, so a
+    /// browser's single sign-on does not pick another one.
+    pub login_hint: Option<String>,
     /// Live runs: refresh tokens kept between cases and runs, with the user they belong to.
     pub cache: Option<(Arc<crate::cache::TokenCache>, String)>,
 }

@@ -97,6 +97,10 @@ pub(crate) struct TokenArgs {
     /// The grant flow.
     #[arg(long, value_enum, default_value_t = FlowArg::AuthorizationCode)]
     flow: FlowArg,
+    /// The user who signs in (a `[[users]]` entry of serve's directory file): sent as `login_hint`
+    /// with the authorization code flow, as the username with `password`. Default: the first user.
+    #[arg(long, value_name = "UPN")]
+    user: Option<String>,
 }
 
 pub(crate) fn serve(args: ServeArgs) -> ExitCode {
@@ -181,6 +185,7 @@ pub(crate) fn token(args: TokenArgs) -> ExitCode {
         &args.scopes,
         &args.app,
         flow_of(args.flow),
+        args.user.as_deref(),
     )) {
         Ok(token) => {
             // The one place a token is printed, on purpose, for piping into other clients.

@@ -19,6 +19,30 @@ pub struct DirectoryFile {
     /// Changes to the user.
     #[serde(default)]
     pub user: UserChanges,
+    /// More users of the tenant, each with a mailbox (`serve` only; a case signs in as `[user]`).
+    #[serde(default)]
+    pub users: Vec<ExtraUser>,
+}
+
+/// `[[users]]`: one more user of the tenant, with a mailbox.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExtraUser {
+    /// The user principal name, also the mailbox address and XOAUTH2's `user=`.
+    #[schemars(with = "String")]
+    pub upn: Spanned<String>,
+    /// The password (ROPC, and the password probes); default: the tenant's test password.
+    pub password: Option<String>,
+    /// Per-mailbox SMTP AUTH: `true`, `false` or `"tenant"` (Set-CASMailbox).
+    pub smtp_client_authentication: Option<MailboxSetting>,
+    /// `Set-CASMailbox -ImapEnabled`.
+    pub imap_enabled: Option<bool>,
+    /// `Set-CASMailbox -PopEnabled`.
+    pub pop_enabled: Option<bool>,
+    /// The user must pass MFA.
+    pub mfa: Option<bool>,
+    /// Mailboxes (shared mailboxes) the user holds FullAccess on, by address.
+    pub full_access: Option<Vec<String>>,
 }
 
 /// `[tenant]`: organisation-wide settings.

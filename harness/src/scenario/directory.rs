@@ -5,9 +5,10 @@ use mailscope_mocks::directory as mocks;
 use mailscope_mocks::token::ResourceApi;
 
 use super::types::{
-    AccountKind, AppChanges, AppOnlyAccess, ConditionalAccess, Consent, DeviceCodeAnswer, GraphAudience,
-    Greeting, MailboxPermission, MailboxSetting, MultiResourceScopes, PermissionLists, RefreshWithoutScope,
-    ScenarioFile, ServerProfile, SignInAudience, SmtpBasicAuth, TenantChanges, UserChanges,
+    AccountKind, AppChanges, AppOnlyAccess, ConditionalAccess, Consent, DeviceCodeAnswer, DirectoryFile,
+    GraphAudience, Greeting, MailboxPermission, MailboxSetting, MultiResourceScopes, PermissionLists,
+    RefreshWithoutScope, ScenarioFile, ServerProfile, SignInAudience, SmtpBasicAuth, TenantChanges,
+    UserChanges,
 };
 
 /// Returns true when the default directory has an app of that name.
@@ -41,6 +42,43 @@ pub fn build_from(tenant: &TenantChanges, app: &AppChanges, user: &UserChanges) 
         apply_app(registration, app);
     }
     directory
+}
+
+/// Returns the directory a directory file describes: the default one with its changes, and its
+/// `[[users]]` added. The error names the offending `upn`'s place in the file.
+pub fn build_directory(file: &DirectoryFile) -> Result<mocks::Directory, (std::ops::Range<usize>, String)> {
+    let mut directory = build_from(&file.tenant, &file.app, &file.user);
+    for extra in &file.users {
+        let upn = extra.upn.get_ref().trim();
+        let well_formed = upn.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !upn.contains(char::is_whitespace)
+        });
+        if !well_formed {
+            return Err((
+                extra.upn.span(),
+                format!("`{upn}` is not a user principal name: write it as name@domain"),
+            ));
+        }
+        let password = extra.password.as_deref().unwrap_or(mocks::ADELE_PASSWORD);
+        let Some(user) = directory.add_user(upn, password) else {
+            return Err((
+                extra.upn.span(),
+                format!("the directory already has a user `{upn}`"),
+            ));
+        };
+        apply_user(
+            user,
+            &UserChanges {
+                smtp_client_authentication: extra.smtp_client_authentication,
+                imap_enabled: extra.imap_enabled,
+                pop_enabled: extra.pop_enabled,
+                mfa: extra.mfa,
+                full_access: extra.full_access.clone(),
+                ..UserChanges::default()
+            },
+        );
+    }
+    Ok(directory)
 }
 
 fn apply_tenant(tenant: &mut mocks::Tenant, changes: &TenantChanges) {

@@ -192,15 +192,7 @@ fn matrix_axes(matrix: &Matrix) -> String {
 
 /// Parses scenario `text` read from `path`.
 pub fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
-    let at = |span: Range<usize>, message: String| {
-        let (line, column) = line_and_column(text, span.start);
-        ScenarioError {
-            path: path.to_owned(),
-            line,
-            column,
-            message,
-        }
-    };
+    let at = |span: Range<usize>, message: String| error_at(path, text, span, message);
     let file: ScenarioFile = toml::from_str(text).map_err(|error| toml_error(path, text, &error))?;
 
     if let Some(name) = &file.defaults.name {
@@ -527,6 +519,17 @@ fn finish(prefix: &str, name: &str, spec: CaseSpec) -> Result<Case, String> {
         probes,
         expect: spec.expect,
     })
+}
+
+/// An error at `span` of `text`, read from `path`: `path:line:column: message`.
+pub fn error_at(path: &Path, text: &str, span: Range<usize>, message: String) -> ScenarioError {
+    let (line, column) = line_and_column(text, span.start);
+    ScenarioError {
+        path: path.to_owned(),
+        line,
+        column,
+        message,
+    }
 }
 
 /// A TOML file's parse error, at its line and column: `path:line:column: what is wrong`. Scenario

@@ -79,8 +79,16 @@ impl Serve {
 
     /// A token for `scopes` (space-separated), by the authorization code flow.
     pub(crate) fn token(&self, scopes: &str) -> String {
+        self.token_with(scopes, &[])
+    }
+
+    /// A token for `scopes` (space-separated), with more arguments for `mailscope token`.
+    pub(crate) fn token_with(&self, scopes: &str, arguments: &[&str]) -> String {
         let mut command = Command::new(env!("CARGO_BIN_EXE_mailscope"));
-        command.args(["token", "--state-dir"]).arg(&self.state_dir);
+        command
+            .args(["token", "--state-dir"])
+            .arg(&self.state_dir)
+            .args(arguments);
         for scope in scopes.split(' ') {
             command.args(["--scope", scope]);
         }

@@ -21,7 +21,8 @@ pub(crate) const AUTHORIZATION_CODE: Rule = Rule {
     id: "authorization-code",
     part: Part::Identity,
     title: "Authorization code with PKCE: sign in and consent at /authorize, redeem the code once at /token",
-    text: "The simulated user signs in at `/authorize` and consents as the app allows; the platform \
+    text: "The simulated user signs in at `/authorize` (the user `login_hint` names, when the \
+           directory has one: the sign-in page fills it in) and consents as the app allows; the platform \
            redirects with a single-use code bound to the app, the redirect URI and the PKCE \
            challenge (S256 or plain, RFC 7636), valid for 10 minutes (Microsoft: codes expire \
            \"after about 10 minutes\"; RFC 6749 §4.1.2 recommends at most 10). The redemption must \
@@ -79,7 +80,13 @@ impl IdentityState {
         if let Some(denial) = refusal {
             return AuthorizeOutcome::RedirectError(self.deny(&AUTHORIZATION_CODE, denial));
         }
-        let user = directory.signed_in_user();
+        // The sign-in page shows `login_hint`'s account; the simulated browser signs in as that
+        // user when the directory has one, else as the directory's first user.
+        let user = request
+            .login_hint
+            .as_deref()
+            .and_then(|hint| directory.user(hint))
+            .unwrap_or_else(|| directory.signed_in_user());
         if let Err(denial) = self.sign_in(directory, app, user, &request.tenant_segment, &request.scope) {
             return AuthorizeOutcome::RedirectError(denial);
         }

@@ -124,6 +124,7 @@ proptest! {
                 other => PkceMethod::Other(other.into()),
             }),
             nonce: None,
+            login_hint: None,
         };
         match state.authorize(&directory, &request, NOW) {
             AuthorizeOutcome::Code(code) => prop_assert!(code.starts_with("1.A")),

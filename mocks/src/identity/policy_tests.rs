@@ -35,6 +35,7 @@ fn sign_in_at(
         code_challenge: Some(CHALLENGE.into()),
         code_challenge_method: Some(PkceMethod::S256),
         nonce: Some("n-0S6_WzA2Mj".into()),
+        login_hint: None,
     };
     match state.authorize(directory, &request, now) {
         AuthorizeOutcome::Code(code) => Ok(code),
@@ -552,4 +553,41 @@ fn id_token_client_info_openid_brings_an_id_token_with_the_sign_ins_nonce() {
     assert_eq!(id_token.exp - id_token.iat, 3600);
     let without = code_flow(&directory, "https://outlook.office.com/IMAP.AccessAsUser.All").unwrap();
     assert!(without.id_token.is_none(), "no openid, no ID token");
+}
+
+#[test]
+fn login_hint_signs_in_the_user_it_names() {
+    let mut directory = Directory::contoso();
+    directory
+        .add_user("bob@contoso.onmicrosoft.com", "bob's password")
+        .unwrap();
+    let mut state = IdentityState::new(&directory);
+    let scope = "offline_access https://outlook.office.com/IMAP.AccessAsUser.All";
+    let mut request = AuthorizeRequest {
+        tenant_segment: "organizations".into(),
+        client_id: MAIL_CLIENT_ID.into(),
+        response_type: "code".into(),
+        redirect_uri: "http://localhost:53682/".into(),
+        scope: scope.into(),
+        code_challenge: Some(CHALLENGE.into()),
+        code_challenge_method: Some(PkceMethod::S256),
+        nonce: None,
+        login_hint: Some("Bob@Contoso.onmicrosoft.com".into()),
+    };
+    let AuthorizeOutcome::Code(code) = state.authorize(&directory, &request, NOW) else {
+        panic!("bob signs in");
+    };
+    let grant = redeem(&mut state, &directory, &code, Some(scope)).unwrap();
+    assert_eq!(grant.claims.upn.as_deref(), Some("bob@contoso.onmicrosoft.com"));
+
+    // A hint the directory does not know leaves the sign-in to its first user.
+    request.login_hint = Some("nobody@contoso.onmicrosoft.com".into());
+    let AuthorizeOutcome::Code(code) = state.authorize(&directory, &request, NOW) else {
+        panic!("adele signs in");
+    };
+    let grant = redeem(&mut state, &directory, &code, Some(scope)).unwrap();
+    assert_eq!(
+        grant.claims.upn.as_deref(),
+        Some(directory.signed_in_user().upn.as_str())
+    );
 }

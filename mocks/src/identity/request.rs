@@ -155,6 +155,9 @@ pub(crate) struct AuthorizeRequest {
     pub code_challenge_method: Option<PkceMethod>,
     /// `nonce`: echoed in the ID token of the code's redemption (OpenID Connect Core §3.1.2.1).
     pub nonce: Option<String>,
+    /// `login_hint`: the sign-in page's username is filled in with it (the simulated user who
+    /// signs in is that user when the directory has one).
+    pub login_hint: Option<String>,
 }
 
 /// How an authorization request ends.

@@ -415,6 +415,7 @@ impl Respond for AuthorizeResponder {
             code_challenge: query("code_challenge"),
             code_challenge_method: query("code_challenge_method").map(|method| PkceMethod::parse(&method)),
             nonce: query("nonce"),
+            login_hint: query("login_hint"),
         };
         let span = tracing::info_span!("identity", endpoint = "authorize", tenant = %authorize_request.tenant_segment);
         let _entered = span.enter();
