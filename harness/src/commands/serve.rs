@@ -18,7 +18,8 @@ pub(crate) struct ServeArgs {
     /// Start with these messages: ADDRESS/*.eml (INBOX), ADDRESS/FOLDER/*.eml, ADDRESS.mbox.
     #[arg(long, value_name = "DIR")]
     seed: Option<PathBuf>,
-    /// A directory file: the [tenant], [app] and [user] tables of a scenario.
+    /// A directory file: the [tenant], [app] and [user] tables of a scenario, and [[users]], more
+    /// users with mailboxes.
     #[arg(long, value_name = "FILE")]
     directory: Option<PathBuf>,
     /// Port of the identity platform (HTTPS); 0 picks a free one.
