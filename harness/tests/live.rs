@@ -21,12 +21,20 @@ impl Serve {
         Self::start_logging(test, directory, None)
     }
 
+    fn start_args(test: &str, directory: Option<&str>, arguments: &[&str]) -> Self {
+        Self::start_full(test, directory, None, arguments)
+    }
+
+    fn start_logging(test: &str, directory: Option<&str>, log: Option<&Path>) -> Self {
+        Self::start_full(test, directory, log, &[])
+    }
+
     /// Starts serve; with `log`, at `RUST_LOG=trace`, its standard error going to that file.
     #[expect(
         clippy::disallowed_methods,
         reason = "a synchronous test polls for another process's file; there is no runtime to block"
     )]
-    fn start_logging(test: &str, directory: Option<&str>, log: Option<&Path>) -> Self {
+    fn start_full(test: &str, directory: Option<&str>, log: Option<&Path>, arguments: &[&str]) -> Self {
         let state_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("live").join(test);
         let _ = std::fs::remove_dir_all(&state_dir);
         std::fs::create_dir_all(&state_dir).unwrap();
@@ -35,6 +43,7 @@ impl Serve {
         command
             .args(["serve", "--device-code-interval", "0", "--state-dir"])
             .arg(&state_dir)
+            .args(arguments)
             .stdout(Stdio::null());
         if let Some(log) = log {
             command
@@ -554,6 +563,41 @@ fn admin_consent_runs_live_through_the_loopback_listener() {
         text.matches("an administrator of the tenant must approve")
             .count(),
         2,
+        "{text}"
+    );
+}
+
+/// `live.toml` as serve wrote it, with `more` appended (more `[facts]`, or settings).
+fn live_toml_with(serve: &Serve, name: &str, more: &str) -> String {
+    let text = std::fs::read_to_string(serve.state_dir.join("live.toml")).unwrap();
+    std::fs::write(serve.state_dir.join(name), format!("{text}\n{more}")).unwrap();
+    name.to_owned()
+}
+
+#[test]
+fn a_device_code_nobody_enters_ends_with_entras_expired_token() {
+    // Entra's clock starts at /devicecode, the client's at its first poll: the client polls past
+    // its own deadline until Entra says expired_token, and that is the outcome.
+    let serve = Serve::start_args(
+        "device-code-expired",
+        Some("[user]\ndevice_code = \"ignore\"\n"),
+        // A poll a second: the last one before the client's own deadline still hears `pending`.
+        &["--device-code-lifetime", "2", "--device-code-interval", "1"],
+    );
+    let config = live_toml_with(
+        &serve,
+        "live-ignore.toml",
+        "[facts.user]\ndevice_code = \"ignore\"\n",
+    );
+    let output = serve.run(
+        &config,
+        &["scenarios/microsoft-docs/device-code-expired.toml"],
+        &["--format", "json"],
+    );
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains(r#""error":"AADSTS70020"},"probes":[],"expectation":"met""#),
         "{text}"
     );
 }

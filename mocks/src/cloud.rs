@@ -308,7 +308,10 @@ impl SimulatedCloud {
         let key = shared_signing_key();
         let pki = TestPki::shared();
         let identity = IdentityServer::start(directory.clone(), key.clone(), clock.clone()).await;
-        identity.set_poll_interval(listeners.limits.device_code_interval);
+        identity.set_device_code_timing(
+            listeners.limits.device_code_interval,
+            listeners.limits.device_code_lifetime,
+        );
         let exchange = ExchangeConfig {
             directory: directory.clone(),
             jwks: key.jwks(),

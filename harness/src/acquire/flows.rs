@@ -240,22 +240,32 @@ async fn device_code(
         ));
     }
     let clock = waiting.clone();
+    // The crate's own deadline (its first poll plus `expires_in`) falls a round trip after the
+    // platform's (from its answer at /devicecode): polling a little past it lets Entra say
+    // `expired_token` itself, so the outcome is Entra's answer and not the crate's timer.
+    let past_expiry = details.expires_in() + details.interval() * 2 + Duration::from_secs(5);
     let response = client
         .exchange_device_access_token(&details)
         .set_time_fn(move || clock.now())
-        .request_async(recording, |interval| waiting.wait(interval), None)
+        .request_async(recording, |interval| waiting.wait(interval), Some(past_expiry))
         .await;
     match response {
         Ok(token) => Ok(issued(&token)),
-        Err(RequestTokenError::ServerResponse(_)) => match recording.last_error() {
-            Some((status, error)) => Ok(TokenOutcome::Denied(Denial {
-                stage: "token",
-                http_status: Some(status),
-                error,
-            })),
-            None => Err(AcquireError::Http(
-                "the device code expired before the platform answered".into(),
-            )),
+        Err(RequestTokenError::ServerResponse(error)) => match recording.last_error() {
+            Some((status, last))
+                if *error.error() != oauth2::DeviceCodeErrorResponseType::ExpiredToken
+                    || last.error == "expired_token" =>
+            {
+                Ok(TokenOutcome::Denied(Denial {
+                    stage: "token",
+                    http_status: Some(status),
+                    error: last,
+                }))
+            }
+            _ => Err(AcquireError::Http(format!(
+                "the device code was still pending {} s after its expiry, and the platform never said `expired_token`",
+                past_expiry.saturating_sub(details.expires_in()).as_secs()
+            ))),
         },
         Err(error) => Err(AcquireError::Http(error_chain(&error))),
     }

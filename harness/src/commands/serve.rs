@@ -60,9 +60,13 @@ pub(crate) struct ServeArgs {
     #[arg(long, value_name = "BYTES")]
     http_body_limit: Option<usize>,
     /// Seconds a device-code client is told to wait between polls (default 5, Entra's); a
-    /// client's CI may shorten it.
-    #[arg(long, value_name = "SECS")]
+    /// client's CI may shorten it. Given twice, the last one counts.
+    #[arg(long, value_name = "SECS", overrides_with = "device_code_interval")]
     device_code_interval: Option<u64>,
+    /// Seconds a device code waits for its user before `expired_token` (default 900, Entra's); a
+    /// client's CI may shorten it to see what the client does with a code nobody enters.
+    #[arg(long, value_name = "SECS")]
+    device_code_lifetime: Option<u64>,
 }
 
 impl ServeArgs {
@@ -80,6 +84,7 @@ impl ServeArgs {
             http_request: seconds(self.http_request_timeout, defaults.http_request),
             http_body: self.http_body_limit.unwrap_or(defaults.http_body),
             device_code_interval: seconds(self.device_code_interval, defaults.device_code_interval),
+            device_code_lifetime: seconds(self.device_code_lifetime, defaults.device_code_lifetime),
         }
     }
 }

@@ -13,8 +13,6 @@ use super::request::{Grant, TokenRequest};
 use super::resolve::Leg;
 use super::state::{DeviceGrant, IdentityState};
 
-/// How long a device code lives: 15 minutes.
-pub(crate) const DEVICE_CODE_LIFETIME: i64 = 900;
 use super::state::POLL_INTERVAL;
 /// How long after the code is shown the simulated user has answered.
 pub(crate) const USER_ANSWERS_AFTER: i64 = 8;
@@ -103,7 +101,10 @@ impl IdentityState {
         self.decide(
             Decision::new(
                 &DEVICE_CODE,
-                format!("A device code is issued; the user may enter it for {DEVICE_CODE_LIFETIME} seconds."),
+                format!(
+                    "A device code is issued; the user may enter it for {} seconds.",
+                    self.device_code_lifetime
+                ),
             )
             .with("scope", scope),
         );
@@ -114,7 +115,7 @@ impl IdentityState {
             user_code,
             device_code,
             verification_uri: VERIFICATION_URI.to_owned(),
-            expires_in: DEVICE_CODE_LIFETIME,
+            expires_in: self.device_code_lifetime,
             interval: self.poll_interval,
         })
     }
@@ -137,7 +138,7 @@ impl IdentityState {
             }
             _ => return Err(self.deny(&DEVICE_CODE, errors::bad_verification_code())),
         };
-        if now - grant.issued_at >= DEVICE_CODE_LIFETIME {
+        if now - grant.issued_at >= self.device_code_lifetime {
             self.device_codes.remove(code);
             return Err(self.deny(&DEVICE_CODE, errors::device_code_expired()));
         }

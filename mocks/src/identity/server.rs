@@ -207,6 +207,7 @@ impl IdentityServer {
         let old = self.platform.get();
         let mut state = IdentityState::new(&directory);
         state.poll_interval = old.state().poll_interval;
+        state.device_code_lifetime = old.state().device_code_lifetime;
         self.journal.clear();
         self.platform.set(Arc::new(Platform {
             state: Mutex::new(state),
@@ -339,9 +340,16 @@ impl IdentityServer {
             .unwrap_or_else(|| self.server.uri())
     }
 
-    /// Sets the device-code polling interval handed out.
-    pub(crate) fn set_poll_interval(&self, interval: std::time::Duration) {
-        self.platform.get().state().poll_interval = i64::try_from(interval.as_secs()).unwrap_or(i64::MAX);
+    /// Sets the device-code polling interval handed out, and the codes' lifetime.
+    pub(crate) fn set_device_code_timing(
+        &self,
+        interval: std::time::Duration,
+        lifetime: std::time::Duration,
+    ) {
+        let platform = self.platform.get();
+        let mut state = platform.state();
+        state.poll_interval = i64::try_from(interval.as_secs()).unwrap_or(i64::MAX);
+        state.device_code_lifetime = i64::try_from(lifetime.as_secs()).unwrap_or(i64::MAX).max(1);
     }
 
     /// Sets the base URL the OpenID metadata advertises (`https://127.0.0.1:PORT` behind TLS).

@@ -17,6 +17,9 @@ pub(crate) type ConsentKey = (String, String, ResourceApi, String);
 /// The device-code polling interval Entra asks for, in seconds (rule `device-code`).
 pub(crate) const POLL_INTERVAL: i64 = 5;
 
+/// How long a device code lives, in seconds: 15 minutes (rule `device-code`).
+pub(crate) const DEVICE_CODE_LIFETIME: i64 = 900;
+
 /// A code waiting for its redemption.
 #[derive(Debug, Clone)]
 pub(crate) struct CodeGrant {
@@ -69,6 +72,8 @@ pub(crate) struct IdentityState {
     pub(crate) ids: IdSource,
     /// The device-code polling interval handed out, in seconds (Entra's 5 unless a test sets it).
     pub(crate) poll_interval: i64,
+    /// How long a device code lives, in seconds (Entra's 900 unless a test sets it).
+    pub(crate) device_code_lifetime: i64,
     decisions: Vec<Decision>,
 }
 
@@ -99,6 +104,7 @@ impl IdentityState {
             app_role_grants: BTreeSet::new(),
             ids: IdSource::new("identity"),
             poll_interval: POLL_INTERVAL,
+            device_code_lifetime: DEVICE_CODE_LIFETIME,
             decisions: Vec::new(),
         }
     }

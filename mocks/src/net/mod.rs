@@ -70,6 +70,9 @@ pub struct Limits {
     /// The `interval` a device-code client is told to poll at (Entra's 5 seconds). Not a limit,
     /// but a wait: a test of a client's device-code flow against `serve` may shorten it.
     pub device_code_interval: Duration,
+    /// How long a device code may wait for the user (Entra's 900 seconds). A test of what a
+    /// client does with a code nobody enters may shorten it.
+    pub device_code_lifetime: Duration,
 }
 
 impl Default for Limits {
@@ -84,6 +87,7 @@ impl Default for Limits {
             http_request: Duration::from_secs(30),
             http_body: 1024 * 1024,
             device_code_interval: Duration::from_secs(5),
+            device_code_lifetime: Duration::from_secs(900),
         }
     }
 }
