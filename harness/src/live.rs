@@ -45,6 +45,10 @@ pub struct LiveConfig {
     /// `follow` lets the harness follow the redirects itself (only a simulated cloud allows that).
     #[serde(default)]
     pub browser: Browser,
+    /// Seconds a person has to sign in (default 300); pasting the error page's AADSTS line on
+    /// standard input ends the wait at once.
+    #[serde(default = "default_sign_in_timeout")]
+    pub sign_in_timeout: u64,
     /// The token cache file (default: the user's cache directory); `"none"` disables it.
     pub token_cache: Option<PathBuf>,
     /// How the tenant is set up: `[facts.tenant]`, `[facts.app]`, `[facts.user]`, keys as in scenarios.
@@ -67,6 +71,9 @@ pub enum Browser {
 
 fn default_authority() -> String {
     "https://login.microsoftonline.com".into()
+}
+fn default_sign_in_timeout() -> u64 {
+    300
 }
 fn default_app() -> String {
     "mail-client".into()

@@ -161,11 +161,9 @@ impl Target {
                         segment,
                         client_id: app.client_id.clone(),
                         client_secret,
-                        redirect_uri: app
-                            .redirect_uris
-                            .first()
-                            .cloned()
-                            .unwrap_or_else(|| "http://localhost".into()),
+                        // mailscope is a native client with a loopback listener, live and
+                        // simulated alike: an app that did not register it gets AADSTS50011.
+                        redirect_uri: "http://localhost".into(),
                         sign_in: SignIn::Simulated,
                         login_hint: None,
                         cache: None,
@@ -276,6 +274,7 @@ fn prepare_live(
             sign_in: SignIn::Loopback {
                 browser: config.browser,
                 port: config.redirect_port,
+                sign_in_timeout: std::time::Duration::from_secs(config.sign_in_timeout),
             },
             // The sign-in page opens on live.toml's user: the browser's single sign-on must not
             // pick another account, whose refusal would be recorded as this user's.

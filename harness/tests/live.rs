@@ -601,3 +601,163 @@ fn a_device_code_nobody_enters_ends_with_entras_expired_token() {
         "{text}"
     );
 }
+
+/// `live.toml` as serve wrote it, for a person at a browser: the URL is printed and nothing is
+/// followed, the sign-in waits `sign_in_timeout` seconds, no token cache; `facts` appended.
+fn person_live_toml(serve: &Serve, name: &str, facts: &str) -> String {
+    let text = std::fs::read_to_string(serve.state_dir.join("live.toml"))
+        .unwrap()
+        .replace(
+            "browser = \"follow\"",
+            "browser = \"print\"\nsign_in_timeout = 30",
+        )
+        .lines()
+        .map(|line| {
+            if line.starts_with("token_cache") {
+                "token_cache = \"none\""
+            } else {
+                line
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(serve.state_dir.join(name), format!("{text}\n{facts}")).unwrap();
+    name.to_owned()
+}
+
+/// A live run whose sign-in a test plays as a person: `person` gets the authorize URL mailscope
+/// printed and the run's standard input.
+fn run_with_person(
+    serve: &Serve,
+    config: &str,
+    paths: &[&str],
+    person: impl FnOnce(url::Url, &mut std::process::ChildStdin),
+) -> Output {
+    use std::io::BufRead as _;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mailscope"))
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap())
+        .args(["run", "--target", "live", "--live-config"])
+        .arg(serve.state_dir.join(config))
+        .args(paths)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    let url = loop {
+        let mut line = String::new();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "no authorize URL was printed: {seen}"
+        );
+        seen.push_str(&line);
+        if let Some(start) = line.find("https://")
+            && line.contains("/authorize?")
+        {
+            break url::Url::parse(line[start..].trim()).unwrap();
+        }
+    };
+    person(url, &mut stdin);
+    drop(stdin);
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    let mut output = child.wait_with_output().unwrap();
+    output.stderr = format!("{seen}{rest}").into_bytes();
+    output
+}
+
+/// Requests `url` as a browser would, without following: the response head and body.
+fn browser_get(serve: &Serve, url: &str) -> String {
+    let ca = serve.state_dir.join("ca.pem");
+    let output = Command::new("curl")
+        .args(["-sS", "-i", "--cacert"])
+        .arg(&ca)
+        .arg(url)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn a_browsers_idle_pre_connection_does_not_hold_up_the_sign_in() {
+    let serve = Serve::start("idle-pre-connection", None);
+    let config = person_live_toml(&serve, "live-person.toml", "");
+    let mut idle = Vec::new();
+    let output = run_with_person(
+        &serve,
+        &config,
+        &["scenarios/seed/outlook-scope.toml", "--filter", "outlook-only"],
+        |url, _| {
+            let redirect = url
+                .query_pairs()
+                .find(|(key, _)| key == "redirect_uri")
+                .unwrap()
+                .1
+                .into_owned();
+            let port = url::Url::parse(&redirect).unwrap().port().unwrap();
+            // Browsers open connections before they need them; these two never send a byte.
+            idle.push(std::net::TcpStream::connect(("127.0.0.1", port)).unwrap());
+            idle.push(std::net::TcpStream::connect(("127.0.0.1", port)).unwrap());
+            let answer = browser_get(&serve, url.as_str());
+            let location = answer
+                .lines()
+                .find_map(|line| {
+                    line.strip_prefix("location: ")
+                        .or_else(|| line.strip_prefix("Location: "))
+                })
+                .unwrap_or_else(|| panic!("no redirect: {answer}"))
+                .trim()
+                .to_owned();
+            // A stray request first, as browsers ask for a favicon; then the redirect.
+            let stray = browser_get(&serve, &format!("http://localhost:{port}/favicon.ico"));
+            assert!(stray.starts_with("HTTP/1.1 404"), "{stray}");
+            let delivered = browser_get(&serve, &location);
+            assert!(delivered.starts_with("HTTP/1.1 200"), "{delivered}");
+        },
+    );
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(text.contains("ok    seed/outlook-scope/outlook-only"), "{text}");
+    drop(idle);
+}
+
+#[test]
+fn an_error_entra_shows_on_its_own_page_ends_the_case_when_the_person_pastes_it() {
+    let directory =
+        "[app]\nredirect_uris = [\"https://login.microsoftonline.com/common/oauth2/nativeclient\"]\n";
+    let serve = Serve::start("pasted-error-page", Some(directory));
+    let config = person_live_toml(
+        &serve,
+        "live-person.toml",
+        "redirect_uris = [\"https://login.microsoftonline.com/common/oauth2/nativeclient\"]\n",
+    );
+    let output = run_with_person(
+        &serve,
+        &config,
+        &["scenarios/microsoft-docs/redirect-uri-mismatch.toml"],
+        |url, stdin| {
+            use std::io::Write as _;
+            // Entra does not redirect: the person reads the error on its page, and pastes it.
+            let page = browser_get(&serve, url.as_str());
+            let start = page.find("AADSTS50011").unwrap_or_else(|| panic!("{page}"));
+            let line: String = page[start..]
+                .chars()
+                .take_while(|&c| c != '<' && c != '\n')
+                .collect();
+            writeln!(stdin, "something else first").unwrap();
+            writeln!(stdin, "{line}").unwrap();
+        },
+    );
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains(
+            "ok    microsoft-docs/redirect-uri-mismatch/loopback-not-registered  token refused: AADSTS50011"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("not understood"), "{text}");
+}

@@ -57,7 +57,7 @@ mod tests {
     #[test]
     fn every_case_has_a_unique_id_a_summary_and_a_source() {
         let cases = cases();
-        assert_eq!(cases.len(), 80);
+        assert_eq!(cases.len(), 81);
         let mut ids: Vec<&str> = cases.iter().map(|case| case.id.as_str()).collect();
         ids.sort_unstable();
         ids.dedup();

@@ -31,7 +31,7 @@ pub async fn admin_consent(
     if matches!(authority.sign_in, SignIn::Loopback { .. }) {
         progress("an administrator of the tenant must approve the app's permissions");
     }
-    match browse(http, authority, url, listener).await? {
+    match browse(http, authority, url, listener, &state).await? {
         Ok(redirect) => read_admin_consent(&redirect, &state).map(|refused| {
             refused.map(|denial| Denial {
                 stage: "adminconsent",

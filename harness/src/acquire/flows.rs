@@ -9,7 +9,7 @@ use oauth2::{
     ResourceOwnerUsername, Scope, StandardDeviceAuthorizationResponse, TokenResponse, TokenUrl,
 };
 
-use super::browser::{authorize_redirect, loopback_redirect, read_code};
+use super::browser::{RedirectListener, authorize_redirect, loopback_redirect, read_code};
 use super::http::{RecordingClient, progress};
 use super::types::{
     AcquireError, Authority, Denial, EntraClient, EntraError, IssuedToken, SignIn, TokenOutcome,
@@ -309,7 +309,7 @@ async fn authorization_code(
         authorize = authorize.add_extra_param("login_hint", hint.clone());
     }
     let (url, state) = authorize.url();
-    let signed_in = match browse(http, authority, url, listener).await? {
+    let signed_in = match browse(http, authority, url, listener, &state).await? {
         Ok(redirect) => read_code(&redirect, &state)?,
         Err(denial) => Err(denial),
     };
@@ -332,17 +332,12 @@ async fn authorization_code(
 /// browser, or a loopback listener bound first, since the redirect URI names its port.
 pub(super) async fn redirect_listener(
     authority: &Authority,
-) -> Result<(Option<tokio::net::TcpListener>, String), AcquireError> {
+) -> Result<(Option<RedirectListener>, String), AcquireError> {
     match authority.sign_in {
         SignIn::Simulated => Ok((None, authority.redirect_uri.clone())),
         SignIn::Loopback { port, .. } => {
-            let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
-                .await
-                .map_err(|error| AcquireError::Http(format!("binding the redirect listener: {error}")))?;
-            let port = listener
-                .local_addr()
-                .map_err(|error| AcquireError::Http(error.to_string()))?
-                .port();
+            let listener = RedirectListener::bind(port).await?;
+            let port = listener.port;
             Ok((Some(listener), format!("http://localhost:{port}")))
         }
     }
@@ -353,12 +348,18 @@ pub(super) async fn browse(
     http: &oauth2::reqwest::Client,
     authority: &Authority,
     url: url::Url,
-    listener: Option<tokio::net::TcpListener>,
+    listener: Option<RedirectListener>,
+    state: &CsrfToken,
 ) -> Result<Result<url::Url, Denial>, AcquireError> {
     match (authority.sign_in, listener) {
-        (SignIn::Loopback { browser, .. }, Some(listener)) => {
-            loopback_redirect(http, url, browser, listener).await
-        }
+        (
+            SignIn::Loopback {
+                browser,
+                sign_in_timeout,
+                ..
+            },
+            Some(listener),
+        ) => loopback_redirect(http, url, browser, sign_in_timeout, listener, state.secret()).await,
         _ => authorize_redirect(http, &url).await,
     }
 }

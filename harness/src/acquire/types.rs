@@ -97,6 +97,8 @@ pub enum SignIn {
         browser: crate::live::Browser,
         /// The listener's port; 0 picks a free one.
         port: u16,
+        /// How long a person has to sign in.
+        sign_in_timeout: std::time::Duration,
     },
 }
 

@@ -272,6 +272,9 @@ pub struct AppChanges {
     pub exchange_service_principal: Option<bool>,
     /// `["FullAccess", "SendAs"]` granted to the app on the user's mailbox.
     pub mailbox_permissions: Option<Vec<MailboxPermission>>,
+    /// The redirect URIs registered under Authentication (default `["http://localhost"]`, which
+    /// admits any port, RFC 8252 §7.3). A sign-in to another gets AADSTS50011 on Entra's own page.
+    pub redirect_uris: Option<Vec<String>>,
 }
 
 /// Permissions listed under Microsoft Graph and under Office 365 Exchange Online.

@@ -216,6 +216,9 @@ fn apply_app(app: &mut mocks::App, changes: &AppChanges) {
     if let Some(value) = changes.exchange_service_principal {
         app.exchange_service_principal = value;
     }
+    if let Some(values) = &changes.redirect_uris {
+        app.redirect_uris = values.clone();
+    }
     if let Some(values) = &changes.mailbox_permissions {
         app.mailbox_permissions = values
             .iter()

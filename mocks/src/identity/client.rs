@@ -50,7 +50,7 @@ pub(crate) const REDIRECT_URI: Rule = Rule {
            the app. For `http://localhost` and `http://127.0.0.1` the port is ignored, as RFC 8252 \
            asks for native apps. An unregistered URI gets an error page (AADSTS50011), never a \
            redirect, and the code's redemption must repeat the URI it was issued for.",
-    cases: &[],
+    cases: &["redirect-uri-mismatch"],
     sources: &[
         "https://www.rfc-editor.org/rfc/rfc8252#section-7.3",
         "https://learn.microsoft.com/en-us/entra/identity-platform/reply-url#localhost-exceptions",
