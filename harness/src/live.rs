@@ -102,12 +102,41 @@ impl LiveConfig {
         Ok(config)
     }
 
+    /// True when the authority is on this machine (a `mailscope serve`), where the harness may
+    /// play the browser itself.
+    pub fn authority_is_loopback(&self) -> bool {
+        url::Url::parse(&self.authority)
+            .ok()
+            .and_then(|url| url.host_str().map(str::to_owned))
+            .is_some_and(|host| matches!(host.as_str(), "localhost" | "127.0.0.1" | "[::1]"))
+    }
+
     /// Why `scenario` cannot run against this tenant, if it cannot: a directory change that
-    /// `[facts]` does not declare with the same value.
+    /// `[facts]` does not declare with the same value, or a setting the scenario leaves at the
+    /// simulation's default that `[facts]` says the tenant has otherwise.
     pub fn inapplicable(&self, scenario_path: &Path) -> Option<String> {
         let text = std::fs::read_to_string(scenario_path).ok()?;
         let file: toml::Table = toml::from_str(&text).ok()?;
         let mut reasons = Vec::new();
+        for (table, key, assumed) in assumptions(&self.app) {
+            let written = file
+                .get(table)
+                .and_then(toml::Value::as_table)
+                .is_some_and(|changes| changes.contains_key(key));
+            let declared = self
+                .facts
+                .get(table)
+                .and_then(toml::Value::as_table)
+                .and_then(|facts| facts.get(key));
+            if let Some(fact) = declared
+                && !written
+                && *fact != assumed
+            {
+                reasons.push(format!(
+                    "assumes {table}.{key} = {assumed} (the simulated default), and the tenant has {fact}"
+                ));
+            }
+        }
         for table in ["tenant", "app", "user"] {
             let Some(toml::Value::Table(changes)) = file.get(table) else {
                 continue;
@@ -135,6 +164,45 @@ impl LiveConfig {
         }
         (!reasons.is_empty()).then(|| reasons.join("; "))
     }
+}
+
+/// The settings a scenario relies on without writing them: the simulated directory's defaults
+/// for the tenant, the user, and the app `app`.
+fn assumptions(app: &str) -> Vec<(&'static str, &'static str, toml::Value)> {
+    use mailscope_mocks::directory as mocks;
+    let directory = mocks::Directory::contoso();
+    let user = directory.signed_in_user();
+    let mut assumed = vec![
+        (
+            "tenant",
+            "security_defaults",
+            toml::Value::Boolean(directory.tenant.security_defaults),
+        ),
+        ("user", "mfa", toml::Value::Boolean(user.mfa)),
+        ("user", "imap_enabled", toml::Value::Boolean(user.imap_enabled)),
+        ("user", "pop_enabled", toml::Value::Boolean(user.pop_enabled)),
+        ("user", "account", toml::Value::String("work".into())),
+    ];
+    if let Some(registration) = directory.app_by_name(app) {
+        let consent = match registration.consent {
+            mocks::Consent::None => "none",
+            mocks::Consent::User => "user",
+            mocks::Consent::Admin => "admin",
+        };
+        let audience = match registration.sign_in_audience {
+            mocks::SignInAudience::Organizations => "organizations",
+            mocks::SignInAudience::SingleTenant => "single-tenant",
+            mocks::SignInAudience::OrganizationsAndPersonal => "organizations-and-personal",
+        };
+        assumed.push(("app", "consent", toml::Value::String(consent.into())));
+        assumed.push(("app", "sign_in_audience", toml::Value::String(audience.into())));
+        assumed.push((
+            "app",
+            "public_client_flows",
+            toml::Value::Boolean(registration.public_client_flows),
+        ));
+    }
+    assumed
 }
 
 /// `delegated.graph = [...]` as the key `delegated.graph`.
@@ -181,5 +249,15 @@ mod tests {
         .unwrap();
         assert_eq!(config.inapplicable(&scenario), None);
         assert_eq!(config.smtp, "smtp.office365.com:587");
+
+        // A default the scenario relies on without writing it, which the tenant contradicts.
+        config.facts = toml::from_str(
+            "[tenant]\nsmtp_client_authentication = false\n[app]\ndelegated.graph = [\"SMTP.Send\"]\n[user]\nmfa = true\n",
+        )
+        .unwrap();
+        assert_eq!(
+            config.inapplicable(&scenario).as_deref(),
+            Some("assumes user.mfa = false (the simulated default), and the tenant has true")
+        );
     }
 }

@@ -13,7 +13,7 @@ use crate::acquire::{Authority, ResourceOwner, SignIn, Waiting};
 use crate::cache::TokenCache;
 use crate::live::LiveConfig;
 use crate::probe::ServerAddress;
-use crate::scenario::types::{Endpoint, Protocol};
+use crate::scenario::types::{Endpoint, Flow, Protocol};
 use crate::scenario::{Case, Scenario, directory};
 use crate::secret::Secret;
 use std::path::PathBuf;
@@ -93,6 +93,33 @@ impl Target {
             Self::Simulated | Self::Pooled(_) => None,
             Self::Live(config) => {
                 let mut reasons: Vec<String> = config.inapplicable(&scenario.path).into_iter().collect();
+                let app = directory::app_name(&scenario.file);
+                if app != config.app {
+                    reasons.push(format!(
+                        "runs as the app `{app}`{}, and live.toml signs in as `{}`",
+                        if scenario.file.app.name.is_none() {
+                            " (the default)"
+                        } else {
+                            ""
+                        },
+                        config.app
+                    ));
+                }
+                if let Some(days) = case.request.refresh_after_days {
+                    reasons.push(format!(
+                        "waits {days} day(s) between sign-in and refresh: only the simulated clock can"
+                    ));
+                }
+                let needs_browser = matches!(case.request.flow, Flow::AuthorizationCode | Flow::RefreshToken)
+                    || case.request.admin_consent.is_some();
+                if needs_browser
+                    && config.browser == crate::live::Browser::Follow
+                    && !config.authority_is_loopback()
+                {
+                    reasons.push(
+                        "needs a person to sign in, and live.toml's `browser = \"follow\"` works only against a simulated authority".to_owned(),
+                    );
+                }
                 if needs_password(case) {
                     match &config.password_env {
                         None => reasons.push(
@@ -205,8 +232,7 @@ fn live_cache(config: &LiveConfig) -> Option<Arc<TokenCache>> {
 /// Whether `case` sends the user's password: ROPC, or a password probe. The password is read for
 /// those cases only.
 fn needs_password(case: &Case) -> bool {
-    case.request.flow == crate::scenario::types::Flow::Password
-        || case.probes.iter().any(|probe| probe.mechanism.is_password())
+    case.request.flow == Flow::Password || case.probes.iter().any(|probe| probe.mechanism.is_password())
 }
 
 fn secret_from(variable: Option<&String>, kind: &'static str) -> std::io::Result<Option<Secret>> {

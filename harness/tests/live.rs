@@ -761,3 +761,19 @@ fn an_error_entra_shows_on_its_own_page_ends_the_case_when_the_person_pastes_it(
     );
     assert!(text.contains("not understood"), "{text}");
 }
+
+#[test]
+fn scenarios_of_another_app_are_skipped_under_the_daemons_live_toml_not_failed() {
+    let serve = Serve::start("daemon-skips", None);
+    let output = serve.run("live-daemon.toml", &["scenarios/seed"], &[]);
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(!text.contains("FAIL"), "{text}");
+    assert!(
+        text.contains("skip  seed/outlook-scope/outlook-only")
+            && text.contains(
+                "runs as the app `mail-client` (the default), and live.toml signs in as `mail-daemon`"
+            ),
+        "{text}"
+    );
+}
