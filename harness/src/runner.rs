@@ -87,6 +87,20 @@ pub async fn run_case(target: &Target, scenario: &Scenario, case: &Case) -> Resu
             .map_err(|error| fail(format!("{}: {error}", prepared.authority.base)))?,
     };
 
+    if matches!(target, Target::Live(_))
+        && let TokenOutcome::Issued(issued) = &token
+        && let Some(signed_in) = signed_in_user(issued.access_token.secret())
+        && !signed_in.eq_ignore_ascii_case(&prepared.user)
+    {
+        // A browser's single sign-on picked another account: Exchange's refusal of that token
+        // for this user would be the harness's doing, not Microsoft's.
+        return Err(fail(format!(
+            "the sign-in was by {signed_in}, and live.toml's user is {}: sign in as that user (a \
+             private browser window avoids single sign-on); the case was not run",
+            prepared.user
+        )));
+    }
+
     let mut probes = Vec::new();
     let mut probe_decisions = Vec::new();
     for probe in &case.probes {
@@ -262,4 +276,13 @@ pub async fn run_all(
             next += 1;
         }
     }
+}
+
+/// The user a delegated token was issued to (`upn` or `unique_name` of v1 tokens,
+/// `preferred_username` of v2), or `None` for an app-only or opaque token.
+fn signed_in_user(access_token: &str) -> Option<String> {
+    let decoded = crate::claims::decode_unverified(access_token)?;
+    ["upn", "unique_name", "preferred_username"]
+        .iter()
+        .find_map(|name| decoded.string(name).map(str::to_owned))
 }

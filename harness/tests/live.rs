@@ -777,3 +777,35 @@ fn scenarios_of_another_app_are_skipped_under_the_daemons_live_toml_not_failed()
         "{text}"
     );
 }
+
+#[test]
+fn a_sign_in_by_another_account_is_an_error_never_a_result() {
+    // The device code is entered by the directory's first user, Adele; live.toml says Bob.
+    let serve = Serve::start(
+        "another-account",
+        Some("[[users]]\nupn = \"bob@contoso.onmicrosoft.com\"\n"),
+    );
+    let text = std::fs::read_to_string(serve.state_dir.join("live.toml"))
+        .unwrap()
+        .replace(
+            "user = \"adele@contoso.onmicrosoft.com\"",
+            "user = \"bob@contoso.onmicrosoft.com\"",
+        );
+    std::fs::write(serve.state_dir.join("live-bob.toml"), text).unwrap();
+    let output = serve.run(
+        "live-bob.toml",
+        &[
+            "scenarios/microsoft-docs/device-code-flow.toml",
+            "--filter",
+            "outlook-smtp",
+        ],
+        &[],
+    );
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("the sign-in was by adele@contoso.onmicrosoft.com, and live.toml's user is bob@contoso.onmicrosoft.com"),
+        "{text}"
+    );
+    assert!(!text.contains("535"), "no probe ran: {text}");
+}
