@@ -14,11 +14,12 @@ const VARYING_CLAIMS: [&str; 6] = ["iat", "nbf", "exp", "uti", "aio", "rh"];
 /// Stands in for a redacted value.
 pub const REDACTED: &str = "[varies]";
 
-/// Returns `outcome` as JSON with every value that varies between runs redacted: token times and
-/// ids, the token marker, trace and correlation ids, Exchange's `[host time id]` reply suffixes,
-/// and the simulation-only transcript and diagnosis.
+/// Returns `outcome` as JSON fit to publish (see [`crate::privacy`]) with every value that varies
+/// between runs redacted: token times and ids, the token marker, trace and correlation ids,
+/// Exchange's `[host time id]` reply suffixes, and the simulation-only transcript and diagnosis.
 pub fn redact(outcome: &Outcome) -> Value {
-    let mut value = serde_json::to_value(outcome).expect("outcomes always serialize");
+    // Personal values first (the privacy allowlist), then what varies from run to run.
+    let mut value = crate::privacy::public_json(outcome);
     let Some(object) = value.as_object_mut() else {
         return value;
     };

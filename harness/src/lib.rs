@@ -14,6 +14,7 @@ pub mod explain;
 pub mod live;
 pub mod logging;
 pub mod outcome;
+pub mod privacy;
 pub mod probe;
 pub mod project;
 pub mod report;

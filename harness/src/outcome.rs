@@ -42,6 +42,10 @@ pub struct Outcome {
     /// Not part of the snapshot: the snapshot records what was observed, the decisions why.
     #[serde(skip)]
     pub decisions: Vec<StagedDecision>,
+    /// Live runs: values that name the tenant or the user (live.toml's `user` and `tenant`),
+    /// which saved outcomes and reports replace with placeholders. Never serialized.
+    #[serde(skip)]
+    pub personal: Vec<(String, &'static str)>,
 }
 
 /// A decision of the simulated cloud, and the request or connection that made it.
@@ -315,6 +319,7 @@ impl Outcome {
             mismatches,
             skipped: None,
             decisions: Vec::new(),
+            personal: Vec::new(),
         }
     }
 

@@ -49,13 +49,15 @@ pub async fn run_case(target: &Target, scenario: &Scenario, case: &Case) -> Resu
         message,
     };
     if let Some(reason) = target.inapplicable(scenario, case) {
-        return Ok(Outcome::skipped(
+        let mut skipped = Outcome::skipped(
             case,
             &scenario.file.title,
             &scenario.file.source,
             target.name(),
             reason,
-        ));
+        );
+        skipped.personal = personal(target);
+        return Ok(skipped);
     }
     if matches!(target, Target::Live(_)) {
         crate::acquire::progress(&format!("running {}", case.id));
@@ -194,6 +196,7 @@ pub async fn run_case(target: &Target, scenario: &Scenario, case: &Case) -> Resu
         TokenRecord::from_outcome(&token),
         probes,
     );
+    outcome.personal = personal(target);
     for request in prepared.identity_requests() {
         let stage = request.endpoint.name();
         outcome
@@ -285,4 +288,15 @@ fn signed_in_user(access_token: &str) -> Option<String> {
     ["upn", "unique_name", "preferred_username"]
         .iter()
         .find_map(|name| decoded.string(name).map(str::to_owned))
+}
+
+/// What names the user and the tenant on a live target: saved outcomes and reports replace it.
+fn personal(target: &Target) -> Vec<(String, &'static str)> {
+    match target {
+        Target::Live(config) => vec![
+            (config.user.clone(), "<user>"),
+            (config.tenant.clone(), "<tenant>"),
+        ],
+        Target::Simulated | Target::Pooled(_) => Vec::new(),
+    }
 }

@@ -809,3 +809,44 @@ fn a_sign_in_by_another_account_is_an_error_never_a_result() {
     );
     assert!(!text.contains("535"), "no probe ran: {text}");
 }
+
+#[test]
+fn saved_outcomes_and_reports_of_a_live_run_name_no_user_and_no_tenant() {
+    let serve = Serve::start("privacy", None);
+    let saved = serve.state_dir.join("saved");
+    let reports = serve.state_dir.join("reports");
+    let output = serve.run(
+        "live.toml",
+        &["scenarios/seed"],
+        &[
+            "--save",
+            saved.to_str().unwrap(),
+            "--report",
+            reports.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    let directory = mailscope_mocks::directory::Directory::contoso();
+    let user = directory.signed_in_user();
+    let personal = [
+        user.upn.as_str(),
+        user.object_id.as_str(),
+        user.given_name.as_str(),
+        user.surname.as_str(),
+        directory.tenant.id.as_str(),
+    ];
+    let files: Vec<PathBuf> = walk(&saved).into_iter().chain(walk(&reports)).collect();
+    assert!(files.len() > 10, "{files:?}");
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap().to_lowercase();
+        for value in personal {
+            assert!(
+                !text.contains(&value.to_lowercase()),
+                "{} holds {value}",
+                file.display()
+            );
+        }
+    }
+    let one = std::fs::read_to_string(saved.join("seed/outlook-scope/outlook-only.json")).unwrap();
+    assert!(one.contains("\"upn\": \"<user>\""), "{one}");
+}

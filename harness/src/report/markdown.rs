@@ -24,6 +24,16 @@ pub async fn reasoning(scenario: &Scenario, case: &Case, outcome: &Outcome) -> V
 
 /// Renders the report of `outcome`, a result of a case of `scenario`, explained by `decisions`.
 pub fn render(scenario: &Scenario, outcome: &Outcome, decisions: &[StagedDecision]) -> String {
+    // A live tenant's report is meant for a public issue: only what the privacy allowlist keeps.
+    let live = outcome.target == "live";
+    let scrub = crate::privacy::Scrubber::of(outcome);
+    let public;
+    let outcome = if live {
+        public = crate::privacy::public(outcome);
+        &public
+    } else {
+        outcome
+    };
     let mut text = format!("# {}\n\n", scenario.file.title);
     text.push_str(&format!("- **Case**: `{}`\n", outcome.id));
     text.push_str(&format!("- **Documented by**: {}\n", scenario.file.source));
@@ -198,9 +208,14 @@ pub fn render(scenario: &Scenario, outcome: &Outcome, decisions: &[StagedDecisio
         text.push_str("No decision was recorded.\n");
     }
     for staged in decisions {
+        let said = if live {
+            scrub.text(&staged.decision.outcome)
+        } else {
+            staged.decision.outcome.clone()
+        };
         text.push_str(&format!(
-            "- `{}` **{}**: {}\n",
-            staged.stage, staged.decision.rule.id, staged.decision.outcome
+            "- `{}` **{}**: {said}\n",
+            staged.stage, staged.decision.rule.id
         ));
     }
     text.push_str("\n## Rules and sources\n\n");
