@@ -55,12 +55,25 @@ impl TokenCache {
 
     /// Saves `token` for `key`, writing the file readable by its owner only.
     pub fn put(&self, key: &str, token: &Secret) -> std::io::Result<()> {
+        self.change(|entries| {
+            entries.insert(key.to_owned(), token.secret().to_owned());
+        })
+    }
+
+    /// Forgets the refresh token saved for `key` (Entra refused it), in the file too.
+    pub fn remove(&self, key: &str) -> std::io::Result<()> {
+        self.change(|entries| {
+            entries.remove(key);
+        })
+    }
+
+    fn change(&self, change: impl FnOnce(&mut BTreeMap<String, String>)) -> std::io::Result<()> {
         let file = {
             let mut entries = self
                 .entries
                 .lock()
                 .map_err(|_| std::io::Error::other("token cache lock"))?;
-            entries.insert(key.to_owned(), token.secret().to_owned());
+            change(&mut entries);
             CacheFile {
                 refresh_tokens: entries.clone(),
             }

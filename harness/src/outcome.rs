@@ -70,6 +70,14 @@ pub enum TokenRecord {
         scope: Option<String>,
         /// Whether a refresh token came too.
         refresh_token: bool,
+        /// Live runs: how the token was obtained (`the case's flow`, or `a refresh of the cached
+        /// token`), so a result is read for what it is.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        obtained_by: Option<&'static str>,
+        /// Live runs: the access token's length in octets (Exchange's front ends refuse lines
+        /// and tokens past some sizes; a size is what such a refusal would be about).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        octets: Option<usize>,
         /// The JOSE header (`None` for an opaque token).
         header: Option<BTreeMap<String, Value>>,
         /// The claims (`None` for an opaque token).
@@ -91,12 +99,32 @@ impl TokenRecord {
                     access_token: token.access_token.marker(),
                     scope: token.scope.clone(),
                     refresh_token: token.refresh_token.is_some(),
+                    obtained_by: None,
+                    octets: None,
                     header: decoded.as_ref().map(|decoded| decoded.header.clone()),
                     claims: decoded.map(|decoded| decoded.claims),
                 }
             }
             TokenOutcome::Denied(denial) => Self::Denied(denial.clone()),
             TokenOutcome::NotRequested => Self::NotRequested,
+        }
+    }
+
+    /// Records, for a live run, how the token of `outcome` was obtained and its size.
+    pub fn note_provenance(&mut self, outcome: &TokenOutcome) {
+        if let (
+            Self::Issued {
+                obtained_by, octets, ..
+            },
+            TokenOutcome::Issued(token),
+        ) = (self, outcome)
+        {
+            *obtained_by = Some(if token.from_cache {
+                "a refresh of the cached token"
+            } else {
+                "the case's flow"
+            });
+            *octets = Some(token.access_token.secret().len());
         }
     }
 

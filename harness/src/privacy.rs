@@ -258,6 +258,8 @@ mod tests {
                 access_token: "<access-token sha256:01234567>".into(),
                 scope: None,
                 refresh_token: false,
+                obtained_by: None,
+                octets: None,
                 header: None,
                 claims: Some(claims),
             },

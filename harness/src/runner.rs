@@ -75,6 +75,11 @@ pub async fn run_case(target: &Target, scenario: &Scenario, case: &Case) -> Resu
         asked: case.request.clone(),
         refresh_segment: prepared.refresh_segment.clone(),
         resource_owner: prepared.resource_owner.clone(),
+        expected_error: case
+            .expect
+            .as_ref()
+            .and_then(|expect| expect.token.as_ref())
+            .and_then(|token| token.error.clone()),
     };
     let consent_refused = match &case.request.admin_consent {
         Some(scopes) => acquire::admin_consent(&http, &prepared.authority, scopes)
@@ -197,6 +202,9 @@ pub async fn run_case(target: &Target, scenario: &Scenario, case: &Case) -> Resu
         probes,
     );
     outcome.personal = personal(target);
+    if matches!(target, Target::Live(_)) {
+        outcome.token.note_provenance(&token);
+    }
     for request in prepared.identity_requests() {
         let stage = request.endpoint.name();
         outcome

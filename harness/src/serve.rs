@@ -580,6 +580,7 @@ pub async fn token(
             username: user.upn.clone(),
             password: Secret::new("password", user.password.clone()),
         }),
+        expected_error: None,
     };
     match acquire::acquire(&http, &authority, &request, &Waiting::Real).await {
         Ok(TokenOutcome::Issued(token)) => Ok(token.access_token),

@@ -850,3 +850,45 @@ fn saved_outcomes_and_reports_of_a_live_run_name_no_user_and_no_tenant() {
     let one = std::fs::read_to_string(saved.join("seed/outlook-scope/outlook-only.json")).unwrap();
     assert!(one.contains("\"upn\": \"<user>\""), "{one}");
 }
+
+#[test]
+fn a_refused_cached_refresh_token_is_evicted_and_reported_once() {
+    let serve = Serve::start("evicted", None);
+    let cache = serve.state_dir.join("tokens.json");
+    let run = || {
+        serve.run(
+            "live.toml",
+            &[
+                "scenarios/seed/outlook-scope.toml",
+                "--filter",
+                "outlook-with-offline-access",
+            ],
+            &[],
+        )
+    };
+    let first = run();
+    assert_eq!(first.status.code(), Some(0), "{}", stdout(&first));
+    let kept: serde_json::Value = serde_json::from_slice(&std::fs::read(&cache).unwrap()).unwrap();
+    let (key, _) = kept["refresh_tokens"].as_object().unwrap().iter().next().unwrap();
+    // The token is revoked (here: Entra no longer knows it).
+    std::fs::write(
+        &cache,
+        serde_json::json!({"refresh_tokens": {key.clone(): "1.Arevoked-long-ago"}}).to_string(),
+    )
+    .unwrap();
+
+    let second = run();
+    let text = stdout(&second);
+    assert_eq!(second.status.code(), Some(0), "{text}");
+    assert_eq!(
+        text.matches("the token cache's refresh token was refused (AADSTS9002313): it is removed")
+            .count(),
+        1,
+        "{text}"
+    );
+    let now = std::fs::read_to_string(&cache).unwrap();
+    assert!(!now.contains("revoked-long-ago"), "{now}");
+
+    let third = run();
+    assert!(!stdout(&third).contains("was refused"), "{}", stdout(&third));
+}

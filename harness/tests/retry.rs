@@ -43,6 +43,7 @@ async fn a_throttled_token_request_is_retried_after_retry_after() {
         ),
         refresh_segment: None,
         resource_owner: None,
+        expected_error: None,
     };
 
     let outcome = acquire::acquire(

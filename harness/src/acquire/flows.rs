@@ -127,13 +127,41 @@ async fn from_cache(
         .request_async(recording)
         .await;
     match token_outcome(response, recording)? {
-        issued @ TokenOutcome::Issued(_) => {
+        TokenOutcome::Issued(mut issued) => {
+            issued.from_cache = true;
+            let issued = TokenOutcome::Issued(issued);
             remember(authority, &issued);
             Ok(Some(issued))
         }
-        TokenOutcome::Denied(_) | TokenOutcome::NotRequested => Ok(None),
+        TokenOutcome::Denied(denial) => {
+            let code = denial.code();
+            if request.expected_error.as_deref() == Some(code.as_str()) {
+                // The refusal this case is about: Entra's answer, which a sign-in must not hide.
+                return Ok(Some(TokenOutcome::Denied(denial)));
+            }
+            if denial
+                .error
+                .error_codes
+                .iter()
+                .any(|code| REFRESH_TOKEN_GONE.contains(code))
+            {
+                if let Err(error) = cache.remove(&cache_key(authority, user)) {
+                    progress(&format!("the token cache could not be written: {error}"));
+                }
+                progress(&format!(
+                    "the token cache's refresh token was refused ({code}): it is removed, and the case signs in again"
+                ));
+            }
+            Ok(None)
+        }
+        TokenOutcome::NotRequested => Ok(None),
     }
 }
+
+/// Refusals that mean a refresh token will never work again: revoked or the password changed
+/// (AADSTS50173), unused too long (700082), older than a sign-in frequency policy allows (70043),
+/// not a token Entra knows (9002313), expired (70008). The cache forgets such a token at once.
+const REFRESH_TOKEN_GONE: [u32; 5] = [50173, 700082, 70043, 9002313, 70008];
 
 /// True when every permission scope names the same resource (bare scopes mean Graph).
 fn names_one_resource(scopes: &[String]) -> bool {
@@ -406,6 +434,7 @@ fn v1_token_outcome(
             .refresh_token
             .map(|refresh| Secret::new("refresh-token", refresh)),
         expires_in: v1.expires_in.and_then(|seconds| seconds.parse().ok()),
+        from_cache: false,
     }))
 }
 
@@ -423,6 +452,7 @@ fn issued(token: &BasicTokenResponse) -> TokenOutcome {
             .refresh_token()
             .map(|refresh| Secret::new("refresh-token", refresh.secret().clone())),
         expires_in: token.expires_in().map(|duration| duration.as_secs()),
+        from_cache: false,
     })
 }
 

@@ -146,6 +146,9 @@ pub struct TokenRequest {
     pub refresh_segment: Option<String>,
     /// ROPC credentials.
     pub resource_owner: Option<ResourceOwner>,
+    /// The refusal the case expects (`AADSTS65001`), if any: a cached refresh token that gets
+    /// it has given the case its answer, and no new sign-in replaces it.
+    pub expected_error: Option<String>,
 }
 
 /// How the harness waits: for real, or by moving the simulated cloud's clock.
@@ -198,6 +201,8 @@ pub struct IssuedToken {
     pub refresh_token: Option<Secret>,
     /// `expires_in`.
     pub expires_in: Option<u64>,
+    /// It came from redeeming the token cache's refresh token, not from the case's own flow.
+    pub from_cache: bool,
 }
 
 /// A refusal by the identity platform.
