@@ -136,44 +136,64 @@ pub async fn run_case(target: &Target, scenario: &Scenario, case: &Case) -> Resu
                     (protocol, probe.mechanism),
                     (Protocol::Pop3, _) | (_, Mechanism::Login)
                 ));
-                let report = match protocol {
-                    Protocol::Smtp => SmtpProbe {
-                        server: prepared.smtp.clone(),
-                        user: user.clone(),
-                        mechanism: probe.mechanism,
-                        send: probe.send,
-                        from: probe.from.clone(),
-                        initial_response,
-                        answer_challenges: scenario.file.tenant.server_profile
-                            == Some(ServerProfile::Generic),
+                let mut attempts = 0;
+                let report = loop {
+                    let report = match protocol {
+                        Protocol::Smtp => SmtpProbe {
+                            server: prepared.smtp.clone(),
+                            user: user.clone(),
+                            mechanism: probe.mechanism,
+                            send: probe.send,
+                            from: probe.from.clone(),
+                            initial_response,
+                            answer_challenges: scenario.file.tenant.server_profile
+                                == Some(ServerProfile::Generic),
+                        }
+                        .run(&secret)
+                        .await
+                        .map_err(|error| {
+                            fail(format!("{}:{}: {error}", prepared.smtp.host, prepared.smtp.port))
+                        })?,
+                        Protocol::Imap => ImapProbe {
+                            server: prepared.imap.clone(),
+                            user: user.clone(),
+                            mechanism: probe.mechanism,
+                            initial_response,
+                        }
+                        .run(&secret)
+                        .await
+                        .map_err(|error| {
+                            fail(format!("{}:{}: {error}", prepared.imap.host, prepared.imap.port))
+                        })?,
+                        Protocol::Pop3 => Pop3Probe {
+                            server: prepared.pop3.clone(),
+                            user: user.clone(),
+                            mechanism: probe.mechanism,
+                            initial_response,
+                        }
+                        .run(&secret)
+                        .await
+                        .map_err(|error| {
+                            fail(format!("{}:{}: {error}", prepared.pop3.host, prepared.pop3.port))
+                        })?,
+                    };
+                    // Live: a reply that says "try later" (a 4xx, [UNAVAILABLE], [SYS/TEMP]) is
+                    // no authentication result. Tried again twice, then the case is an error.
+                    let Some(why) = transient(target, protocol, &report) else {
+                        break report;
+                    };
+                    attempts += 1;
+                    if attempts > 2 {
+                        return Err(fail(format!(
+                            "Exchange's {} answered with a transient error three times ({why}): not an authentication result; run the case again later",
+                            crate::outcome::protocol_name(protocol)
+                        )));
                     }
-                    .run(&secret)
-                    .await
-                    .map_err(|error| {
-                        fail(format!("{}:{}: {error}", prepared.smtp.host, prepared.smtp.port))
-                    })?,
-                    Protocol::Imap => ImapProbe {
-                        server: prepared.imap.clone(),
-                        user: user.clone(),
-                        mechanism: probe.mechanism,
-                        initial_response,
-                    }
-                    .run(&secret)
-                    .await
-                    .map_err(|error| {
-                        fail(format!("{}:{}: {error}", prepared.imap.host, prepared.imap.port))
-                    })?,
-                    Protocol::Pop3 => Pop3Probe {
-                        server: prepared.pop3.clone(),
-                        user: user.clone(),
-                        mechanism: probe.mechanism,
-                        initial_response,
-                    }
-                    .run(&secret)
-                    .await
-                    .map_err(|error| {
-                        fail(format!("{}:{}: {error}", prepared.pop3.host, prepared.pop3.port))
-                    })?,
+                    crate::acquire::progress(&format!(
+                        "transient reply ({why}); trying again in {} s",
+                        attempts * 5
+                    ));
+                    tokio::time::sleep(std::time::Duration::from_secs(attempts * 2)).await;
                 };
                 let server = prepared.server_record(protocol);
                 probe_decisions.extend(server.decisions.into_iter().map(|decision| StagedDecision {
@@ -307,4 +327,21 @@ fn personal(target: &Target) -> Vec<(String, &'static str)> {
         ],
         Target::Simulated | Target::Pooled(_) => Vec::new(),
     }
+}
+
+/// Live: why `report` is a transient reply and no authentication result, if it is: an SMTP 4xx
+/// (RFC 5321 §4.2.1: the same command may succeed later; Exchange's `451 4.7.0 Temporary server
+/// error`, `421 4.3.2 Service not active`), an IMAP `[UNAVAILABLE]` or `[INUSE]` (RFC 5530), a POP3
+/// `[SYS/TEMP]` or `[IN-USE]` (RFC 2449, RFC 3206).
+fn transient(target: &Target, protocol: Protocol, report: &crate::probe::ProbeReport) -> Option<String> {
+    if !matches!(target, Target::Live(_)) || report.result == ProbeResult::Authenticated {
+        return None;
+    }
+    let reply = report.reply.as_deref()?;
+    let transient = match protocol {
+        Protocol::Smtp => reply.starts_with('4'),
+        Protocol::Imap => reply.contains("[UNAVAILABLE]") || reply.contains("[INUSE]"),
+        Protocol::Pop3 => reply.contains("[SYS/TEMP]") || reply.contains("[IN-USE]"),
+    };
+    transient.then(|| reply.to_owned())
 }

@@ -892,3 +892,36 @@ fn a_refused_cached_refresh_token_is_evicted_and_reported_once() {
     let third = run();
     assert!(!stdout(&third).contains("was refused"), "{}", stdout(&third));
 }
+
+#[test]
+fn a_transient_exchange_reply_is_tried_again_and_never_an_authentication_result() {
+    // One transient reply: the probe tries again and the case gets Exchange's real answer.
+    let once = Serve::start_args("transient-once", None, &["--transient-smtp-auth", "1"]);
+    let output = once.run(
+        "live.toml",
+        &["scenarios/seed/outlook-scope.toml", "--filter", "outlook-only"],
+        &[],
+    );
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("transient reply (451 4.7.0 Temporary server error. Please try again later. PRX4"),
+        "{text}"
+    );
+    assert!(text.contains("ok    seed/outlook-scope/outlook-only"), "{text}");
+
+    // Always transient: the case is an error, not a rejection.
+    let always = Serve::start_args("transient-always", None, &["--transient-smtp-auth", "100"]);
+    let output = always.run(
+        "live.toml",
+        &["scenarios/seed/outlook-scope.toml", "--filter", "outlook-only"],
+        &[],
+    );
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("answered with a transient error three times"),
+        "{text}"
+    );
+    assert!(!text.contains("rejected"), "{text}");
+}

@@ -67,6 +67,10 @@ pub(crate) struct ServeArgs {
     /// client's CI may shorten it to see what the client does with a code nobody enters.
     #[arg(long, value_name = "SECS")]
     device_code_lifetime: Option<u64>,
+    /// Answer the first N `AUTH` commands on SMTP with Exchange's transient `451 4.7.0 Temporary
+    /// server error. Please try again later. PRX4`, to test a client's retries (default 0).
+    #[arg(long, value_name = "N")]
+    transient_smtp_auth: Option<u32>,
 }
 
 impl ServeArgs {
@@ -85,6 +89,7 @@ impl ServeArgs {
             http_body: self.http_body_limit.unwrap_or(defaults.http_body),
             device_code_interval: seconds(self.device_code_interval, defaults.device_code_interval),
             device_code_lifetime: seconds(self.device_code_lifetime, defaults.device_code_lifetime),
+            transient_smtp_auth: self.transient_smtp_auth.unwrap_or(defaults.transient_smtp_auth),
         }
     }
 }

@@ -94,11 +94,21 @@ impl Pop3Probe {
             send(&mut connection, "", "AUTH").await?;
             reply = read_line(&mut connection, "AUTH").await?;
         }
-        let result = if reply.starts_with("+OK") {
+        let mut result = if reply.starts_with("+OK") {
             ProbeResult::Authenticated
         } else {
             ProbeResult::Rejected
         };
+        // One maildrop command, as the IMAP probe selects the inbox: a server may accept the
+        // credentials and still not open the mailbox.
+        if result == ProbeResult::Authenticated {
+            send(&mut connection, "STAT", "STAT").await?;
+            let stat = read_line(&mut connection, "STAT").await?;
+            if !stat.starts_with("+OK") {
+                result = ProbeResult::Rejected;
+                reply = stat;
+            }
+        }
         if send(&mut connection, "QUIT", "QUIT").await.is_ok() {
             let _ = read_line(&mut connection, "QUIT").await;
         }

@@ -37,9 +37,19 @@ pub(crate) struct ExchangeContext {
     pub(crate) stamp: ReplyStamp,
     pub(crate) store: Arc<Store>,
     pub(crate) limits: crate::net::Limits,
+    /// `AUTH` commands still to be answered with a transient reply (`Limits::transient_smtp_auth`).
+    transient_auth: std::sync::atomic::AtomicU32,
 }
 
 impl ExchangeContext {
+    /// True when this `AUTH` is one a test asked to be answered with a transient reply.
+    pub(crate) fn take_transient_auth(&self) -> bool {
+        use std::sync::atomic::Ordering;
+        self.transient_auth
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| left.checked_sub(1))
+            .is_ok()
+    }
+
     /// Builds the context, decoding the JWKS once.
     pub(crate) fn new(config: &ExchangeConfig) -> Self {
         Self {
@@ -49,6 +59,7 @@ impl ExchangeContext {
             stamp: ReplyStamp::new(config.clock.clone()),
             store: config.store.clone(),
             limits: config.limits,
+            transient_auth: std::sync::atomic::AtomicU32::new(config.limits.transient_smtp_auth),
         }
     }
 

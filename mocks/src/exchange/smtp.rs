@@ -27,7 +27,7 @@ pub(crate) const SMTP_FRONT_DOOR: Rule = Rule {
     id: "smtp-front-door",
     part: Part::Exchange,
     title: "smtp.office365.com:587: AUTH only after STARTTLS, XOAUTH2 inline or after 334, one reply for every failure",
-    text: "The greeting names a front-end host and the date; EHLO before STARTTLS advertises no            AUTH, and after it `AUTH LOGIN XOAUTH2` (never PLAIN or OAUTHBEARER). XOAUTH2 takes its            response on the AUTH line or after an empty `334`. Success is `235 2.7.0 Authentication            successful`; every failed token check is `535 5.7.3 Authentication unsuccessful` with a            `[host timestamp id]` suffix and no JSON error challenge, so the client cannot tell a            Graph token from a wrong password. SMTP AUTH switched off answers `535 5.7.139` naming            the Tenant or the Mailbox. A cancelled exchange (`*`) gets 535, `AUTH PLAIN` 504 5.7.4,            `MAIL FROM` before AUTH 530 5.7.57, and an invalid EHLO domain 501 5.5.4.",
+    text: "The greeting names a front-end host and the date; EHLO before STARTTLS advertises no            AUTH, and after it `AUTH LOGIN XOAUTH2` (never PLAIN or OAUTHBEARER). XOAUTH2 takes its            response on the AUTH line or after an empty `334`. Success is `235 2.7.0 Authentication            successful`; every failed token check is `535 5.7.3 Authentication unsuccessful` with a            `[host timestamp id]` suffix and no JSON error challenge, so the client cannot tell a            Graph token from a wrong password. SMTP AUTH switched off answers `535 5.7.139` naming            the Tenant or the Mailbox. A cancelled exchange (`*`) gets 535, `AUTH PLAIN` 504 5.7.4,            `MAIL FROM` before AUTH 530 5.7.57, and an invalid EHLO domain 501 5.5.4. A front end that            cannot reach the back end answers AUTH with `451 4.7.0 Temporary server error. Please try            again later. PRX4` (a serve started with `--transient-smtp-auth N` does so N times).",
     cases: &[
         "smtp-greeting-ehlo-prestarttls",
         "smtp-ehlo-post-starttls",
@@ -42,7 +42,10 @@ pub(crate) const SMTP_FRONT_DOOR: Rule = Rule {
         "smtp-misc-transport",
         "oauthbearer-not-offered",
     ],
-    sources: &["https://www.rfc-editor.org/rfc/rfc4954"],
+    sources: &[
+        "https://www.rfc-editor.org/rfc/rfc4954",
+        "https://github.com/harishkrupo/oauth2ms/issues/5",
+    ],
 };
 
 /// Rule: sending as another address.
@@ -225,6 +228,9 @@ impl SmtpSession {
         // trying anyway is unverified, 504 5.7.4 being the catalog's "likely analogue".
         if !self.tls {
             return vec![Action::reply(reply::unrecognized_mechanism(stamp))];
+        }
+        if self.context.take_transient_auth() {
+            return vec![Action::reply(reply::temporary_server_error(stamp))];
         }
         let bearer = BearerMechanism::from_name(mechanism)
             .filter(|bearer| *bearer == BearerMechanism::Xoauth2 || self.context.is_generic());

@@ -73,6 +73,10 @@ pub struct Limits {
     /// How long a device code may wait for the user (Entra's 900 seconds). A test of what a
     /// client does with a code nobody enters may shorten it.
     pub device_code_lifetime: Duration,
+    /// Not a limit but a test of a client's retries: the first this many `AUTH` commands on SMTP
+    /// get Exchange's transient `451 4.7.0 Temporary server error. Please try again later. PRX4`
+    /// (default 0).
+    pub transient_smtp_auth: u32,
 }
 
 impl Default for Limits {
@@ -88,6 +92,7 @@ impl Default for Limits {
             http_body: 1024 * 1024,
             device_code_interval: Duration::from_secs(5),
             device_code_lifetime: Duration::from_secs(900),
+            transient_smtp_auth: 0,
         }
     }
 }

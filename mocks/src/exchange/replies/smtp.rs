@@ -113,6 +113,18 @@ pub(crate) fn criteria_not_met(stamp: &ReplyStamp) -> String {
 /// `235 2.7.0 Authentication successful`.
 pub(crate) const AUTHENTICATED: &str = "235 2.7.0 Authentication successful";
 
+// Source: the reply to AUTH in https://github.com/harishkrupo/oauth2ms/issues/5 ("451 4.7.0
+// Temporary server error. Please try again later. PRX4 [server.prod.outlook.com] in response to
+// AUTH") and https://github.com/jstedfast/MailKit/issues/566 (the same text, a front end's name).
+/// `451 4.7.0 Temporary server error. Please try again later. PRX4 [host]`: a front end that
+/// could not reach the back end; the same AUTH may succeed later.
+pub(crate) fn temporary_server_error(stamp: &ReplyStamp) -> String {
+    format!(
+        "451 4.7.0 Temporary server error. Please try again later. PRX4 [{}]",
+        stamp.greeting_host()
+    )
+}
+
 // fidelity: smtp-xoauth2-rejected
 /// `535 5.7.3 Authentication unsuccessful [...]`: every failed token check.
 pub(crate) fn unsuccessful(stamp: &ReplyStamp) -> String {
