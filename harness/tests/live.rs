@@ -925,3 +925,36 @@ fn a_transient_exchange_reply_is_tried_again_and_never_an_authentication_result(
     );
     assert!(!text.contains("rejected"), "{text}");
 }
+
+#[test]
+fn a_refused_password_is_sent_once_per_run() {
+    let serve = Serve::start("wrong-password", Some("[app]\nconsent = \"admin\"\n"));
+    let output = serve.run_with(
+        "live.toml",
+        &[
+            "scenarios/microsoft-docs/ropc-exchange.toml",
+            "--filter",
+            "organizations",
+            "--filter",
+            "tenant",
+            "--jobs",
+            "1",
+        ],
+        &[],
+        &[("MAILSCOPE_PASSWORD", "not the password")],
+    );
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("FAIL  microsoft-docs/ropc-exchange/organizations  token refused: AADSTS50126"),
+        "{text}"
+    );
+    assert!(
+        text.contains("ERROR microsoft-docs/ropc-exchange/tenant"),
+        "{text}"
+    );
+    assert!(
+        text.contains("the password was refused earlier in this run (AADSTS50126): it is not sent again"),
+        "{text}"
+    );
+}

@@ -10,7 +10,7 @@ use oauth2::{
 };
 
 use super::browser::{RedirectListener, authorize_redirect, loopback_redirect, read_code};
-use super::http::{RecordingClient, progress};
+use super::http::{RecordingClient, progress, run_stopped, stop_run};
 use super::types::{
     AcquireError, Authority, Denial, EntraClient, EntraError, IssuedToken, SignIn, TokenOutcome,
     TokenRequest, Waiting,
@@ -25,12 +25,86 @@ pub async fn acquire(
     request: &TokenRequest,
     waiting: &Waiting,
 ) -> Result<TokenOutcome, AcquireError> {
+    if let Some(why) = run_stopped(authority.base.as_str()) {
+        return Err(AcquireError::Throttled(why));
+    }
+    // Live: a password Entra refused is not sent again in this run. Smart lockout ignores a
+    // repeated bad password only for cloud-only accounts; federated and pass-through users'
+    // directories count every try.
+    let password_key = match (&request.asked.flow, &request.resource_owner, waiting) {
+        (Flow::Password, Some(owner), Waiting::Real) => {
+            Some(format!("{}|{}", authority.base, owner.username))
+        }
+        _ => None,
+    };
+    if let Some(key) = &password_key
+        && refused_password(key)
+    {
+        return Err(AcquireError::Throttled(
+            "the password was refused earlier in this run (AADSTS50126): it is not sent again, so that \
+             smart lockout does not count it once per case; correct the variable live.toml's \
+             `password_env` names"
+                .into(),
+        ));
+    }
     let recording = RecordingClient::new(http);
+    let outcome = run_flow(http, &recording, authority, request, waiting).await?;
+    if let (Some(key), TokenOutcome::Denied(denial)) = (&password_key, &outcome)
+        && denial.error.error_codes.contains(&WRONG_PASSWORD)
+    {
+        remember_refused_password(key);
+    }
+    if let Some(why) = recording.gave_up() {
+        return Err(AcquireError::Throttled(why));
+    }
+    if let TokenOutcome::Denied(denial) = &outcome
+        && denial.error.error_codes.contains(&LOOP_DETECTED)
+    {
+        // Entra's loop detection: too many identical requests in a short time. It is about the
+        // run, not the case; going on would only make it worse.
+        let why = format!(
+            "Entra detected a loop (AADSTS{LOOP_DETECTED}: too many identical token requests in a short \
+             time): the run's token requests stop here; wait some minutes, and run fewer cases at once"
+        );
+        stop_run(authority.base.as_str(), why.clone());
+        return Err(AcquireError::Throttled(why));
+    }
+    Ok(outcome)
+}
+
+/// AADSTS50196: "The server terminated an operation because it encountered a client request loop."
+const LOOP_DETECTED: u32 = 50196;
+
+/// AADSTS50126: "Error validating credentials due to invalid username or password."
+const WRONG_PASSWORD: u32 = 50126;
+
+/// The accounts (authority and username) whose password Entra refused in this run.
+static REFUSED_PASSWORDS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+fn refused_password(key: &str) -> bool {
+    REFUSED_PASSWORDS
+        .lock()
+        .is_ok_and(|refused| refused.iter().any(|known| known == key))
+}
+
+fn remember_refused_password(key: &str) {
+    if let Ok(mut refused) = REFUSED_PASSWORDS.lock() {
+        refused.push(key.to_owned());
+    }
+}
+
+async fn run_flow(
+    http: &oauth2::reqwest::Client,
+    recording: &RecordingClient,
+    authority: &Authority,
+    request: &TokenRequest,
+    waiting: &Waiting,
+) -> Result<TokenOutcome, AcquireError> {
     let client = client(authority, &authority.segment)?;
     let scopes = || request.asked.scopes.iter().map(|scope| Scope::new(scope.clone()));
     match request.asked.flow {
         Flow::AuthorizationCode => {
-            if let Some(outcome) = from_cache(&recording, authority, request).await? {
+            if let Some(outcome) = from_cache(recording, authority, request).await? {
                 return Ok(outcome);
             }
             let authorize = request
@@ -39,18 +113,18 @@ pub async fn acquire(
                 .as_ref()
                 .unwrap_or(&request.asked.scopes);
             let outcome =
-                authorization_code(http, &recording, authority, authorize, &request.asked.scopes).await?;
+                authorization_code(http, recording, authority, authorize, &request.asked.scopes).await?;
             remember(authority, &outcome);
             Ok(outcome)
         }
-        Flow::RefreshToken => refresh_token(http, &recording, authority, request, waiting).await,
+        Flow::RefreshToken => refresh_token(http, recording, authority, request, waiting).await,
         Flow::ClientCredentials => {
             let response = client
                 .exchange_client_credentials()
                 .add_scopes(scopes())
-                .request_async(&recording)
+                .request_async(recording)
                 .await;
-            token_outcome(response, &recording)
+            token_outcome(response, recording)
         }
         Flow::Password => {
             let owner = request.resource_owner.as_ref().ok_or(AcquireError::Unsupported(
@@ -65,18 +139,18 @@ pub async fn acquire(
                     .exchange_password(&username, &password)
                     .add_scopes(scopes())
                     .add_extra_param("resource", resource.clone())
-                    .request_async(&recording)
+                    .request_async(recording)
                     .await;
-                return v1_token_outcome(response, &recording);
+                return v1_token_outcome(response, recording);
             }
             let response = client
                 .exchange_password(&username, &password)
                 .add_scopes(scopes())
-                .request_async(&recording)
+                .request_async(recording)
                 .await;
-            token_outcome(response, &recording)
+            token_outcome(response, recording)
         }
-        Flow::DeviceCode => device_code(&recording, authority, request, waiting).await,
+        Flow::DeviceCode => device_code(recording, authority, request, waiting).await,
         Flow::None => Ok(TokenOutcome::NotRequested),
     }
 }

@@ -69,6 +69,48 @@ fn build_client(
 pub(super) struct RecordingClient {
     http: oauth2::reqwest::Client,
     last: Mutex<Option<(u16, Vec<u8>)>>,
+    /// Why the platform was still throttling after the last retry, if it was.
+    gave_up: Mutex<Option<String>>,
+}
+
+/// Until when every token request of this run waits: the platform's `Retry-After`, which holds
+/// for the whole client, not only the request it answered.
+static QUIET_UNTIL: Mutex<Option<tokio::time::Instant>> = Mutex::new(None);
+
+/// The authorities where Entra detected a loop (AADSTS50196), and what it said: every later token
+/// request of the run to one of them is refused before it is sent.
+static STOPPED: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
+
+/// Stops the run's token requests to `authority`, saying why.
+pub(super) fn stop_run(authority: &str, why: String) {
+    if let Ok(mut stopped) = STOPPED.lock()
+        && !stopped.iter().any(|(known, _)| known == authority)
+    {
+        stopped.push((authority.to_owned(), why));
+    }
+}
+
+/// Why the run's token requests to `authority` were stopped, if they were.
+pub(super) fn run_stopped(authority: &str) -> Option<String> {
+    let stopped = STOPPED.lock().ok()?;
+    stopped
+        .iter()
+        .find(|(known, _)| known == authority)
+        .map(|(_, why)| why.clone())
+}
+
+/// Reads `Retry-After` in both of its forms (RFC 9110 §10.2.3): seconds, or an HTTP date.
+fn retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let format = time::macros::format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    );
+    let at = time::PrimitiveDateTime::parse(value, &format).ok()?.assume_utc();
+    let now = mailscope_mocks::clock::Clock::system().now();
+    Some(Duration::try_from(at - now).unwrap_or(Duration::ZERO))
 }
 
 impl RecordingClient {
@@ -76,7 +118,13 @@ impl RecordingClient {
         Self {
             http: http.clone(),
             last: Mutex::new(None),
+            gave_up: Mutex::new(None),
         }
+    }
+
+    /// Why the platform was still throttling after the retries, if it was.
+    pub(super) fn gave_up(&self) -> Option<String> {
+        self.gave_up.lock().ok().and_then(|gave_up| gave_up.clone())
     }
 
     pub(super) fn last(&self) -> Option<(u16, Vec<u8>)> {
@@ -97,26 +145,53 @@ impl<'c> oauth2::AsyncHttpClient<'c> for RecordingClient {
 
     fn call(&'c self, request: oauth2::HttpRequest) -> Self::Future {
         Box::pin(async move {
+            // A code is single-use: a second presentation would get AADSTS54005, never the token.
+            let single_use =
+                String::from_utf8_lossy(request.body()).contains("grant_type=authorization_code");
             // Bounded retries with backoff on throttling and server errors, honouring Retry-After.
             let mut attempt = 0u32;
             let response = loop {
+                let quiet = QUIET_UNTIL.lock().ok().and_then(|until| *until);
+                if let Some(until) = quiet {
+                    tokio::time::sleep_until(until).await;
+                }
                 let response = self.http.call(request.clone()).await?;
                 let status = response.status().as_u16();
                 attempt += 1;
-                if !(status == 429 || status >= 500) || attempt >= MAX_ATTEMPTS {
-                    break response;
-                }
-                let wait = response
+                let throttled = status == 429 || status == 503;
+                let asked_wait = response
                     .headers()
                     .get("retry-after")
                     .and_then(|value| value.to_str().ok())
-                    .and_then(|value| value.trim().parse::<u64>().ok())
-                    .unwrap_or(1 << attempt)
-                    .min(30);
+                    .and_then(retry_after);
+                if let Some(wait) = asked_wait
+                    && throttled
+                    && let Ok(mut until) = QUIET_UNTIL.lock()
+                {
+                    let new = tokio::time::Instant::now() + wait.min(MAX_WAIT);
+                    *until = Some(until.map_or(new, |old| old.max(new)));
+                }
+                if !(status == 429 || status >= 500) || single_use || attempt >= MAX_ATTEMPTS {
+                    if throttled && let Ok(mut gave_up) = self.gave_up.lock() {
+                        *gave_up = Some(format!(
+                            "the identity platform is throttling (HTTP {status}{}) after {attempt} attempt(s): \
+                             no answer about this case; the run waits before its next token request",
+                            asked_wait.map_or(String::new(), |wait| format!(
+                                ", Retry-After {} s",
+                                wait.as_secs()
+                            ))
+                        ));
+                    }
+                    break response;
+                }
+                let wait = asked_wait
+                    .unwrap_or(Duration::from_secs(1 << attempt))
+                    .min(MAX_WAIT);
                 progress(&format!(
-                    "the identity platform answered HTTP {status}; retrying in {wait} s"
+                    "the identity platform answered HTTP {status}; retrying in {} s",
+                    wait.as_secs()
                 ));
-                tokio::time::sleep(Duration::from_secs(wait)).await;
+                tokio::time::sleep(wait).await;
             };
             if let Ok(mut last) = self.last.lock() {
                 *last = Some((response.status().as_u16(), response.body().clone()));
@@ -128,6 +203,9 @@ impl<'c> oauth2::AsyncHttpClient<'c> for RecordingClient {
 
 /// Token requests are tried at most this many times on HTTP 429 and 5xx.
 const MAX_ATTEMPTS: u32 = 3;
+
+/// The longest wait a `Retry-After` is honoured for; a longer one stops the case instead.
+const MAX_WAIT: Duration = Duration::from_secs(300);
 
 /// Reports progress on the terminal for interactive runs.
 #[expect(clippy::print_stderr, reason = "interactive progress goes to standard error")]

@@ -243,4 +243,8 @@ pub enum AcquireError {
     /// The case needs something this target cannot give.
     #[error("{0}")]
     Unsupported(&'static str),
+    /// The identity platform asked the run to slow down or stop (throttling, loop detection):
+    /// no answer about the case.
+    #[error("{0}")]
+    Throttled(String),
 }
