@@ -293,9 +293,20 @@ fn prepare_live(
         waiting: Waiting::Real,
         authority: Authority {
             base,
-            segment: segment_of(case.request.endpoint, &config.tenant),
+            // At /organizations, Entra picks the tenant of a client-credentials request itself
+            // (a multi-tenant daemon gets its home tenant's token): app-only cases ask live.toml's.
+            segment: match (case.request.flow, case.request.endpoint) {
+                (Flow::ClientCredentials, Endpoint::Organizations) => config.tenant.clone(),
+                (_, endpoint) => segment_of(endpoint, &config.tenant),
+            },
             client_id: config.client_id.clone(),
-            client_secret: secret_from(config.client_secret_env.as_ref(), "client-secret")?,
+            // A public client (Mobile and desktop) never sends a secret: Entra would answer
+            // AADSTS700025.
+            client_secret: if app_is_confidential(&config.app) {
+                secret_from(config.client_secret_env.as_ref(), "client-secret")?
+            } else {
+                None
+            },
             redirect_uri: "http://localhost".into(),
             sign_in: SignIn::Loopback {
                 browser: config.browser,
@@ -318,6 +329,13 @@ fn prepare_live(
 }
 
 /// The authority path segment of an `endpoint` value.
+/// True when the app registration of that name is a confidential client (it has a secret).
+fn app_is_confidential(name: &str) -> bool {
+    mailscope_mocks::directory::Directory::contoso()
+        .app_by_name(name)
+        .is_some_and(|app| matches!(app.client_type, ClientType::Confidential { .. }))
+}
+
 fn segment_of(endpoint: Endpoint, tenant_id: &str) -> String {
     match endpoint {
         Endpoint::Organizations => "organizations".to_owned(),
