@@ -120,10 +120,21 @@ pub fn differences(live: &Value, simulated: &Value) -> Vec<String> {
 pub fn differences_between((a, first): (&str, &Value), (b, second): (&str, &Value)) -> Vec<String> {
     let mut found = Vec::new();
     let at = |value: &Value, pointer: &str| value.pointer(pointer).cloned().unwrap_or(Value::Null);
+    // Entra returns every permission the user consented to on the resource, in its own order: of
+    // `scp`, only the permissions the case asked for are compared, as a set.
+    let requested = requested_permissions(first).or_else(|| requested_permissions(second));
+    let (first_scp, second_scp) = (
+        granted(&at(first, "/token/claims/scp"), requested.as_ref()),
+        granted(&at(second, "/token/claims/scp"), requested.as_ref()),
+    );
+    if first_scp != second_scp {
+        found.push(format!(
+            "token scp (of the permissions asked for): {a} {first_scp:?}, {b} {second_scp:?}"
+        ));
+    }
     for (label, pointer) in [
         ("token status", "/token/status"),
         ("token aud", "/token/claims/aud"),
-        ("token scp", "/token/claims/scp"),
         ("token roles", "/token/claims/roles"),
         ("token ver", "/token/claims/ver"),
         ("token iss", "/token/claims/iss"),
@@ -131,7 +142,11 @@ pub fn differences_between((a, first): (&str, &Value), (b, second): (&str, &Valu
         ("token error_codes", "/token/error/error_codes"),
         ("token error description", "/token/error/error_description"),
     ] {
-        let (first_value, second_value) = (at(first, pointer), at(second, pointer));
+        let (mut first_value, mut second_value) = (at(first, pointer), at(second, pointer));
+        if pointer.ends_with("/error_description") {
+            first_value = invariant_description(&first_value);
+            second_value = invariant_description(&second_value);
+        }
         // Live tenants have other ids, names and issuers; only a changed kind of value is drift.
         if pointer.ends_with("/iss") {
             let shape = |value: &Value| {
@@ -167,8 +182,8 @@ pub fn differences_between((a, first): (&str, &Value), (b, second): (&str, &Valu
         let protocol = first_probe.get("protocol").and_then(Value::as_str).unwrap_or("?");
         for field in ["result", "reply", "send_reply"] {
             let (first_value, second_value) = (
-                at(first_probe, &format!("/{field}")),
-                at(second_probe, &format!("/{field}")),
+                invariant_reply(&at(first_probe, &format!("/{field}"))),
+                invariant_reply(&at(second_probe, &format!("/{field}"))),
             );
             if first_value != second_value {
                 found.push(format!(
@@ -178,6 +193,90 @@ pub fn differences_between((a, first): (&str, &Value), (b, second): (&str, &Valu
         }
     }
     found
+}
+
+/// The permission names a saved outcome's request asked for (`SMTP.Send` of
+/// `https://outlook.office.com/SMTP.Send`), without the OpenID scopes.
+fn requested_permissions(outcome: &Value) -> Option<std::collections::BTreeSet<String>> {
+    let scopes = outcome.get("scopes")?.as_array()?;
+    Some(
+        scopes
+            .iter()
+            .filter_map(Value::as_str)
+            .map(|scope| scope.rsplit('/').next().unwrap_or(scope).to_owned())
+            .filter(|name| {
+                !matches!(
+                    name.as_str(),
+                    "offline_access" | "openid" | "profile" | "email" | ".default"
+                )
+            })
+            .collect(),
+    )
+}
+
+/// The permissions of `scp` the case asked for (all of them when it asked for `.default` or
+/// the request is unknown), as a set.
+fn granted(scp: &Value, requested: Option<&std::collections::BTreeSet<String>>) -> Option<Vec<String>> {
+    let scp = scp.as_str()?;
+    let mut names: Vec<String> = scp
+        .split_whitespace()
+        .filter(|name| requested.is_none_or(|requested| requested.is_empty() || requested.contains(*name)))
+        .map(str::to_owned)
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    Some(names)
+}
+
+/// An error description without what varies between tenants and runs: ids (GUIDs), the loopback
+/// redirect's port, and anything quoted after `for the application`.
+fn invariant_description(value: &Value) -> Value {
+    let Some(text) = value.as_str() else {
+        return value.clone();
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while !rest.is_empty() {
+        if let Some(guid) = rest.get(..36).filter(|candidate| is_guid(candidate)) {
+            out.push_str("<id>");
+            rest = &rest[guid.len()..];
+            continue;
+        }
+        if let Some(after) = rest.strip_prefix("localhost:") {
+            let digits = after.chars().take_while(char::is_ascii_digit).count();
+            out.push_str("localhost:<port>");
+            rest = &after[digits..];
+            continue;
+        }
+        let mut chars = rest.chars();
+        if let Some(next) = chars.next() {
+            out.push(next);
+        }
+        rest = chars.as_str();
+    }
+    Value::String(out)
+}
+
+fn is_guid(text: &str) -> bool {
+    text.len() == 36
+        && text.char_indices().all(|(index, c)| match index {
+            8 | 13 | 18 | 23 => c == '-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
+/// A server reply without Exchange's diagnostic tail: `[BeginDiagnosticData]...` and the
+/// `STOREDRV...` details after a SendAsDenied differ with every back end.
+fn invariant_reply(value: &Value) -> Value {
+    let Some(text) = value.as_str() else {
+        return value.clone();
+    };
+    let cut = ["; STOREDRV.", " [BeginDiagnosticData]"]
+        .iter()
+        .filter_map(|marker| text.find(marker))
+        .min()
+        .unwrap_or(text.len());
+    Value::String(text[..cut].to_owned())
 }
 
 #[cfg(test)]
@@ -208,5 +307,37 @@ mod tests {
             ]
         );
         assert!(differences(&live, &live).is_empty());
+    }
+
+    #[test]
+    fn variance_is_not_drift() {
+        let live = json!({
+            "scopes": ["offline_access", "https://outlook.office.com/SMTP.Send"],
+            "token": {"status": "denied", "claims": {"scp": "IMAP.AccessAsUser.All SMTP.Send"},
+                "error": {"error_description": "AADSTS50011: The redirect URI 'http://localhost:53682' specified in the request does not match the redirect URIs configured for the application '0d9c8b7a-6e5f-4a3b-9c2d-1e0f9a8b7c6d'."}},
+            "probes": [{"protocol": "smtp", "result": "rejected", "send_reply": "554 5.2.252 SendAsDenied; a@b not allowed to send as c@d; STOREDRV.Submission.Exception:SendAsDeniedException.MapiExceptionSendAsDenied; [BeginDiagnosticData]x[EndDiagnosticData]"}]
+        });
+        let simulated = json!({
+            "scopes": ["offline_access", "https://outlook.office.com/SMTP.Send"],
+            "token": {"status": "denied", "claims": {"scp": "SMTP.Send"},
+                "error": {"error_description": "AADSTS50011: The redirect URI 'http://localhost:40001' specified in the request does not match the redirect URIs configured for the application '4a7c2e19-3b5d-4f60-8e12-9d0b6c4f1a37'."}},
+            "probes": [{"protocol": "smtp", "result": "rejected", "send_reply": "554 5.2.252 SendAsDenied; a@b not allowed to send as c@d; STOREDRV.Submission.Exception:SendAsDeniedException.MapiExceptionSendAsDenied; Failed to process message"}]
+        });
+        assert_eq!(differences(&live, &simulated), Vec::<String>::new());
+
+        let missing = json!({
+            "scopes": ["https://outlook.office.com/SMTP.Send"],
+            "token": {"status": "issued", "claims": {"scp": "IMAP.AccessAsUser.All"}},
+            "probes": []
+        });
+        let granted = json!({
+            "scopes": ["https://outlook.office.com/SMTP.Send"],
+            "token": {"status": "issued", "claims": {"scp": "SMTP.Send"}},
+            "probes": []
+        });
+        assert_eq!(
+            differences(&missing, &granted),
+            ["token scp (of the permissions asked for): live Some([]), simulated Some([\"SMTP.Send\"])"]
+        );
     }
 }
