@@ -119,10 +119,10 @@ impl TokenRecord {
             TokenOutcome::Issued(token),
         ) = (self, outcome)
         {
-            *obtained_by = Some(if token.from_cache {
-                "a refresh of the cached token"
-            } else {
-                "the case's flow"
+            *obtained_by = Some(match token.obtained {
+                crate::acquire::Obtained::Flow => "the case's flow",
+                crate::acquire::Obtained::CachedRefresh => "a refresh of the cached token",
+                crate::acquire::Obtained::Reused => "an earlier case of the run, which asked for the same",
             });
             *octets = Some(token.access_token.secret().len());
         }

@@ -958,3 +958,31 @@ fn a_refused_password_is_sent_once_per_run() {
         "{text}"
     );
 }
+
+#[test]
+fn a_case_asking_what_an_earlier_one_got_reuses_its_token() {
+    let serve = Serve::start("reuse", None);
+    let saved = serve.state_dir.join("saved");
+    let output = serve.run(
+        "live.toml",
+        &[
+            "scenarios/seed/outlook-scope.toml",
+            "--filter",
+            "outlook-only",
+            "--filter",
+            "outlook-then-send",
+        ],
+        &["--jobs", "1", "--save", saved.to_str().unwrap()],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    let obtained = |case: &str| -> String {
+        let text = std::fs::read_to_string(saved.join(format!("seed/outlook-scope/{case}.json"))).unwrap();
+        let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        value["token"]["obtained_by"].as_str().unwrap().to_owned()
+    };
+    assert_eq!(obtained("outlook-only"), "the case's flow");
+    assert_eq!(
+        obtained("outlook-then-send"),
+        "an earlier case of the run, which asked for the same"
+    );
+}

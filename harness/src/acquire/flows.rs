@@ -12,7 +12,7 @@ use oauth2::{
 use super::browser::{RedirectListener, authorize_redirect, loopback_redirect, read_code};
 use super::http::{RecordingClient, progress, run_stopped, stop_run};
 use super::types::{
-    AcquireError, Authority, Denial, EntraClient, EntraError, IssuedToken, SignIn, TokenOutcome,
+    AcquireError, Authority, Denial, EntraClient, EntraError, IssuedToken, Obtained, SignIn, TokenOutcome,
     TokenRequest, Waiting,
 };
 use crate::scenario::types::Flow;
@@ -47,8 +47,24 @@ pub async fn acquire(
                 .into(),
         ));
     }
+    // Live: a token an earlier case got for exactly the same request is used again while it is
+    // valid, rather than asking Entra (and a person) again.
+    let reuse_key = matches!(waiting, Waiting::Real).then(|| {
+        format!(
+            "{}|{}|{}|{:?}|{:?}",
+            authority.base, authority.segment, authority.client_id, authority.login_hint, request.asked
+        )
+    });
+    if let Some(key) = &reuse_key
+        && let Some(token) = reusable(key)
+    {
+        return Ok(TokenOutcome::Issued(token));
+    }
     let recording = RecordingClient::new(http);
     let outcome = run_flow(http, &recording, authority, request, waiting).await?;
+    if let (Some(key), TokenOutcome::Issued(token)) = (&reuse_key, &outcome) {
+        keep_for_reuse(key, token);
+    }
     if let (Some(key), TokenOutcome::Denied(denial)) = (&password_key, &outcome)
         && denial.error.error_codes.contains(&WRONG_PASSWORD)
     {
@@ -74,6 +90,36 @@ pub async fn acquire(
 
 /// AADSTS50196: "The server terminated an operation because it encountered a client request loop."
 const LOOP_DETECTED: u32 = 50196;
+
+/// Tokens of this run by request, with when they stop being reused.
+type Issued = Vec<(String, IssuedToken, tokio::time::Instant)>;
+static ISSUED: std::sync::Mutex<Issued> = std::sync::Mutex::new(Vec::new());
+
+/// A token is reused until five minutes before it expires.
+const REUSE_MARGIN: Duration = Duration::from_secs(300);
+
+fn reusable(key: &str) -> Option<IssuedToken> {
+    let issued = ISSUED.lock().ok()?;
+    issued
+        .iter()
+        .find(|(known, _, until)| known == key && tokio::time::Instant::now() < *until)
+        .map(|(_, token, _)| IssuedToken {
+            obtained: Obtained::Reused,
+            ..token.clone()
+        })
+}
+
+fn keep_for_reuse(key: &str, token: &IssuedToken) {
+    let lifetime = Duration::from_secs(token.expires_in.unwrap_or(0));
+    if lifetime <= REUSE_MARGIN {
+        return;
+    }
+    if let Ok(mut issued) = ISSUED.lock() {
+        let until = tokio::time::Instant::now() + (lifetime - REUSE_MARGIN);
+        issued.retain(|(known, _, _)| known != key);
+        issued.push((key.to_owned(), token.clone(), until));
+    }
+}
 
 /// AADSTS50126: "Error validating credentials due to invalid username or password."
 const WRONG_PASSWORD: u32 = 50126;
@@ -202,7 +248,7 @@ async fn from_cache(
         .await;
     match token_outcome(response, recording)? {
         TokenOutcome::Issued(mut issued) => {
-            issued.from_cache = true;
+            issued.obtained = Obtained::CachedRefresh;
             let issued = TokenOutcome::Issued(issued);
             remember(authority, &issued);
             Ok(Some(issued))
@@ -508,7 +554,7 @@ fn v1_token_outcome(
             .refresh_token
             .map(|refresh| Secret::new("refresh-token", refresh)),
         expires_in: v1.expires_in.and_then(|seconds| seconds.parse().ok()),
-        from_cache: false,
+        obtained: Obtained::Flow,
     }))
 }
 
@@ -526,7 +572,7 @@ fn issued(token: &BasicTokenResponse) -> TokenOutcome {
             .refresh_token()
             .map(|refresh| Secret::new("refresh-token", refresh.secret().clone())),
         expires_in: token.expires_in().map(|duration| duration.as_secs()),
-        from_cache: false,
+        obtained: Obtained::Flow,
     })
 }
 

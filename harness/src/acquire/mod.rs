@@ -15,6 +15,6 @@ pub use admin::admin_consent;
 pub use flows::acquire;
 pub use http::{http_client, pooling_http_client, progress};
 pub use types::{
-    AcquireError, Authority, Denial, EntraError, IssuedToken, ResourceOwner, SignIn, TokenOutcome,
+    AcquireError, Authority, Denial, EntraError, IssuedToken, Obtained, ResourceOwner, SignIn, TokenOutcome,
     TokenRequest, Waiting,
 };

@@ -201,8 +201,19 @@ pub struct IssuedToken {
     pub refresh_token: Option<Secret>,
     /// `expires_in`.
     pub expires_in: Option<u64>,
-    /// It came from redeeming the token cache's refresh token, not from the case's own flow.
-    pub from_cache: bool,
+    /// How it was obtained.
+    pub obtained: Obtained,
+}
+
+/// How a live case's token was obtained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Obtained {
+    /// Through the case's own flow.
+    Flow,
+    /// By redeeming the token cache's refresh token.
+    CachedRefresh,
+    /// An earlier case of the run asked for the same and got it; the token is still valid.
+    Reused,
 }
 
 /// A refusal by the identity platform.
