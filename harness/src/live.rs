@@ -94,10 +94,18 @@ impl LiveConfig {
         let text = std::fs::read_to_string(path).map_err(|error| format!("{}: {error}", path.display()))?;
         let mut config: Self = toml::from_str(&text)
             .map_err(|error| crate::scenario::load::toml_error(path, &text, &error).to_string())?;
+        // Relative paths are the file's, as a reader of live.toml would take them.
+        let beside = |file: &Path| path.parent().unwrap_or(Path::new(".")).join(file);
         if let Some(ca_file) = &config.ca_file
             && ca_file.is_relative()
         {
-            config.ca_file = Some(path.parent().unwrap_or(Path::new(".")).join(ca_file));
+            config.ca_file = Some(beside(ca_file));
+        }
+        if let Some(cache) = &config.token_cache
+            && cache.is_relative()
+            && cache.as_os_str() != "none"
+        {
+            config.token_cache = Some(beside(cache));
         }
         Ok(config)
     }
