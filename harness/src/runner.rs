@@ -46,7 +46,7 @@ pub struct CaseError {
 pub async fn run_case(target: &Target, scenario: &Scenario, case: &Case) -> Result<Outcome, CaseError> {
     let fail = |message: String| CaseError {
         id: case.id.clone(),
-        message,
+        message: with_hint(target, message),
     };
     if let Some(reason) = target.inapplicable(scenario, case) {
         let mut skipped = Outcome::skipped(
@@ -344,4 +344,19 @@ fn transient(target: &Target, protocol: Protocol, report: &crate::probe::ProbeRe
         Protocol::Pop3 => reply.contains("[SYS/TEMP]") || reply.contains("[IN-USE]"),
     };
     transient.then(|| reply.to_owned())
+}
+
+/// Live: a certificate the web PKI does not vouch for is nearly always a TLS-inspecting proxy
+/// between the machine and Microsoft; say what to do about it.
+fn with_hint(target: &Target, message: String) -> String {
+    let lower = message.to_ascii_lowercase();
+    if matches!(target, Target::Live(_)) && (lower.contains("unknownissuer") || lower.contains("certificate"))
+    {
+        format!(
+            "{message} (live runs trust Mozilla's roots only: behind a TLS-inspecting proxy, add its \
+             CA to live.toml's `ca_file`; certificate checks cannot be switched off)"
+        )
+    } else {
+        message
+    }
 }

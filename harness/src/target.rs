@@ -246,10 +246,22 @@ fn secret_from(variable: Option<&String>, kind: &'static str) -> std::io::Result
 }
 
 fn server_address(host_port: &str, extra_roots: &[Vec<u8>]) -> std::io::Result<ServerAddress> {
+    // `[::1]:993`: an IPv6 literal is bracketed, and the brackets are no part of the host.
     let (host, port) = host_port
         .rsplit_once(':')
-        .and_then(|(host, port)| Some((host.to_owned(), port.parse().ok()?)))
-        .ok_or_else(|| std::io::Error::other(format!("`{host_port}` is not host:port")))?;
+        .and_then(|(host, port)| {
+            let host = host
+                .strip_prefix('[')
+                .and_then(|inner| inner.strip_suffix(']'))
+                .unwrap_or(host);
+            (!host.is_empty()).then_some(())?;
+            Some((host.to_owned(), port.parse().ok()?))
+        })
+        .ok_or_else(|| {
+            std::io::Error::other(format!(
+                "`{host_port}` is not host:port (an IPv6 address in brackets)"
+            ))
+        })?;
     Ok(ServerAddress {
         host,
         port,
@@ -417,5 +429,23 @@ impl Prepared {
             .as_ref()
             .map(|cloud| cloud.identity_journal().requests())
             .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_and_port_are_read_for_names_and_both_ip_versions() {
+        let read = |text: &str| server_address(text, &[]).map(|address| (address.host, address.port));
+        assert_eq!(
+            read("outlook.office365.com:993").unwrap(),
+            ("outlook.office365.com".to_owned(), 993)
+        );
+        assert_eq!(read("127.0.0.1:587").unwrap(), ("127.0.0.1".to_owned(), 587));
+        assert_eq!(read("[::1]:995").unwrap(), ("::1".to_owned(), 995));
+        assert!(read("outlook.office365.com").is_err());
+        assert!(read(":993").is_err());
     }
 }

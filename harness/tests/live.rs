@@ -986,3 +986,23 @@ fn a_case_asking_what_an_earlier_one_got_reuses_its_token() {
         "an earlier case of the run, which asked for the same"
     );
 }
+
+#[test]
+fn an_untrusted_certificate_names_ca_file() {
+    let serve = Serve::start("untrusted", None);
+    let text: String = std::fs::read_to_string(serve.state_dir.join("live.toml"))
+        .unwrap()
+        .lines()
+        .filter(|line| !line.starts_with("ca_file"))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    std::fs::write(serve.state_dir.join("live-untrusted.toml"), text).unwrap();
+    let output = serve.run(
+        "live-untrusted.toml",
+        &["scenarios/seed/outlook-scope.toml", "--filter", "outlook-only"],
+        &[],
+    );
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(text.contains("add its CA to live.toml's `ca_file`"), "{text}");
+}

@@ -264,7 +264,7 @@ pub(super) async fn authorize_redirect(
         .get(url.as_str())
         .send()
         .await
-        .map_err(|error| AcquireError::Http(error.to_string()))?;
+        .map_err(|error| AcquireError::Http(super::http::error_chain(&error)))?;
     let status = response.status();
     let location = response
         .headers()

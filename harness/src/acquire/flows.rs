@@ -10,7 +10,7 @@ use oauth2::{
 };
 
 use super::browser::{RedirectListener, authorize_redirect, loopback_redirect, read_code};
-use super::http::{RecordingClient, progress, run_stopped, stop_run};
+use super::http::{RecordingClient, error_chain, progress, run_stopped, stop_run};
 use super::types::{
     AcquireError, Authority, Denial, EntraClient, EntraError, IssuedToken, Obtained, SignIn, TokenOutcome,
     TokenRequest, Waiting,
@@ -574,15 +574,4 @@ fn issued(token: &BasicTokenResponse) -> TokenOutcome {
         expires_in: token.expires_in().map(|duration| duration.as_secs()),
         obtained: Obtained::Flow,
     })
-}
-
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

@@ -212,3 +212,15 @@ const MAX_WAIT: Duration = Duration::from_secs(300);
 pub fn progress(message: &str) {
     eprintln!("{message}");
 }
+
+/// An error with its causes, as `error: cause: cause` (a TLS failure names the certificate problem).
+pub(super) fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
