@@ -38,6 +38,22 @@ const PERSONAL_CLAIMS: [(&str, &str); 18] = [
     ("signin_state", "<sign-in state>"),
 ];
 
+/// True for a claim kept as it is.
+fn kept(name: &str) -> bool {
+    KEPT_CLAIMS.contains(&name) || name.starts_with("xms_")
+}
+
+/// What the value of claim `name` becomes: `<user>` for `upn`, `<name>` for one not listed.
+fn placeholder(name: &str) -> String {
+    PERSONAL_CLAIMS
+        .iter()
+        .find(|(personal, _)| *personal == name)
+        .map_or_else(
+            || format!("<{name}>"),
+            |(_, placeholder)| (*placeholder).to_owned(),
+        )
+}
+
 /// The personal values of `outcome`: its token's personal claims, and what the target named
 /// (live.toml's user and tenant), longest first so that no value is replaced inside another.
 fn personal_values(outcome: &Outcome) -> Vec<(String, String)> {
@@ -51,19 +67,11 @@ fn personal_values(outcome: &Outcome) -> Vec<(String, String)> {
     } = &outcome.token
     {
         for (name, value) in claims {
-            let placeholder = PERSONAL_CLAIMS
-                .iter()
-                .find(|(personal, _)| personal == name)
-                .map_or_else(
-                    || format!("<{name}>"),
-                    |(_, placeholder)| (*placeholder).to_owned(),
-                );
             if let Value::String(text) = value
-                && !KEPT_CLAIMS.contains(&name.as_str())
-                && !name.starts_with("xms_")
+                && !kept(name)
                 && text.len() >= 3
             {
-                values.push((text.clone(), placeholder));
+                values.push((text.clone(), placeholder(name)));
             }
         }
     }
@@ -131,30 +139,16 @@ impl Scrubber {
     }
 }
 
-/// `outcome` as JSON, fit to publish: claims off the allowlist replaced, and every personal value
-/// anywhere replaced by its placeholder.
+/// `outcome` as JSON, fit to publish: [`public`], and every personal value in any other field
+/// (the request, the title) replaced too.
 pub fn public_json(outcome: &Outcome) -> Value {
-    let values = personal_values(outcome);
-    let mut json = serde_json::to_value(outcome).expect("outcomes always serialize");
-    if let Some(claims) = json.pointer_mut("/token/claims").and_then(Value::as_object_mut) {
-        for (name, claim) in claims.iter_mut() {
-            if !KEPT_CLAIMS.contains(&name.as_str()) && !name.starts_with("xms_") {
-                let placeholder = PERSONAL_CLAIMS
-                    .iter()
-                    .find(|(personal, _)| personal == name)
-                    .map_or_else(
-                        || format!("<{name}>"),
-                        |(_, placeholder)| (*placeholder).to_owned(),
-                    );
-                *claim = Value::String(placeholder);
-            }
-        }
-    }
-    scrub_value(&mut json, &values);
+    let mut json = serde_json::to_value(public(outcome)).expect("outcomes always serialize");
+    scrub_value(&mut json, &personal_values(outcome));
     json
 }
 
-/// `outcome`, fit to publish: as [`public_json`], as a typed outcome for the Markdown report.
+/// `outcome`, fit to publish: claims off the allowlist replaced by placeholders, and every personal
+/// value in what the servers said replaced too.
 pub fn public(outcome: &Outcome) -> Outcome {
     let values = personal_values(outcome);
     let mut public = outcome.clone();
@@ -163,17 +157,10 @@ pub fn public(outcome: &Outcome) -> Outcome {
     } = &mut public.token
     {
         for (name, claim) in claims.iter_mut() {
-            if !KEPT_CLAIMS.contains(&name.as_str()) && !name.starts_with("xms_") {
-                let placeholder = PERSONAL_CLAIMS
-                    .iter()
-                    .find(|(personal, _)| personal == name)
-                    .map_or_else(
-                        || format!("<{name}>"),
-                        |(_, placeholder)| (*placeholder).to_owned(),
-                    );
-                *claim = Value::String(placeholder);
-            } else {
+            if kept(name) {
                 scrub_value(claim, &values);
+            } else {
+                *claim = Value::String(placeholder(name));
             }
         }
     }

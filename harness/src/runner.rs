@@ -138,9 +138,14 @@ pub async fn run_case(target: &Target, scenario: &Scenario, case: &Case) -> Resu
                 ));
                 let mut attempts = 0;
                 let report = loop {
+                    let server = match protocol {
+                        Protocol::Smtp => &prepared.smtp,
+                        Protocol::Imap => &prepared.imap,
+                        Protocol::Pop3 => &prepared.pop3,
+                    };
                     let report = match protocol {
                         Protocol::Smtp => SmtpProbe {
-                            server: prepared.smtp.clone(),
+                            server: server.clone(),
                             user: user.clone(),
                             mechanism: probe.mechanism,
                             send: probe.send,
@@ -151,32 +156,27 @@ pub async fn run_case(target: &Target, scenario: &Scenario, case: &Case) -> Resu
                         }
                         .run(&secret)
                         .await
-                        .map_err(|error| {
-                            fail(format!("{}:{}: {error}", prepared.smtp.host, prepared.smtp.port))
-                        })?,
+                        .map_err(|error| error.to_string()),
                         Protocol::Imap => ImapProbe {
-                            server: prepared.imap.clone(),
+                            server: server.clone(),
                             user: user.clone(),
                             mechanism: probe.mechanism,
                             initial_response,
                         }
                         .run(&secret)
                         .await
-                        .map_err(|error| {
-                            fail(format!("{}:{}: {error}", prepared.imap.host, prepared.imap.port))
-                        })?,
+                        .map_err(|error| error.to_string()),
                         Protocol::Pop3 => Pop3Probe {
-                            server: prepared.pop3.clone(),
+                            server: server.clone(),
                             user: user.clone(),
                             mechanism: probe.mechanism,
                             initial_response,
                         }
                         .run(&secret)
                         .await
-                        .map_err(|error| {
-                            fail(format!("{}:{}: {error}", prepared.pop3.host, prepared.pop3.port))
-                        })?,
-                    };
+                        .map_err(|error| error.to_string()),
+                    }
+                    .map_err(|error| fail(format!("{}:{}: {error}", server.host, server.port)))?;
                     // Live: a reply that says "try later" (a 4xx, [UNAVAILABLE], [SYS/TEMP]) is
                     // no authentication result. Tried again twice, then the case is an error.
                     let Some(why) = transient(target, protocol, &report) else {
@@ -189,11 +189,9 @@ pub async fn run_case(target: &Target, scenario: &Scenario, case: &Case) -> Resu
                             crate::outcome::protocol_name(protocol)
                         )));
                     }
-                    crate::acquire::progress(&format!(
-                        "transient reply ({why}); trying again in {} s",
-                        attempts * 5
-                    ));
-                    tokio::time::sleep(std::time::Duration::from_secs(attempts * 2)).await;
+                    let wait = attempts * 2;
+                    crate::acquire::progress(&format!("transient reply ({why}); trying again in {wait} s"));
+                    tokio::time::sleep(std::time::Duration::from_secs(wait)).await;
                 };
                 let server = prepared.server_record(protocol);
                 probe_decisions.extend(server.decisions.into_iter().map(|decision| StagedDecision {

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 mod common;
-use common::{HEADER, mailscope, scenario_file, seed_case_count, stderr, stdout, workspace};
+use common::{HEADER, mailscope, scenario_file, seed_case_count, stderr, stdout, walk, workspace};
 
 fn ids(output: &Output) -> Vec<String> {
     stdout(output)
@@ -176,19 +176,6 @@ fn copy_of_seed_snapshots(test: &str) -> PathBuf {
         std::fs::copy(&entry, &to).unwrap();
     }
     directory
-}
-
-fn walk(directory: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(directory).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            files.extend(walk(&path));
-        } else {
-            files.push(path);
-        }
-    }
-    files
 }
 
 #[test]

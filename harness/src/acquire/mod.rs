@@ -9,11 +9,12 @@ mod admin;
 mod browser;
 mod flows;
 mod http;
+mod polite;
 mod types;
 
 pub use admin::admin_consent;
-pub use flows::acquire;
 pub use http::{http_client, pooling_http_client, progress};
+pub use polite::acquire;
 pub use types::{
     AcquireError, Authority, Denial, EntraError, IssuedToken, Obtained, ResourceOwner, SignIn, TokenOutcome,
     TokenRequest, Waiting,

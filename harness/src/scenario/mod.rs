@@ -3,6 +3,7 @@
 
 pub mod changes;
 pub mod directory;
+mod file_error;
 pub mod load;
 pub mod request;
 pub mod types;

@@ -4,6 +4,7 @@
 #![allow(dead_code, reason = "each test binary uses a different part of these helpers")]
 #![expect(clippy::unwrap_used, reason = "test helpers fail the test by panicking")]
 
+pub(crate) mod live;
 pub(crate) mod serve;
 
 use std::path::{Path, PathBuf};
@@ -61,4 +62,18 @@ pub(crate) fn python() -> Command {
         })
         .unwrap_or_else(|| PathBuf::from("python3"));
     Command::new(program)
+}
+
+/// Every file under `directory`.
+pub(crate) fn walk(directory: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(directory).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
 }
