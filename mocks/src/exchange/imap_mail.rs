@@ -21,7 +21,7 @@ use imap_codec::imap_types::flag::{Flag, FlagFetch, StoreResponse, StoreType};
 use imap_codec::imap_types::mailbox::{ListMailbox, Mailbox as WireMailbox};
 use imap_codec::imap_types::response::{Data, Response};
 use imap_codec::imap_types::search::SearchKey;
-use imap_codec::imap_types::sequence::{SeqOrUid, Sequence, SequenceSet};
+use imap_codec::imap_types::sequence::SequenceSet;
 use imap_codec::imap_types::status::StatusDataItemName;
 
 use crate::decision::{Part, Rule};
@@ -32,6 +32,8 @@ use crate::store::shared::{Store, StoreError};
 
 use super::context::ExchangeContext;
 use super::imap_fetch::Parsed;
+use super::imap_search::Candidate;
+use super::imap_view::{Selected, SetError, flag_list, tagged};
 use super::replies::imap as reply;
 
 /// Rule: the mailbox commands.
@@ -62,38 +64,12 @@ pub(crate) struct Mail {
     pub(crate) selected: Option<Selected>,
 }
 
-/// A session's view of its selected folder.
-#[derive(Debug)]
-pub(crate) struct Selected {
-    folder: String,
-    uid_validity: u32,
-    read_only: bool,
-    /// UID by sequence number (index + 1).
-    uids: Vec<u32>,
-    /// The flags last announced, by sequence number.
-    flags: Vec<Flags>,
-    /// The folder's version the view last caught up with.
-    version: u64,
-    /// The folder was deleted or renamed away.
-    gone: bool,
-}
-
-/// Why a message set was refused.
-enum SetError {
-    /// Syntax or a sequence number past the end: `The specified message set is invalid.`
-    Invalid,
-}
-
 /// What a command asks of the session besides its replies.
 pub(crate) enum Next {
     /// Nothing.
     Stay,
     /// Enter IDLE with this tag.
     Idle(String),
-}
-
-fn tagged(tag: &str, text: &str) -> String {
-    format!("{tag} {text}")
 }
 
 /// A mailbox name as an IMAP astring: an atom when it can be one, as Exchange writes `INBOX` and
@@ -176,10 +152,6 @@ fn flag_fetch(flags: Flags) -> Vec<FlagFetch<'static>> {
     out
 }
 
-fn flag_list(flags: Flags) -> String {
-    flags.names().collect::<Vec<_>>().join(" ")
-}
-
 /// The IMAP date-time of a Unix time, in UTC.
 fn internal_date(unix: i64) -> Option<DateTime> {
     let utc = chrono::DateTime::from_timestamp(unix, 0)?;
@@ -206,157 +178,6 @@ fn fetch_response(seq: u32, items: Vec<MessageDataItem<'_>>) -> Option<Action> {
         format!("{head}... <{} octets>", bytes.len())
     };
     Some(Action::Bytes { bytes, summary })
-}
-
-impl Selected {
-    /// Opens `name` of `address`: the view and the untagged data of SELECT or EXAMINE.
-    fn open(store: &Store, address: &str, name: &str, read_only: bool) -> Option<(Self, Vec<String>)> {
-        store
-            .read(address, |mailbox| {
-                let folder = mailbox.folder(name)?;
-                let uids: Vec<u32> = folder.messages.iter().map(|message| message.uid).collect();
-                let flags: Vec<Flags> = folder.messages.iter().map(|message| message.flags).collect();
-                let flag_names = "\\Seen \\Answered \\Flagged \\Deleted \\Draft $MDNSent";
-                let mut lines = vec![
-                    format!("* {} EXISTS", uids.len()),
-                    "* 0 RECENT".to_owned(),
-                    format!("* FLAGS ({flag_names})"),
-                    if read_only {
-                        "* OK [PERMANENTFLAGS ()] Permanent flags".to_owned()
-                    } else {
-                        format!("* OK [PERMANENTFLAGS ({flag_names})] Permanent flags")
-                    },
-                ];
-                if let Some(first) = flags.iter().position(|flags| !flags.contains(Flags::SEEN)) {
-                    lines.push(format!("* OK [UNSEEN {}] Is the first unseen message", first + 1));
-                }
-                lines.push(format!(
-                    "* OK [UIDVALIDITY {}] UIDVALIDITY value",
-                    folder.uid_validity
-                ));
-                lines.push(format!(
-                    "* OK [UIDNEXT {}] The next unique identifier value",
-                    folder.uid_next
-                ));
-                let view = Self {
-                    folder: folder.name.clone(),
-                    uid_validity: folder.uid_validity,
-                    read_only,
-                    uids,
-                    flags,
-                    version: folder.version,
-                    gone: false,
-                };
-                Some((view, lines))
-            })
-            .flatten()
-    }
-
-    /// Brings the view up to date; returns the untagged lines announcing the changes.
-    pub(crate) fn sync(&mut self, store: &Store, address: &str, expunges_allowed: bool) -> Vec<String> {
-        let Some(current) = store
-            .read(address, |mailbox| {
-                mailbox
-                    .folder(&self.folder)
-                    .filter(|folder| folder.uid_validity == self.uid_validity)
-                    .map(|folder| {
-                        (
-                            folder.version,
-                            folder
-                                .messages
-                                .iter()
-                                .map(|message| (message.uid, message.flags))
-                                .collect::<Vec<_>>(),
-                        )
-                    })
-            })
-            .flatten()
-        else {
-            self.gone = true;
-            return Vec::new();
-        };
-        let (version, messages) = current;
-        if version == self.version {
-            return Vec::new();
-        }
-        let mut lines = Vec::new();
-        let find = |uid: u32| messages.binary_search_by_key(&uid, |(known, _)| *known).ok();
-        if expunges_allowed {
-            let mut index = 0;
-            while index < self.uids.len() {
-                if find(self.uids[index]).is_none() {
-                    lines.push(format!("* {} EXPUNGE", index + 1));
-                    self.uids.remove(index);
-                    self.flags.remove(index);
-                } else {
-                    index += 1;
-                }
-            }
-        }
-        for (index, uid) in self.uids.iter().enumerate() {
-            if let Some(position) = find(*uid)
-                && messages[position].1 != self.flags[index]
-            {
-                self.flags[index] = messages[position].1;
-                lines.push(format!(
-                    "* {} FETCH (FLAGS ({}))",
-                    index + 1,
-                    flag_list(self.flags[index])
-                ));
-            }
-        }
-        let last = self.uids.last().copied().unwrap_or(0);
-        let before = self.uids.len();
-        for (uid, flags) in messages.iter().filter(|(uid, _)| *uid > last) {
-            self.uids.push(*uid);
-            self.flags.push(*flags);
-        }
-        if self.uids.len() != before {
-            lines.push(format!("* {} EXISTS", self.uids.len()));
-        }
-        if expunges_allowed {
-            self.version = version;
-        }
-        lines
-    }
-
-    /// The (sequence number, UID) pairs a set names, in ascending order.
-    fn resolve(&self, set: &SequenceSet, uid: bool) -> Result<Vec<(u32, u32)>, SetError> {
-        let count = u32::try_from(self.uids.len()).unwrap_or(u32::MAX);
-        let largest = if uid {
-            self.uids.last().copied().unwrap_or(0)
-        } else {
-            count
-        };
-        let value = |value: &SeqOrUid| match value {
-            SeqOrUid::Value(number) => number.get(),
-            SeqOrUid::Asterisk => largest,
-        };
-        let mut ranges = Vec::new();
-        for sequence in set.0.as_ref() {
-            let (from, to) = match sequence {
-                Sequence::Single(single) => (value(single), value(single)),
-                Sequence::Range(from, to) => (value(from), value(to)),
-            };
-            let (low, high) = (from.min(to), from.max(to));
-            // A sequence number past the end is an error; a UID past the end names nothing
-            // (RFC 9051 §6.4.8), except that `N:*` always names the last message.
-            if !uid && (high > count || low == 0) {
-                return Err(SetError::Invalid);
-            }
-            ranges.push((low, high));
-        }
-        let mut picked = Vec::new();
-        for (index, message_uid) in self.uids.iter().enumerate() {
-            let seq = u32::try_from(index + 1).unwrap_or(u32::MAX);
-            let key = if uid { *message_uid } else { seq };
-            let star_range = uid && ranges.iter().any(|(low, _)| *low > largest) && *message_uid == largest;
-            if ranges.iter().any(|(low, high)| (*low..=*high).contains(&key)) || star_range {
-                picked.push((seq, *message_uid));
-            }
-        }
-        Ok(picked)
-    }
 }
 
 /// What one command needs to run: the shared context, the mailbox and the tag.
@@ -1066,10 +887,11 @@ impl Run<'_> {
                 .flatten();
             let Some(message) = message else { continue };
             let mut parsed = None;
+            let resolve = |set: &SequenceSet, uid: bool| selected.resolve(set, uid).ok();
             let candidate = Candidate {
                 seq: *seq,
                 message: &message,
-                selected,
+                resolve: &resolve,
             };
             if candidate.matches(criteria, &mut parsed) {
                 found.push(if uid { *message_uid } else { *seq });
@@ -1083,110 +905,6 @@ impl Run<'_> {
             format!("* SEARCH {}", numbers.join(" "))
         });
         self.finish(replies, uid, "OK SEARCH completed.")
-    }
-}
-
-/// A message being searched.
-struct Candidate<'c> {
-    seq: u32,
-    message: &'c crate::store::message::Message,
-    selected: &'c Selected,
-}
-
-fn contains_text(haystack: &[u8], needle: &[u8]) -> bool {
-    needle.is_empty()
-        || haystack
-            .windows(needle.len())
-            .any(|window| window.eq_ignore_ascii_case(needle))
-}
-
-fn day(unix: i64) -> Option<chrono::NaiveDate> {
-    chrono::DateTime::from_timestamp(unix, 0).map(|time| time.date_naive())
-}
-
-impl<'c> Candidate<'c> {
-    fn matches(&self, key: &SearchKey<'_>, parsed: &mut Option<Parsed<'c>>) -> bool {
-        let flags = self.message.flags;
-        let parse = |parsed: &mut Option<Parsed<'c>>| {
-            if parsed.is_none() {
-                *parsed = Some(Parsed::new(self.message.data.as_ref()));
-            }
-        };
-        let header_has = |parsed: &mut Option<Parsed<'c>>, name: &str, value: &[u8]| {
-            parsed.as_ref().is_some_and(|parsed| {
-                parsed
-                    .header_values(name)
-                    .iter()
-                    .any(|field| contains_text(field.as_bytes(), value))
-            })
-        };
-        let internal = day(self.message.internal_date);
-        match key {
-            SearchKey::All | SearchKey::Old | SearchKey::Unkeyword(_) => true,
-            SearchKey::New | SearchKey::Recent | SearchKey::Keyword(_) => false,
-            SearchKey::And(keys) => keys.as_ref().iter().all(|key| self.matches(key, parsed)),
-            SearchKey::Or(left, right) => self.matches(left, parsed) || self.matches(right, parsed),
-            SearchKey::Not(key) => !self.matches(key, parsed),
-            SearchKey::Seen => flags.contains(Flags::SEEN),
-            SearchKey::Unseen => !flags.contains(Flags::SEEN),
-            SearchKey::Answered => flags.contains(Flags::ANSWERED),
-            SearchKey::Unanswered => !flags.contains(Flags::ANSWERED),
-            SearchKey::Deleted => flags.contains(Flags::DELETED),
-            SearchKey::Undeleted => !flags.contains(Flags::DELETED),
-            SearchKey::Draft => flags.contains(Flags::DRAFT),
-            SearchKey::Undraft => !flags.contains(Flags::DRAFT),
-            SearchKey::Flagged => flags.contains(Flags::FLAGGED),
-            SearchKey::Unflagged => !flags.contains(Flags::FLAGGED),
-            SearchKey::Larger(size) => self.message.size() > *size as usize,
-            SearchKey::Smaller(size) => self.message.size() < *size as usize,
-            SearchKey::Before(date) => internal.is_some_and(|day| day < *date.as_ref()),
-            SearchKey::On(date) => internal.is_some_and(|day| day == *date.as_ref()),
-            SearchKey::Since(date) => internal.is_some_and(|day| day >= *date.as_ref()),
-            SearchKey::SentBefore(date) | SearchKey::SentOn(date) | SearchKey::SentSince(date) => {
-                parse(parsed);
-                let sent = parsed.as_ref().and_then(Parsed::sent).and_then(day);
-                sent.is_some_and(|sent| match key {
-                    SearchKey::SentBefore(_) => sent < *date.as_ref(),
-                    SearchKey::SentOn(_) => sent == *date.as_ref(),
-                    _ => sent >= *date.as_ref(),
-                })
-            }
-            SearchKey::SequenceSet(set) => self
-                .selected
-                .resolve(set, false)
-                .is_ok_and(|picked| picked.iter().any(|(seq, _)| *seq == self.seq)),
-            SearchKey::Uid(set) => self
-                .selected
-                .resolve(set, true)
-                .is_ok_and(|picked| picked.iter().any(|(_, uid)| *uid == self.message.uid)),
-            SearchKey::From(value)
-            | SearchKey::To(value)
-            | SearchKey::Cc(value)
-            | SearchKey::Bcc(value)
-            | SearchKey::Subject(value) => {
-                parse(parsed);
-                let name = match key {
-                    SearchKey::From(_) => "From",
-                    SearchKey::To(_) => "To",
-                    SearchKey::Cc(_) => "Cc",
-                    SearchKey::Bcc(_) => "Bcc",
-                    _ => "Subject",
-                };
-                header_has(parsed, name, value.as_ref())
-            }
-            SearchKey::Header(name, value) => {
-                parse(parsed);
-                let name = String::from_utf8_lossy(name.as_ref()).into_owned();
-                header_has(parsed, &name, value.as_ref())
-            }
-            SearchKey::Body(value) => {
-                parse(parsed);
-                parsed
-                    .as_ref()
-                    .is_some_and(|parsed| contains_text(parsed.text(), value.as_ref()))
-            }
-            SearchKey::Text(value) => contains_text(&self.message.data, value.as_ref()),
-        }
     }
 }
 

@@ -8,6 +8,8 @@ pub(crate) mod context;
 pub(crate) mod imap;
 pub(crate) mod imap_fetch;
 pub(crate) mod imap_mail;
+pub(crate) mod imap_search;
+pub(crate) mod imap_view;
 pub(crate) mod pop3;
 pub(crate) mod replies;
 pub(crate) mod server;
